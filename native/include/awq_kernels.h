@@ -1,0 +1,208 @@
+/*
+ * awq_kernels.h — the one public header of AwqRuntime's native kernel library.
+ *
+ * Conventions (read these once; every function follows them):
+ *  - Plain C over caller-owned buffers. The library never allocates memory the caller must free.
+ *  - Every function that can fail returns an int status: AWQ_OK (0) or a negative awq_status.
+ *    On failure, awq_last_error() returns a thread-local message naming the function and the
+ *    argument ("awq_quantize: argument 'group_size' must be positive (got 0)"). It is the
+ *    errno/dlerror pattern: per thread, overwritten by the next failure, never freed by the caller.
+ *  - Sizes are int64_t. Zero or negative sizes, NULL pointers, a non-positive group size, bit
+ *    widths out of range and inconsistent lengths are rejected with a named status. Nothing aborts.
+ *  - Matrices are row-major and dense. A weight matrix W of a linear layer is [N, K]: N output
+ *    channels (rows), K input channels (the reduction dimension), exactly like PyTorch's
+ *    nn.Linear.weight. Every GEMM here computes y[M,N] = x[M,K] · Wᵀ.
+ *  - Group-wise quantization groups run along K inside each row. The last group of a row may be
+ *    shorter than group_size when group_size does not divide K (n_groups = ceil(K / group_size)).
+ *  - The only global mutable state is the worker thread pool (awq_set_num_threads) and the
+ *    one-time CPU feature detection that picks the SIMD path.
+ */
+#ifndef AWQ_KERNELS_H
+#define AWQ_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define AWQ_API __declspec(dllexport)
+#else
+#define AWQ_API __attribute__((visibility("default")))
+#endif
+
+#define AWQ_VERSION_MAJOR 0
+#define AWQ_VERSION_MINOR 1
+#define AWQ_VERSION_PATCH 0
+
+/* ---------------------------------------------------------------------------------------------
+ * Status codes and errors
+ * ------------------------------------------------------------------------------------------- */
+typedef enum awq_status {
+    AWQ_OK = 0,
+    AWQ_ERR_NULL_POINTER = -1,      /* a required pointer argument is NULL */
+    AWQ_ERR_INVALID_SIZE = -2,      /* a size/count is zero, negative or too large */
+    AWQ_ERR_INVALID_GROUP_SIZE = -3,/* group_size <= 0 */
+    AWQ_ERR_SIZE_MISMATCH = -4,     /* two lengths that must agree do not */
+    AWQ_ERR_INVALID_BITS = -5,      /* bit width outside the supported range */
+    AWQ_ERR_INVALID_ARGUMENT = -6,  /* an enum or value outside its domain */
+    AWQ_ERR_OUT_OF_MEMORY = -7,     /* internal scratch allocation failed */
+    AWQ_ERR_UNSUPPORTED = -8,       /* feature not built (e.g. CUDA) or not available */
+    AWQ_ERR_OVERFLOW = -9           /* a size product or an accumulator would overflow */
+} awq_status;
+
+/* Symbolic name of a status ("AWQ_ERR_NULL_POINTER"); "AWQ_UNKNOWN_STATUS" for others. */
+AWQ_API const char *awq_status_name(int status);
+/* Message of the last failure on the calling thread ("" if none). Valid until the next failing call on this thread. */
+AWQ_API const char *awq_last_error(void);
+
+/* ---------------------------------------------------------------------------------------------
+ * Version, features, threads
+ * ------------------------------------------------------------------------------------------- */
+/* "0.1.0" */
+AWQ_API const char *awq_version(void);
+
+/* Bit set returned by awq_features(). COMPILED = the library contains the path; DETECTED = this
+ * CPU (and OS, via XGETBV) can run it. The dispatcher uses a path only when both are set. */
+enum awq_feature_bits {
+    AWQ_FEATURE_AVX2_COMPILED = 1 << 0,
+    AWQ_FEATURE_AVX2_DETECTED = 1 << 1,   /* AVX2 + FMA + F16C */
+    AWQ_FEATURE_AVX512_COMPILED = 1 << 2,
+    AWQ_FEATURE_AVX512_DETECTED = 1 << 3, /* AVX-512 F + BW + VL + DQ */
+    AWQ_FEATURE_AVX512VNNI_DETECTED = 1 << 4,
+    AWQ_FEATURE_F16C_DETECTED = 1 << 5,
+    AWQ_FEATURE_CUDA_BUILT = 1 << 6,
+    AWQ_FEATURE_OPENMP = 1 << 7           /* reserved; the thread pool is our own */
+};
+AWQ_API uint32_t awq_features(void);
+
+/* The SIMD path the dispatcher uses: "avx512", "avx2" or "scalar". The environment variable
+ * AWQ_SIMD=scalar|avx2|avx512, read once at first use, caps it (for benchmarks and debugging). */
+AWQ_API const char *awq_simd_path(void);
+
+/* Worker threads for the parallel kernels (1 = run on the caller's thread). Default: number of
+ * online CPUs. Must not be called while a kernel runs on another thread. */
+AWQ_API int awq_set_num_threads(int n_threads);
+AWQ_API int awq_get_num_threads(void);
+
+/* ---------------------------------------------------------------------------------------------
+ * Number formats: fp32 <-> fp16 / bf16, round-to-nearest-even
+ * NaN stays NaN with its sign (quiet bit set, top payload bits kept, as F16C/AVX-512 do); ±Inf
+ * and signed zero are preserved; fp16 subnormals are produced and read; fp16 overflow -> ±Inf.
+ * ------------------------------------------------------------------------------------------- */
+AWQ_API int awq_fp32_to_fp16(const float *src, uint16_t *dst, int64_t n);
+AWQ_API int awq_fp16_to_fp32(const uint16_t *src, float *dst, int64_t n);
+AWQ_API int awq_fp32_to_bf16(const float *src, uint16_t *dst, int64_t n);
+AWQ_API int awq_bf16_to_fp32(const uint16_t *src, float *dst, int64_t n);
+
+/* ---------------------------------------------------------------------------------------------
+ * Quantizers (bit widths 2..8), applied to a [rows, cols] fp32 matrix, groups along cols.
+ *   per-tensor : rows = 1, cols = numel, group_size = numel
+ *   per-channel: group_size = cols
+ *   per-group  : group_size = G (last group of a row may be shorter)
+ * All arithmetic in fp32, rounding half-to-even, q = x / scale (a true division, not x * 1/scale),
+ * so managed and native implementations agree bit for bit.
+ * ------------------------------------------------------------------------------------------- */
+typedef enum awq_qscheme {
+    /* absmax: qmax = 2^(b-1)-1, scale = max|x| / qmax, zero = 0, q = clamp(round(x/scale), -qmax, qmax) */
+    AWQ_QSCHEME_SYMMETRIC = 0,
+    /* min/max: qmax = 2^b-1, scale = (max-min)/qmax, zero = clamp(round(-min/scale), 0, qmax),
+     * q = clamp(round(x/scale) + zero, 0, qmax) */
+    AWQ_QSCHEME_ASYMMETRIC = 1,
+    /* AutoAWQ pseudo_quantize_tensor: scale = max(max-min, 1e-5) / qmax, scale rounded to fp16
+     * (the checkpoint stores fp16 scales), zero = clamp(-round(min/scale), 0, qmax),
+     * q = clamp(round(x/scale) + zero, 0, qmax) */
+    AWQ_QSCHEME_AWQ = 2
+} awq_qscheme;
+/* Degenerate groups: SYMMETRIC with max|x| = 0 uses scale 1. ASYMMETRIC with max == min uses
+ * scale = |max| / qmax (scale 1 if that is 0), so a constant group is reproduced exactly. */
+
+/* q: [rows, cols] (int32 containers), scales and zeros: [rows, n_groups], n_groups = ceil(cols/group_size). */
+AWQ_API int awq_quantize(const float *x, int64_t rows, int64_t cols, int64_t group_size, int bits,
+                         int scheme, int32_t *q, float *scales, int32_t *zeros);
+/* out = (q - zero) * scale */
+AWQ_API int awq_dequantize(const int32_t *q, const float *scales, const int32_t *zeros, int64_t rows,
+                           int64_t cols, int64_t group_size, float *out);
+/* mse = mean((a-b)^2), max_abs = max|a-b|, accumulated in double. */
+AWQ_API int awq_quant_error(const float *a, const float *b, int64_t n, double *mse, double *max_abs);
+
+/* ---------------------------------------------------------------------------------------------
+ * INT4 packing: 8 nibbles per 32-bit word along the last dimension.
+ *   AWQ order  : nibble i (bits 4i..4i+3) of word c holds column 8c + {0,2,4,6,1,3,5,7}[i]
+ *   plain order: nibble i holds column 8c + i
+ * cols that 8 does not divide: the last word is padded with zero nibbles; packed has
+ * ceil(cols/8) words per row. Values must be 0..15 (AWQ_ERR_INVALID_ARGUMENT otherwise).
+ * ------------------------------------------------------------------------------------------- */
+typedef enum awq_pack_order { AWQ_PACK_AWQ = 0, AWQ_PACK_PLAIN = 1 } awq_pack_order;
+AWQ_API int awq_pack_int4(const int32_t *q, int64_t rows, int64_t cols, int order, int32_t *packed);
+AWQ_API int awq_unpack_int4(const int32_t *packed, int64_t rows, int64_t cols, int order, int32_t *q);
+
+/* ---------------------------------------------------------------------------------------------
+ * W4A16 GEMM: y[M,N] = x[M,K] · dequant(W)ᵀ with group-wise INT4 weights (kernel layout):
+ *   qweight: uint8 [N, ceil(K/2)]: byte k/2 of row n holds column k in its low nibble when k is
+ *            even and in its high nibble when k is odd (unsigned 0..15).
+ *   scales : fp16 bits [N, n_groups]; zeros: uint8 [N, n_groups] holding 0..15.
+ *   W[n,k] = (q[n,k] - zeros[n, k/G]) * scales[n, k/G]
+ * Activations are fp32 on the CPU path (the "16" of W4A16 names the class of kernel).
+ * 1 <= M (tested up to 512); multi-threaded over N.
+ * ------------------------------------------------------------------------------------------- */
+AWQ_API int awq_w4a16_gemm(const float *x, int64_t M, int64_t K, const uint8_t *qweight,
+                           const uint16_t *scales, const uint8_t *zeros, int64_t N,
+                           int64_t group_size, float *y);
+
+/* ---------------------------------------------------------------------------------------------
+ * INT8 x INT8 -> INT32 GEMM with zero-point correction (the seed's Xf·Wfᵀ ≈ Sx Sw (Xq-Zx)(Wq-Zw)ᵀ)
+ *   xq: uint8 [M,K] activations, x_zero[M] in 0..255 (per-row asymmetric)
+ *   wq: int8 [N,K] weights,      w_zero[N] in -128..127 or NULL (symmetric weights)
+ *   acc[m,n] = Σ_k (xq[m,k] - x_zero[m]) * (wq[n,k] - w_zero[n])   (exact int32)
+ *   K must satisfy K * 255 * 255 < 2^31 (AWQ_ERR_OVERFLOW otherwise).
+ * awq_int8_gemm_f32 additionally writes y[m,n] = x_scale[m] * w_scale[n] * acc[m,n].
+ * ------------------------------------------------------------------------------------------- */
+AWQ_API int awq_int8_gemm(const uint8_t *xq, const int32_t *x_zero, int64_t M, int64_t K,
+                          const int8_t *wq, const int32_t *w_zero, int64_t N, int32_t *acc);
+AWQ_API int awq_int8_gemm_f32(const uint8_t *xq, const int32_t *x_zero, const float *x_scale,
+                              int64_t M, int64_t K, const int8_t *wq, const int32_t *w_zero,
+                              const float *w_scale, int64_t N, float *y);
+
+/* ---------------------------------------------------------------------------------------------
+ * FP32 building blocks of the LLaMA forward pass
+ * ------------------------------------------------------------------------------------------- */
+/* y[M,N] = x[M,K] · w[N,K]ᵀ, fp32 weights. Multi-threaded over N (and M for large M). */
+AWQ_API int awq_f32_gemm(const float *x, int64_t M, int64_t K, const float *w, int64_t N, float *y);
+/* Same with fp16 weights (bits), fp32 accumulation. */
+AWQ_API int awq_f16_gemm(const float *x, int64_t M, int64_t K, const uint16_t *w, int64_t N, float *y);
+
+/* y[m,:] = x[m,:] / sqrt(mean(x[m,:]^2) + eps) * weight[:]   (x and y may alias) */
+AWQ_API int awq_rmsnorm(const float *x, const float *weight, int64_t M, int64_t D, float eps, float *y);
+
+/* In-place rotary embedding, interleaved-pair layout (llama.cpp NORM / Meta / llama2.c):
+ * x: [M, n_heads, head_dim]; for row m at position pos[m], pairs (2i, 2i+1) with 2i < rot_dim are
+ * rotated by angle pos * theta^(-2i/rot_dim). Dimensions at or beyond rot_dim are left unchanged. */
+AWQ_API int awq_rope(float *x, int64_t M, int64_t n_heads, int64_t head_dim, int64_t rot_dim,
+                     const int32_t *pos, float theta);
+
+/* Causal grouped-query attention of M new query rows against a KV cache.
+ *   q      : [M, n_heads, head_dim]          (already RoPE'd)
+ *   k_cache: [n_ctx, n_kv_heads, head_dim]   rows 0 .. n_past+M-1 valid (new keys already written)
+ *   v_cache: [n_ctx, n_kv_heads, head_dim]
+ *   out    : [M, n_heads, head_dim]
+ * Query row m sits at position n_past + m and attends to cache rows 0 .. n_past + m.
+ * Head h uses kv head h / (n_heads / n_kv_heads). Scale 1/sqrt(head_dim). Softmax in fp32 with
+ * max subtraction. Multi-threaded over (m, h). */
+AWQ_API int awq_attention(const float *q, const float *k_cache, const float *v_cache, int64_t M,
+                          int64_t n_past, int64_t n_ctx, int64_t n_heads, int64_t n_kv_heads,
+                          int64_t head_dim, float *out);
+
+/* out[i] = silu(gate[i]) * up[i], silu(x) = x / (1 + exp(-x)). out may alias gate or up. */
+AWQ_API int awq_silu_mul(const float *gate, const float *up, int64_t n, float *out);
+
+/* In-place softmax of each of the M rows of x[M, n]. */
+AWQ_API int awq_softmax(float *x, int64_t M, int64_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AWQ_KERNELS_H */

@@ -1,0 +1,68 @@
+/*
+ * awq_internal.h — what every kernel source shares: argument checks that set the thread-local
+ * error message, the thread pool's parallel_for, and the SIMD path chosen once at first use.
+ * Not installed; never included by users of the library.
+ */
+#ifndef AWQ_INTERNAL_H
+#define AWQ_INTERNAL_H
+
+#include "awq_kernels.h"
+
+#include <stdint.h>
+
+/* Record a failure for awq_last_error() and return status (printf-style message, prefixed by func). */
+int awq_fail(int status, const char *func, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Argument checks. They return from the calling function with a named status; `fn` is the
+ * public function name, so the message reads "awq_rope: argument 'pos' is NULL". */
+#define AWQ_REQUIRE_PTR(fn, p)                                                                     \
+    do {                                                                                           \
+        if ((p) == NULL) return awq_fail(AWQ_ERR_NULL_POINTER, fn, "argument '%s' is NULL", #p);   \
+    } while (0)
+
+#define AWQ_REQUIRE_POSITIVE(fn, n)                                                                \
+    do {                                                                                           \
+        if ((n) <= 0)                                                                              \
+            return awq_fail(AWQ_ERR_INVALID_SIZE, fn, "argument '%s' must be positive (got %lld)", \
+                            #n, (long long)(n));                                                   \
+    } while (0)
+
+#define AWQ_REQUIRE_GROUP_SIZE(fn, g)                                                              \
+    do {                                                                                           \
+        if ((g) <= 0)                                                                              \
+            return awq_fail(AWQ_ERR_INVALID_GROUP_SIZE, fn,                                        \
+                            "argument '%s' must be positive (got %lld)", #g, (long long)(g));      \
+    } while (0)
+
+/* Product of two sizes with overflow check (sizes must already be positive). */
+int awq_mul_size(const char *fn, const char *what, int64_t a, int64_t b, int64_t *out);
+
+/* ---- thread pool ---------------------------------------------------------------------------- */
+/* fn is called on disjoint [begin, end) ranges covering [0, n). Ranges are at least `grain` long
+ * (except the last). If n <= grain, the pool has one thread, the caller is itself a worker, or
+ * another thread owns the pool right now, the whole range runs on the calling thread. */
+typedef void (*awq_range_fn)(void *ctx, int64_t begin, int64_t end);
+void awq_parallel_for(int64_t n, int64_t grain, awq_range_fn fn, void *ctx);
+
+/* ---- SIMD dispatch ---------------------------------------------------------------------------- */
+typedef enum awq_isa { AWQ_ISA_SCALAR = 0, AWQ_ISA_AVX2 = 1, AWQ_ISA_AVX512 = 2 } awq_isa;
+/* Best path that is compiled, detected, and allowed by AWQ_SIMD. Detected once, then constant. */
+awq_isa awq_isa_level(void);
+
+/* Function attributes for the SIMD paths: every path is compiled into the one library and chosen
+ * at run time, so the library itself is built for baseline x86-64. */
+#if defined(__x86_64__) || defined(_M_X64)
+#define AWQ_X86 1
+#define AWQ_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define AWQ_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
+#define AWQ_TARGET_AVX512VNNI                                                                      \
+    __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
+#else
+#define AWQ_X86 0
+#endif
+
+#endif /* AWQ_INTERNAL_H */

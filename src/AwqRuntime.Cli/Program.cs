@@ -1,0 +1,20 @@
+using System.CommandLine;
+using AwqRuntime.Cli.Commands;
+
+namespace AwqRuntime.Cli;
+
+/// <summary>The `awq` command: one subcommand per file under Commands/.</summary>
+public static class Program
+{
+    public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
+
+    /// <summary>The full command tree (also used by tests to run commands in-process).</summary>
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand(
+            "AwqRuntime: AWQ 4-bit quantization of LLaMA models, a CPU runtime for them, and comparisons with llama.cpp.");
+        root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(InspectCommand.Create());
+        return root;
+    }
+}

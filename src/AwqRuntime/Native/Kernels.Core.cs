@@ -1,0 +1,40 @@
+using System.Runtime.InteropServices;
+
+namespace AwqRuntime.Native;
+
+/// <summary>
+/// Safe, span-based entry points to the native kernels. Every method validates nothing that the
+/// native side validates itself (so the native error, naming function and argument, is what users
+/// see) except span lengths, which only the managed side knows. One partial file per kernel family.
+/// </summary>
+public static unsafe partial class Kernels
+{
+    /// <summary>Version of the native library ("0.1.0").</summary>
+    public static string Version => Marshal.PtrToStringUTF8(NativeMethods.awq_version()) ?? "";
+
+    public static NativeFeatures Features => (NativeFeatures)NativeMethods.awq_features();
+
+    /// <summary>The SIMD path in use: "avx512", "avx2" or "scalar" (capped by AWQ_SIMD).</summary>
+    public static string SimdPath => Marshal.PtrToStringUTF8(NativeMethods.awq_simd_path()) ?? "";
+
+    /// <summary>Worker threads used by the parallel kernels.</summary>
+    public static int Threads
+    {
+        get => NativeMethods.awq_get_num_threads();
+        set => NativeMethods.Check(NativeMethods.awq_set_num_threads(value), "awq_set_num_threads");
+    }
+
+    public static string StatusName(int status) =>
+        Marshal.PtrToStringUTF8(NativeMethods.awq_status_name(status)) ?? "";
+
+    /// <summary>Throws when a span is shorter than the shape requires (the native side cannot see span lengths).</summary>
+    internal static void RequireLength<T>(ReadOnlySpan<T> span, long needed, string function, string argument)
+    {
+        if (span.Length < needed)
+            throw new ArgumentException(
+                $"{function}: argument '{argument}' has {span.Length} elements, needs {needed}", argument);
+    }
+
+    internal static void RequireLength<T>(Span<T> span, long needed, string function, string argument) =>
+        RequireLength((ReadOnlySpan<T>)span, needed, function, argument);
+}
