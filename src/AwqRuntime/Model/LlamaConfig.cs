@@ -1,0 +1,64 @@
+namespace AwqRuntime.Model;
+
+/// <summary>
+/// Hyper-parameters of a LLaMA-family decoder, named as Hugging Face's LlamaConfig names them.
+/// Every loader (HF config.json, GGUF llama.* keys, llama2.c header) fills this and calls
+/// <see cref="Validate"/> so that a contradictory checkpoint fails before any weight is read.
+/// </summary>
+public sealed record LlamaConfig
+{
+    public required int VocabSize { get; init; }
+    public required int HiddenSize { get; init; }
+    public required int IntermediateSize { get; init; }
+    public required int NumLayers { get; init; }
+    public required int NumHeads { get; init; }
+    public required int NumKvHeads { get; init; }
+
+    /// <summary>Per-head width; HF allows an explicit head_dim, otherwise hidden / heads.</summary>
+    public int HeadDim { get; init; }
+
+    /// <summary>Dimensions rotated by RoPE inside each head (llama.rope.dimension_count); usually HeadDim.</summary>
+    public int RopeDim { get; init; }
+
+    public float RmsNormEps { get; init; } = 1e-5f;
+    public float RopeTheta { get; init; } = 10000f;
+    public int MaxPositionEmbeddings { get; init; } = 2048;
+    public bool TieWordEmbeddings { get; init; }
+    public int BosTokenId { get; init; } = 1;
+    public int EosTokenId { get; init; } = 2;
+    public string Name { get; init; } = "llama";
+
+    public int EffectiveHeadDim => HeadDim > 0 ? HeadDim : HiddenSize / Math.Max(NumHeads, 1);
+    public int EffectiveRopeDim => RopeDim > 0 ? RopeDim : EffectiveHeadDim;
+    public int KvDim => NumKvHeads * EffectiveHeadDim;
+    public int QDim => NumHeads * EffectiveHeadDim;
+
+    /// <summary>Throws InvalidDataException naming <paramref name="source"/> and the bad field.</summary>
+    public LlamaConfig Validate(string source)
+    {
+        void Positive(int v, string name)
+        {
+            if (v <= 0) throw new InvalidDataException($"{source}: {name} must be positive (got {v})");
+        }
+        Positive(VocabSize, "vocab_size");
+        Positive(HiddenSize, "hidden_size");
+        Positive(IntermediateSize, "intermediate_size");
+        Positive(NumLayers, "num_hidden_layers");
+        Positive(NumHeads, "num_attention_heads");
+        Positive(NumKvHeads, "num_key_value_heads");
+        Positive(MaxPositionEmbeddings, "max_position_embeddings");
+        if (NumHeads % NumKvHeads != 0)
+            throw new InvalidDataException($"{source}: num_attention_heads {NumHeads} is not a multiple of num_key_value_heads {NumKvHeads}");
+        if (HeadDim <= 0 && HiddenSize % NumHeads != 0)
+            throw new InvalidDataException($"{source}: hidden_size {HiddenSize} is not divisible by num_attention_heads {NumHeads}");
+        if (EffectiveHeadDim % 2 != 0)
+            throw new InvalidDataException($"{source}: head dimension {EffectiveHeadDim} must be even for RoPE");
+        if (EffectiveRopeDim % 2 != 0 || EffectiveRopeDim > EffectiveHeadDim)
+            throw new InvalidDataException($"{source}: rope dimension {EffectiveRopeDim} must be even and at most the head dimension {EffectiveHeadDim}");
+        if (!(RmsNormEps > 0) || float.IsInfinity(RmsNormEps)) throw new InvalidDataException($"{source}: rms_norm_eps must be positive (got {RmsNormEps})");
+        if (!(RopeTheta > 0) || float.IsInfinity(RopeTheta)) throw new InvalidDataException($"{source}: rope_theta must be positive (got {RopeTheta})");
+        if (BosTokenId >= VocabSize || EosTokenId >= VocabSize)
+            throw new InvalidDataException($"{source}: bos/eos token id ({BosTokenId}/{EosTokenId}) outside the vocabulary of {VocabSize}");
+        return this;
+    }
+}
