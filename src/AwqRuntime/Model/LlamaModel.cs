@@ -1,0 +1,147 @@
+using AwqRuntime.Native;
+
+namespace AwqRuntime.Model;
+
+/// <summary>Which logits a forward pass returns.</summary>
+public enum LogitsMode
+{
+    /// <summary>Only the last token's row (generation).</summary>
+    Last,
+
+    /// <summary>Every token's row (perplexity, KL divergence, comparisons).</summary>
+    All,
+}
+
+/// <summary>
+/// A LLaMA decoder in memory: embedding, blocks, final norm and classifier, with linears of any
+/// storage format behind <see cref="ILinear"/>. Runs batched prefill and one-token decode over a
+/// <see cref="KvCache"/>. Not thread-safe: give each concurrent user its own cache and buffers
+/// (the weights are shared read-only).
+/// </summary>
+public sealed class LlamaModel
+{
+    public LlamaModel(LlamaConfig config, float[] embedding, LlamaBlock[] blocks, float[] finalNorm, ILinear output)
+    {
+        Config = config;
+        if (embedding.Length != (long)config.VocabSize * config.HiddenSize)
+            throw new ArgumentException($"embedding has {embedding.Length} values, expected {config.VocabSize}x{config.HiddenSize}");
+        if (blocks.Length != config.NumLayers) throw new ArgumentException($"{blocks.Length} blocks, config says {config.NumLayers}");
+        if (finalNorm.Length != config.HiddenSize) throw new ArgumentException("final norm width differs from hidden size");
+        if (output.InFeatures != config.HiddenSize || output.OutFeatures != config.VocabSize)
+            throw new ArgumentException($"classifier is {output.OutFeatures}x{output.InFeatures}, expected {config.VocabSize}x{config.HiddenSize}");
+        Embedding = embedding;
+        Blocks = blocks;
+        FinalNorm = finalNorm;
+        Output = output;
+    }
+
+    public LlamaConfig Config { get; }
+    public float[] Embedding { get; }
+    public LlamaBlock[] Blocks { get; }
+    public float[] FinalNorm { get; }
+    public ILinear Output { get; }
+
+    /// <summary>True when the classifier reads the embedding matrix itself.</summary>
+    public bool TiedOutput => Output is FloatLinear f && ReferenceEquals(f.Weight, Embedding);
+
+    /// <summary>Loads every tensor as fp32 (the reference runtime).</summary>
+    public static LlamaModel FromWeights(IWeightSource src)
+    {
+        var c = src.Config;
+        var blocks = new LlamaBlock[c.NumLayers];
+        for (var l = 0; l < c.NumLayers; l++) blocks[l] = LoadBlock(src, l);
+        var embedding = ReadVector(src, LlamaTensorNames.Embedding, (long)c.VocabSize * c.HiddenSize);
+        var output = src.Contains(LlamaTensorNames.Output) && !c.TieWordEmbeddings
+            ? ReadLinear(src, LlamaTensorNames.Output, c.VocabSize, c.HiddenSize)
+            : new FloatLinear(embedding, c.VocabSize, c.HiddenSize);
+        return new LlamaModel(c, embedding, blocks, ReadVector(src, LlamaTensorNames.FinalNorm, c.HiddenSize), output);
+    }
+
+    /// <summary>One block's weights as fp32 (the quantizer streams blocks through this).</summary>
+    public static LlamaBlock LoadBlock(IWeightSource src, int l)
+    {
+        var c = src.Config;
+        return new LlamaBlock(
+            ReadVector(src, LlamaTensorNames.AttnNorm(l), c.HiddenSize), ReadVector(src, LlamaTensorNames.FfnNorm(l), c.HiddenSize),
+            ReadLinear(src, LlamaTensorNames.Linear(l, "q_proj"), c.QDim, c.HiddenSize),
+            ReadLinear(src, LlamaTensorNames.Linear(l, "k_proj"), c.KvDim, c.HiddenSize),
+            ReadLinear(src, LlamaTensorNames.Linear(l, "v_proj"), c.KvDim, c.HiddenSize),
+            ReadLinear(src, LlamaTensorNames.Linear(l, "o_proj"), c.HiddenSize, c.QDim),
+            ReadLinear(src, LlamaTensorNames.Linear(l, "gate_proj"), c.IntermediateSize, c.HiddenSize),
+            ReadLinear(src, LlamaTensorNames.Linear(l, "up_proj"), c.IntermediateSize, c.HiddenSize),
+            ReadLinear(src, LlamaTensorNames.Linear(l, "down_proj"), c.HiddenSize, c.IntermediateSize));
+    }
+
+    internal static FloatLinear ReadLinear(IWeightSource src, string name, int outF, int inF) =>
+        new(ReadVector(src, name, (long)outF * inF), outF, inF);
+
+    internal static float[] ReadVector(IWeightSource src, string name, long n)
+    {
+        var w = src.ReadFloat32(name);
+        if (w.Length != n) throw new InvalidDataException($"{src.Path}: tensor '{name}' has {w.Length} values, expected {n}");
+        return w;
+    }
+
+    public KvCache CreateCache(int capacity) => new(Config, capacity);
+
+    public ForwardBuffers CreateBuffers(int maxRows = 512) => new(Config, maxRows);
+
+    /// <summary>Bytes of all weights as held in memory.</summary>
+    public long WeightBytes => Blocks.Sum(b => b.WeightBytes) + (long)Embedding.Length * sizeof(float)
+        + FinalNorm.Length * sizeof(float) + (TiedOutput ? 0 : Output.WeightBytes);
+
+    /// <summary>
+    /// Appends <paramref name="tokens"/> to the cache (in chunks of the buffers' row count) and writes
+    /// logits: [tokens.Length, vocab] for <see cref="LogitsMode.All"/>, [vocab] for Last.
+    /// </summary>
+    public void Forward(ReadOnlySpan<int> tokens, KvCache cache, ForwardBuffers buffers, Span<float> logits, LogitsMode mode,
+        IActivationObserver? observer = null)
+    {
+        if (tokens.IsEmpty) throw new ArgumentException("no tokens to run");
+        var v = Config.VocabSize;
+        var need = mode == LogitsMode.All ? (long)tokens.Length * v : v;
+        if (logits.Length < need) throw new ArgumentException($"logits buffer holds {logits.Length} values, needs {need}");
+        if (cache.Length + tokens.Length > cache.Capacity)
+            throw new InvalidOperationException(
+                $"context full: {cache.Length} cached + {tokens.Length} new tokens exceed the context of {cache.Capacity}");
+        foreach (var t in tokens)
+            if ((uint)t >= (uint)v) throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {t} is outside the vocabulary of {v}");
+
+        for (var start = 0; start < tokens.Length; start += buffers.MaxRows)
+        {
+            var rows = Math.Min(buffers.MaxRows, tokens.Length - start);
+            var chunk = tokens.Slice(start, rows);
+            var last = start + rows == tokens.Length;
+            if (mode == LogitsMode.All) RunChunk(chunk, cache, buffers, logits.Slice(start * v, rows * v), allRows: true, observer);
+            else if (last) RunChunk(chunk, cache, buffers, logits[..v], allRows: false, observer);
+            else RunChunk(chunk, cache, buffers, [], allRows: false, observer, skipLogits: true);
+        }
+    }
+
+    private void RunChunk(ReadOnlySpan<int> tokens, KvCache cache, ForwardBuffers s, Span<float> logits, bool allRows,
+        IActivationObserver? observer, bool skipLogits = false)
+    {
+        var c = Config;
+        var d = c.HiddenSize;
+        var rows = tokens.Length;
+        var x = s.X.AsSpan(0, rows * d);
+        for (var i = 0; i < rows; i++) Embedding.AsSpan(tokens[i] * d, d).CopyTo(x.Slice(i * d, d));
+        var nPast = cache.Length;
+        for (var l = 0; l < c.NumLayers; l++)
+            LlamaForward.Block(c, Blocks[l], x, rows, nPast, cache.K[l], cache.V[l], cache.Capacity, s, observer, l);
+        cache.Length = nPast + rows;
+        if (skipLogits) return;
+        if (allRows)
+        {
+            var h = s.H.AsSpan(0, rows * d);
+            Kernels.RmsNorm(x, FinalNorm, rows, d, c.RmsNormEps, h);
+            Output.Forward(h, rows, logits);
+        }
+        else
+        {
+            var h = s.H.AsSpan(0, d);
+            Kernels.RmsNorm(x.Slice((rows - 1) * d, d), FinalNorm, 1, d, c.RmsNormEps, h);
+            Output.Forward(h, 1, logits);
+        }
+    }
+}

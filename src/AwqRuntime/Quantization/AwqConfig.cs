@@ -1,0 +1,48 @@
+namespace AwqRuntime.Quantization;
+
+/// <summary>How weights are chosen before rounding: AWQ's activation-aware search, or plain round-to-nearest.</summary>
+public enum QuantMethod
+{
+    Awq,
+    Rtn,
+}
+
+/// <summary>
+/// Settings of a quantization run, named and defaulted as AutoAWQ's quant_config / quantize()
+/// (see ../shared/docs/awq-reference.md §1.8): w_bit 4, q_group_size 128, zero_point on,
+/// duo_scaling on, apply_clip on, a 20-point α grid, clip shrink down to 0.55, 512 clip tokens.
+/// </summary>
+public sealed record AwqConfig
+{
+    public QuantMethod Method { get; init; } = QuantMethod.Awq;
+    public int WBit { get; init; } = 4;
+    public int GroupSize { get; init; } = 128;
+    public bool ZeroPoint { get; init; } = true;
+
+    /// <summary>AutoAWQ's duo scaling s = x̄^α / w̄^(1−α); false gives llm-awq's s = x̄^α.</summary>
+    public bool DuoScaling { get; init; } = true;
+
+    public bool ApplyClip { get; init; } = true;
+    public int NGrid { get; init; } = 20;
+    public double MaxShrink { get; init; } = 0.5;
+    public int ClipSampleTokens { get; init; } = 512;
+
+    /// <summary>Linear kinds left in fp16 (AutoAWQ's modules_to_not_convert), e.g. "down_proj".</summary>
+    public IReadOnlyList<string> ModulesToNotConvert { get; init; } = [];
+
+    public AwqConfig Validate()
+    {
+        if (WBit is < 2 or > 8) throw new ArgumentException($"w_bit must be 2..8 (got {WBit}); the INT4 kernels run w_bit 4");
+        if (GroupSize <= 0) throw new ArgumentException($"group size must be positive (got {GroupSize})");
+        if (!ZeroPoint) throw new ArgumentException("zero_point=false (symmetric) is not supported: AutoAWQ's GEMM layout is asymmetric");
+        if (NGrid < 1) throw new ArgumentException($"grid size must be positive (got {NGrid})");
+        if (MaxShrink is < 0 or >= 1) throw new ArgumentException($"max shrink must be in [0, 1) (got {MaxShrink})");
+        foreach (var m in ModulesToNotConvert)
+            if (!Model.LlamaTensorNames.LinearKinds.Contains(m))
+                throw new ArgumentException($"modules_to_not_convert: '{m}' is not one of {string.Join(", ", Model.LlamaTensorNames.LinearKinds)}");
+        return this;
+    }
+
+    /// <summary>Bits per weight of the packed format: w_bit + (fp16 scale + w_bit zero) / group.</summary>
+    public double BitsPerWeight => WBit + (16.0 + WBit) / GroupSize;
+}

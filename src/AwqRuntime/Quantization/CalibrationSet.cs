@@ -1,0 +1,101 @@
+using AwqRuntime.Generation;
+using AwqRuntime.Model;
+
+namespace AwqRuntime.Quantization;
+
+/// <summary>
+/// Token sequences the quantizer runs through the model: <see cref="Samples"/> sequences of exactly
+/// <see cref="SeqLen"/> tokens each (AutoAWQ's n_samples x seqlen blocks).
+/// </summary>
+public sealed class CalibrationSet
+{
+    public CalibrationSet(int[][] samples, int seqLen, string source, int requestedSamples)
+    {
+        if (samples.Length == 0) throw new ArgumentException($"calibration data ({source}) gave no sequence of {seqLen} tokens");
+        foreach (var s in samples)
+            if (s.Length != seqLen) throw new ArgumentException("every calibration sample must have seqLen tokens");
+        Samples = samples;
+        SeqLen = seqLen;
+        Source = source;
+        RequestedSamples = requestedSamples;
+    }
+
+    public int[][] Samples { get; }
+    public int SeqLen { get; }
+
+    /// <summary>Where the tokens came from ("file tinystories_calib.txt", "self-generated").</summary>
+    public string Source { get; }
+
+    public int RequestedSamples { get; }
+    public long TokenCount => (long)Samples.Length * SeqLen;
+    public bool Shortened => Samples.Length < RequestedSamples;
+
+    /// <summary>
+    /// AutoAWQ's get_calib_dataset applied to a text file: the text is split into documents at blank
+    /// lines, each encoded on its own (with BOS, as AutoAWQ's tokenizer.encode does), documents
+    /// longer than seqLen are skipped (not truncated), the rest concatenated and cut into blocks of
+    /// seqLen (the remainder dropped). We keep the first <paramref name="samples"/> blocks; a shorter
+    /// text gives fewer, reported through <see cref="Shortened"/>.
+    /// </summary>
+    public static CalibrationSet FromText(string text, Func<string, int[]> encodeWithBos, int samples, int seqLen, string source)
+    {
+        Check(samples, seqLen);
+        var needed = (long)samples * seqLen;
+        var stream = new List<int>();
+        foreach (var doc in SplitDocuments(text))
+        {
+            var ids = encodeWithBos(doc);
+            if (ids.Length > seqLen) continue;
+            stream.AddRange(ids);
+            if (stream.Count >= needed) break;
+        }
+        var blocks = Math.Min(stream.Count / seqLen, samples);
+        var result = new int[blocks][];
+        for (var b = 0; b < blocks; b++) result[b] = stream.GetRange(b * seqLen, seqLen).ToArray();
+        return new CalibrationSet(result, seqLen, source, samples);
+    }
+
+    /// <summary>
+    /// For users without data: sequences sampled from the full-precision model itself, starting at BOS,
+    /// temperature 1 with no filtering, so the statistics follow the model's own distribution.
+    /// </summary>
+    public static CalibrationSet FromModel(LlamaModel model, int bosId, int samples, int seqLen, ulong seed)
+    {
+        Check(samples, seqLen);
+        if (seqLen > model.Config.MaxPositionEmbeddings)
+            throw new ArgumentException($"calibration sequence length {seqLen} exceeds the model's context of {model.Config.MaxPositionEmbeddings}");
+        var cache = model.CreateCache(seqLen);
+        var buffers = model.CreateBuffers(1);
+        var logits = new float[model.Config.VocabSize];
+        var result = new int[samples][];
+        for (var s = 0; s < samples; s++)
+        {
+            var sampler = new Sampler(new SamplingOptions { Temperature = 1, TopK = 0, TopP = 1, MinP = 0, Seed = seed + (ulong)s * 7919 });
+            cache.Clear();
+            var seq = new int[seqLen];
+            seq[0] = bosId;
+            for (var i = 1; i < seqLen; i++)
+            {
+                model.Forward(seq.AsSpan(i - 1, 1), cache, buffers, logits, LogitsMode.Last);
+                seq[i] = sampler.Sample(logits, []);
+            }
+            result[s] = seq;
+        }
+        return new CalibrationSet(result, seqLen, "self-generated (sampled from the FP model)", samples);
+    }
+
+    private static void Check(int samples, int seqLen)
+    {
+        if (samples <= 0) throw new ArgumentException($"calibration samples must be positive (got {samples})");
+        if (seqLen < 2) throw new ArgumentException($"calibration sequence length must be at least 2 (got {seqLen})");
+    }
+
+    private static IEnumerable<string> SplitDocuments(string text)
+    {
+        foreach (var part in text.ReplaceLineEndings("\n").Split("\n\n", StringSplitOptions.RemoveEmptyEntries))
+        {
+            var doc = part.Trim();
+            if (doc.Length > 0) yield return doc;
+        }
+    }
+}

@@ -1,0 +1,42 @@
+namespace AwqRuntime.Quantization;
+
+/// <summary>
+/// Per-input-channel activation statistics of one linear over all calibration tokens: mean |x|
+/// (AWQ's saliency, §1.2 of the reference) and mean x² (llama.cpp's imatrix statistic), both
+/// accumulated in double.
+/// </summary>
+public sealed class ChannelStats
+{
+    private readonly double[] _sumAbs;
+    private readonly double[] _sumSq;
+
+    public ChannelStats(int channels)
+    {
+        _sumAbs = new double[channels];
+        _sumSq = new double[channels];
+    }
+
+    public int Channels => _sumAbs.Length;
+    public long Count { get; private set; }
+
+    /// <summary>Adds rows of x [rows, Channels].</summary>
+    public void Add(ReadOnlySpan<float> x, int rows)
+    {
+        var c = Channels;
+        if (x.Length < (long)rows * c) throw new ArgumentException("activation buffer shorter than rows x channels");
+        for (var r = 0; r < rows; r++)
+        {
+            var row = x.Slice(r * c, c);
+            for (var j = 0; j < c; j++)
+            {
+                double v = row[j];
+                _sumAbs[j] += Math.Abs(v);
+                _sumSq[j] += v * v;
+            }
+        }
+        Count += rows;
+    }
+
+    public float[] MeanAbs() => _sumAbs.Select(s => (float)(s / Math.Max(Count, 1))).ToArray();
+    public float[] MeanSquare() => _sumSq.Select(s => (float)(s / Math.Max(Count, 1))).ToArray();
+}

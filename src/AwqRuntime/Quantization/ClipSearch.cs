@@ -1,0 +1,114 @@
+using System.Numerics;
+using AwqRuntime.Model;
+
+namespace AwqRuntime.Quantization;
+
+/// <summary>
+/// AWQ's weight clipping search (reference §1.7): for every output row and quantization group, try
+/// max_val = max|w| · (1 − i/n_grid) for i = 0 … max_shrink·n_grid − 1, clamp the group to
+/// [−max_val, max_val], quantize, and keep the max_val whose per-group partial outputs
+/// Σ_{k∈group} x_k·w_k on a sample of calibration tokens (every (n/512)-th) stay closest to the
+/// original in mean squared error. Applied as a clamp of the full-precision weights before the
+/// final quantization. Not used for q_proj/k_proj (their errors pass through q·kᵀ).
+/// </summary>
+internal static class ClipSearch
+{
+    public static bool Applies(string kind) => kind is not ("q_proj" or "k_proj");
+
+    /// <summary>Searches and applies the clip in place; returns the mean best error per group.</summary>
+    public static double Run(FloatLinear linear, float[] input, AwqConfig config, GroupQuantizer.Scratch scratch)
+    {
+        var k = linear.InFeatures;
+        var n = linear.OutFeatures;
+        var g = config.GroupSize;
+        var groups = (k + g - 1) / g;
+        var x = SampleTokens(input, k, config.ClipSampleTokens, out var t);
+
+        var w = linear.Weight;
+        var orgMax = new float[(long)n * groups];
+        for (var r = 0; r < n; r++)
+            for (var gi = 0; gi < groups; gi++)
+            {
+                float m = 0;
+                var off = r * k + gi * g;
+                var len = Math.Min(g, k - gi * g);
+                for (var j = 0; j < len; j++) m = Math.Max(m, Math.Abs(w[off + j]));
+                orgMax[r * groups + gi] = m;
+            }
+
+        var bestErr = new double[orgMax.Length];
+        Array.Fill(bestErr, double.PositiveInfinity);
+        var bestMax = (float[])orgMax.Clone();
+        var candidate = new float[w.Length];
+        var steps = (int)(config.MaxShrink * config.NGrid);
+        for (var i = 0; i < steps; i++)
+        {
+            var shrink = 1f - (float)i / config.NGrid;
+            for (var r = 0; r < n; r++)
+                for (var gi = 0; gi < groups; gi++)
+                {
+                    var mv = orgMax[r * groups + gi] * shrink;
+                    var off = r * k + gi * g;
+                    var len = Math.Min(g, k - gi * g);
+                    for (var j = 0; j < len; j++) candidate[off + j] = Math.Clamp(w[off + j], -mv, mv);
+                }
+            GroupQuantizer.PseudoQuantize(candidate, n, k, g, config.WBit, scratch);
+            // candidate ← q(w_clamped) − w : the error of each partial output is Σ x·(wq − w).
+            for (var j = 0; j < w.Length; j++) candidate[j] -= w[j];
+            Parallel.For(0, n, r =>
+            {
+                for (var gi = 0; gi < groups; gi++)
+                {
+                    var off = gi * g;
+                    var len = Math.Min(g, k - off);
+                    var diff = candidate.AsSpan(r * k + off, len);
+                    double err = 0;
+                    for (var tok = 0; tok < t; tok++)
+                    {
+                        var d = Dot(x.AsSpan(tok * k + off, len), diff);
+                        err += d * d;
+                    }
+                    err /= t;
+                    var idx = r * groups + gi;
+                    if (err < bestErr[idx])
+                    {
+                        bestErr[idx] = err;
+                        bestMax[idx] = orgMax[idx] * shrink;
+                    }
+                }
+            });
+        }
+
+        for (var r = 0; r < n; r++)
+            for (var gi = 0; gi < groups; gi++)
+            {
+                var mv = bestMax[r * groups + gi];
+                var off = r * k + gi * g;
+                var len = Math.Min(g, k - gi * g);
+                for (var j = 0; j < len; j++) w[off + j] = Math.Clamp(w[off + j], -mv, mv);
+            }
+        return bestErr.Average();
+    }
+
+    /// <summary>Every (tokens / n)-th row of x, as AutoAWQ samples n_sample_token rows.</summary>
+    private static float[] SampleTokens(float[] x, int k, int n, out int taken)
+    {
+        var tokens = x.Length / k;
+        var step = Math.Max(1, tokens / n);
+        taken = (tokens + step - 1) / step;
+        var result = new float[(long)taken * k];
+        for (var i = 0; i < taken; i++) Array.Copy(x, (long)i * step * k, result, (long)i * k, k);
+        return result;
+    }
+
+    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        var i = 0;
+        var acc = Vector<float>.Zero;
+        for (; i <= a.Length - Vector<float>.Count; i += Vector<float>.Count)
+            acc += new Vector<float>(a[i..]) * new Vector<float>(b[i..]);
+        var sum = Vector.Sum(acc);
+        for (; i < a.Length; i++) sum += a[i] * b[i];
+        return sum;
+    }
+}

@@ -1,0 +1,34 @@
+using AwqRuntime.Model;
+
+namespace AwqRuntime.Quantization;
+
+/// <summary>A quantized model in memory, with everything a report or a checkpoint needs.</summary>
+public sealed class QuantizationResult
+{
+    public required LlamaModel Model { get; init; }
+    public required AwqConfig Config { get; init; }
+    public required CalibrationSet Calibration { get; init; }
+    public required IReadOnlyList<BlockReport> Blocks { get; init; }
+
+    /// <summary>Per module path ("model.layers.0.self_attn.q_proj"): statistics of its input activations.</summary>
+    public required IReadOnlyDictionary<string, ChannelStats> ActivationStats { get; init; }
+
+    public required TimeSpan Elapsed { get; init; }
+
+    /// <summary>Bits per weight over the quantized linears, counted from their packed bytes.</summary>
+    public double LinearBitsPerWeight
+    {
+        get
+        {
+            long bits = 0, weights = 0;
+            foreach (var b in Model.Blocks)
+                foreach (var kind in LlamaTensorNames.LinearKinds)
+                {
+                    var l = b[kind];
+                    weights += (long)l.InFeatures * l.OutFeatures;
+                    bits += l is Int4Linear q ? q.ToWeights().PackedBytes * 8 : (long)l.InFeatures * l.OutFeatures * 16;
+                }
+            return (double)bits / weights;
+        }
+    }
+}
