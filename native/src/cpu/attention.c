@@ -1,0 +1,291 @@
+/*
+ * attention.c — causal grouped-query attention of M new query rows against a KV cache.
+ *
+ * For query row m (position n_past + m) and head h, with kv head g = h / (n_heads / n_kv_heads):
+ *   s[t] = (q[m,h,:] · k[t,g,:]) * (1/sqrt(head_dim))   for t = 0 .. n_past + m
+ *   p    = softmax(s)                                    (awq_softmax_row: max subtraction, fp32
+ *                                                         exps, double sum)
+ *   out[m,h,:] = Σ_t p[t] * v[t,g,:]                     (t ascending, fp32)
+ * Two passes over the scores, not an online softmax: the probabilities are normalised exactly as
+ * a plain softmax would, with no running rescale to add rounding. Each (m, h) is one task; the
+ * scores live in a per-chunk scratch row (on the stack up to ATTN_STACK_SCORES keys).
+ *
+ * The SIMD paths vectorise along head_dim (a masked tail covers head_dim 8 of stories260K and
+ * any other width). Each key's dot product runs the same instruction sequence whichever group of
+ * keys it is computed in, so results do not depend on the thread count.
+ */
+#include "layers_internal.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#if AWQ_X86
+#include <immintrin.h>
+#endif
+
+#define ATTN_STACK_SCORES 2048
+#define ATTN_MIN_FLOPS_PER_CHUNK (256 * 1024)
+
+/* scores[t] = (q · k_t) * scale for t < len; k_t = k + t * stride */
+typedef void (*attn_scores_fn)(const float *q, const float *k, int64_t stride, int64_t len,
+                               int64_t hd, float scale, float *scores);
+/* out = Σ_t p[t] * v_t for t < len, t ascending */
+typedef void (*attn_mix_fn)(const float *p, const float *v, int64_t stride, int64_t len, int64_t hd,
+                            float *out);
+
+/* ---- scalar reference ----------------------------------------------------------------------- */
+static void scores_scalar(const float *q, const float *k, int64_t stride, int64_t len, int64_t hd,
+                          float scale, float *scores) {
+    for (int64_t t = 0; t < len; t++) {
+        const float *kt = k + t * stride;
+        float dot = 0.0f;
+        for (int64_t d = 0; d < hd; d++) dot += q[d] * kt[d];
+        scores[t] = dot * scale;
+    }
+}
+
+static void mix_scalar(const float *p, const float *v, int64_t stride, int64_t len, int64_t hd,
+                       float *out) {
+    for (int64_t d = 0; d < hd; d++) out[d] = 0.0f;
+    for (int64_t t = 0; t < len; t++) {
+        const float *vt = v + t * stride;
+        for (int64_t d = 0; d < hd; d++) out[d] += p[t] * vt[d];
+    }
+}
+
+#if AWQ_X86
+#define AWQ_INLINE static inline __attribute__((always_inline))
+
+/* ---- AVX2 ------------------------------------------------------------------------------------ */
+AWQ_TARGET_AVX2 AWQ_INLINE __m256i tail_mask8(int64_t rem) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(rem < 8 ? rem : 8)),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+AWQ_TARGET_AVX2 AWQ_INLINE float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* NK keys at once: independent accumulator chains hide the FMA latency */
+AWQ_TARGET_AVX2 AWQ_INLINE void scores_keys_avx2(const float *q, const float *k, int64_t stride,
+                                                 int64_t hd, float scale, float *scores, const int NK) {
+    __m256 acc[4];
+    for (int i = 0; i < NK; i++) acc[i] = _mm256_setzero_ps();
+    int64_t d = 0;
+    for (; d + 8 <= hd; d += 8) {
+        __m256 qv = _mm256_loadu_ps(q + d);
+        for (int i = 0; i < NK; i++)
+            acc[i] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k + i * stride + d), acc[i]);
+    }
+    if (d < hd) {
+        __m256i mask = tail_mask8(hd - d);
+        __m256 qv = _mm256_maskload_ps(q + d, mask);
+        for (int i = 0; i < NK; i++)
+            acc[i] = _mm256_fmadd_ps(qv, _mm256_maskload_ps(k + i * stride + d, mask), acc[i]);
+    }
+    for (int i = 0; i < NK; i++) scores[i] = hsum8(acc[i]) * scale;
+}
+
+AWQ_TARGET_AVX2 static void scores_avx2(const float *q, const float *k, int64_t stride, int64_t len,
+                                        int64_t hd, float scale, float *scores) {
+    int64_t t = 0;
+    for (; t + 4 <= len; t += 4) scores_keys_avx2(q, k + t * stride, stride, hd, scale, scores + t, 4);
+    for (; t < len; t++) scores_keys_avx2(q, k + t * stride, stride, hd, scale, scores + t, 1);
+}
+
+/* NV vectors (8 dims each) of the output kept in registers over all keys */
+AWQ_TARGET_AVX2 AWQ_INLINE void mix_dims_avx2(const float *p, const float *v, int64_t stride, int64_t len,
+                                              int64_t rem, float *out, const int NV) {
+    __m256i mask[4];
+    __m256 acc[4];
+    for (int j = 0; j < NV; j++) {
+        mask[j] = tail_mask8(rem - 8 * j);
+        acc[j] = _mm256_setzero_ps();
+    }
+    for (int64_t t = 0; t < len; t++) {
+        __m256 pt = _mm256_set1_ps(p[t]);
+        const float *vt = v + t * stride;
+        for (int j = 0; j < NV; j++)
+            acc[j] = _mm256_fmadd_ps(pt, _mm256_maskload_ps(vt + 8 * j, mask[j]), acc[j]);
+    }
+    for (int j = 0; j < NV; j++) _mm256_maskstore_ps(out + 8 * j, mask[j], acc[j]);
+}
+
+AWQ_TARGET_AVX2 static void mix_avx2(const float *p, const float *v, int64_t stride, int64_t len, int64_t hd,
+                                     float *out) {
+    for (int64_t d = 0; d < hd; d += 32) {
+        int64_t rem = hd - d;
+        switch (rem > 24 ? 4 : (int)((rem + 7) / 8)) {
+        case 1: mix_dims_avx2(p, v + d, stride, len, rem, out + d, 1); break;
+        case 2: mix_dims_avx2(p, v + d, stride, len, rem, out + d, 2); break;
+        case 3: mix_dims_avx2(p, v + d, stride, len, rem, out + d, 3); break;
+        default: mix_dims_avx2(p, v + d, stride, len, rem, out + d, 4); break;
+        }
+    }
+}
+
+/* ---- AVX-512 --------------------------------------------------------------------------------- */
+AWQ_TARGET_AVX512 AWQ_INLINE __mmask16 tail_mask16(int64_t rem) {
+    return rem >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rem) - 1u);
+}
+
+AWQ_TARGET_AVX512 AWQ_INLINE void scores_keys_avx512(const float *q, const float *k, int64_t stride,
+                                                     int64_t hd, float scale, float *scores, const int NK) {
+    __m512 acc[4];
+    for (int i = 0; i < NK; i++) acc[i] = _mm512_setzero_ps();
+    int64_t d = 0;
+    for (; d + 16 <= hd; d += 16) {
+        __m512 qv = _mm512_loadu_ps(q + d);
+        for (int i = 0; i < NK; i++)
+            acc[i] = _mm512_fmadd_ps(qv, _mm512_loadu_ps(k + i * stride + d), acc[i]);
+    }
+    if (d < hd) {
+        __mmask16 mask = tail_mask16(hd - d);
+        __m512 qv = _mm512_maskz_loadu_ps(mask, q + d);
+        for (int i = 0; i < NK; i++)
+            acc[i] = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(mask, k + i * stride + d), acc[i]);
+    }
+    for (int i = 0; i < NK; i++) scores[i] = _mm512_reduce_add_ps(acc[i]) * scale;
+}
+
+AWQ_TARGET_AVX512 static void scores_avx512(const float *q, const float *k, int64_t stride, int64_t len,
+                                            int64_t hd, float scale, float *scores) {
+    int64_t t = 0;
+    for (; t + 4 <= len; t += 4) scores_keys_avx512(q, k + t * stride, stride, hd, scale, scores + t, 4);
+    for (; t < len; t++) scores_keys_avx512(q, k + t * stride, stride, hd, scale, scores + t, 1);
+}
+
+AWQ_TARGET_AVX512 AWQ_INLINE void mix_dims_avx512(const float *p, const float *v, int64_t stride,
+                                                  int64_t len, int64_t rem, float *out, const int NV) {
+    __mmask16 mask[4];
+    __m512 acc[4];
+    for (int j = 0; j < NV; j++) {
+        mask[j] = tail_mask16(rem - 16 * j);
+        acc[j] = _mm512_setzero_ps();
+    }
+    for (int64_t t = 0; t < len; t++) {
+        __m512 pt = _mm512_set1_ps(p[t]);
+        const float *vt = v + t * stride;
+        for (int j = 0; j < NV; j++)
+            acc[j] = _mm512_fmadd_ps(pt, _mm512_maskz_loadu_ps(mask[j], vt + 16 * j), acc[j]);
+    }
+    for (int j = 0; j < NV; j++) _mm512_mask_storeu_ps(out + 16 * j, mask[j], acc[j]);
+}
+
+AWQ_TARGET_AVX512 static void mix_avx512(const float *p, const float *v, int64_t stride, int64_t len,
+                                         int64_t hd, float *out) {
+    for (int64_t d = 0; d < hd; d += 64) {
+        int64_t rem = hd - d;
+        switch (rem > 48 ? 4 : (int)((rem + 15) / 16)) {
+        case 1: mix_dims_avx512(p, v + d, stride, len, rem, out + d, 1); break;
+        case 2: mix_dims_avx512(p, v + d, stride, len, rem, out + d, 2); break;
+        case 3: mix_dims_avx512(p, v + d, stride, len, rem, out + d, 3); break;
+        default: mix_dims_avx512(p, v + d, stride, len, rem, out + d, 4); break;
+        }
+    }
+}
+#endif /* AWQ_X86 */
+
+/* ---- driver ---------------------------------------------------------------------------------- */
+typedef struct attn_job {
+    attn_scores_fn scores;
+    attn_mix_fn mix;
+    const float *q, *k, *v;
+    float *out;
+    int64_t n_past, n_heads, n_kv_heads, head_dim, group;
+    float scale;
+    atomic_int out_of_memory;
+} attn_job;
+
+static void attn_tasks(void *ctx, int64_t begin, int64_t end) {
+    attn_job *j = (attn_job *)ctx;
+    const int64_t hd = j->head_dim, stride = j->n_kv_heads * hd;
+    /* the chunk's longest row is its last one */
+    int64_t max_len = j->n_past + (end - 1) / j->n_heads + 1;
+    float stack_scores[ATTN_STACK_SCORES];
+    float *scores = stack_scores;
+    if (max_len > ATTN_STACK_SCORES) {
+        scores = (float *)malloc((size_t)max_len * sizeof(float));
+        if (scores == NULL) {
+            atomic_store(&j->out_of_memory, 1);
+            return;
+        }
+    }
+    for (int64_t task = begin; task < end; task++) {
+        int64_t m = task / j->n_heads, h = task % j->n_heads;
+        int64_t len = j->n_past + m + 1;
+        int64_t kv_off = (h / j->group) * hd;
+        int64_t qo_off = task * hd; /* = (m * n_heads + h) * head_dim */
+        j->scores(j->q + qo_off, j->k + kv_off, stride, len, hd, j->scale, scores);
+        awq_softmax_row(scores, len);
+        j->mix(scores, j->v + kv_off, stride, len, hd, j->out + qo_off);
+    }
+    if (scores != stack_scores) free(scores);
+}
+
+int awq_attention_isa(awq_isa isa, const float *q, const float *k_cache, const float *v_cache,
+                      int64_t M, int64_t n_past, int64_t n_heads, int64_t n_kv_heads,
+                      int64_t head_dim, float *out) {
+    attn_job j = {scores_scalar, mix_scalar, q, k_cache, v_cache, out, n_past, n_heads, n_kv_heads,
+                  head_dim, n_heads / n_kv_heads, 1.0f / sqrtf((float)head_dim), 0};
+#if AWQ_X86
+    if (isa == AWQ_ISA_AVX512) {
+        j.scores = scores_avx512;
+        j.mix = mix_avx512;
+    } else if (isa == AWQ_ISA_AVX2) {
+        j.scores = scores_avx2;
+        j.mix = mix_avx2;
+    }
+#endif
+    const int64_t n_tasks = M * n_heads;
+    /* a task does ~4 flops per (key, dim): a dot product and a weighted sum */
+    double task_flops = 4.0 * (double)head_dim * ((double)n_past + 0.5 * (double)(M + 1));
+    double g = (double)ATTN_MIN_FLOPS_PER_CHUNK / task_flops;
+    int64_t grain = g >= (double)n_tasks ? n_tasks : (int64_t)g + 1;
+    awq_parallel_for(n_tasks, grain, attn_tasks, &j);
+    return atomic_load(&j.out_of_memory) ? AWQ_ERR_OUT_OF_MEMORY : AWQ_OK;
+}
+
+int awq_attention(const float *q, const float *k_cache, const float *v_cache, int64_t M,
+                  int64_t n_past, int64_t n_ctx, int64_t n_heads, int64_t n_kv_heads,
+                  int64_t head_dim, float *out) {
+    static const char fn[] = "awq_attention";
+    AWQ_REQUIRE_PTR(fn, q);
+    AWQ_REQUIRE_PTR(fn, k_cache);
+    AWQ_REQUIRE_PTR(fn, v_cache);
+    AWQ_REQUIRE_PTR(fn, out);
+    AWQ_REQUIRE_POSITIVE(fn, M);
+    AWQ_REQUIRE_POSITIVE(fn, n_ctx);
+    AWQ_REQUIRE_POSITIVE(fn, n_heads);
+    AWQ_REQUIRE_POSITIVE(fn, n_kv_heads);
+    AWQ_REQUIRE_POSITIVE(fn, head_dim);
+    if (n_past < 0)
+        return awq_fail(AWQ_ERR_INVALID_SIZE, fn, "argument 'n_past' must be >= 0 (got %lld)",
+                        (long long)n_past);
+    if (n_heads % n_kv_heads != 0)
+        return awq_fail(AWQ_ERR_SIZE_MISMATCH, fn,
+                        "argument 'n_heads' (%lld) must be a multiple of 'n_kv_heads' (%lld)",
+                        (long long)n_heads, (long long)n_kv_heads);
+    if (n_past > n_ctx - M) /* n_past + M > n_ctx without the overflow */
+        return awq_fail(AWQ_ERR_INVALID_SIZE, fn,
+                        "arguments 'n_past' + 'M' (%lld + %lld) exceed 'n_ctx' (%lld)",
+                        (long long)n_past, (long long)M, (long long)n_ctx);
+    int64_t row, elems, bytes;
+    int st;
+    if ((st = awq_mul_size(fn, "k_cache", n_kv_heads, head_dim, &row)) != AWQ_OK) return st;
+    if ((st = awq_mul_size(fn, "k_cache", n_ctx, row, &elems)) != AWQ_OK) return st;
+    if ((st = awq_mul_size(fn, "k_cache", elems, (int64_t)sizeof(float), &bytes)) != AWQ_OK) return st;
+    if ((st = awq_mul_size(fn, "q", n_heads, head_dim, &row)) != AWQ_OK) return st;
+    if ((st = awq_mul_size(fn, "q", M, row, &elems)) != AWQ_OK) return st;
+    if ((st = awq_mul_size(fn, "q", elems, (int64_t)sizeof(float), &bytes)) != AWQ_OK) return st;
+    st = awq_attention_isa(awq_isa_level(), q, k_cache, v_cache, M, n_past, n_heads, n_kv_heads,
+                           head_dim, out);
+    if (st != AWQ_OK)
+        return awq_fail(st, fn, "could not allocate %lld floats of score scratch",
+                        (long long)(n_past + M));
+    return AWQ_OK;
+}
