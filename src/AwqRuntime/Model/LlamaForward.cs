@@ -52,7 +52,7 @@ public static class LlamaForward
         var u = s.Up.AsSpan(0, n);
         gate.Forward(h, rows, g);
         up.Forward(h, rows, u);
-        Kernels.SiluMul(g, u, g);
+        Kernels.SiluMul(g, u, n, g);
         observer?.OnLinearInput(layer, "down_proj", g, rows, c.IntermediateSize);
         down.Forward(g, rows, output[..(rows * c.HiddenSize)]);
     }
