@@ -1,0 +1,124 @@
+using AwqRuntime.Model;
+
+namespace AwqRuntime.Formats.Gguf;
+
+/// <summary>
+/// A llama-architecture GGUF file as an <see cref="IWeightSource"/>. The config comes from the
+/// llama.* keys (as llama.cpp's loader reads them), the vocabulary size from token_embd (checked
+/// against tokenizer.ggml.tokens when present); tensors are mapped to canonical names
+/// (<see cref="GgufTensorNames"/>) and checked against the config on open. GGUF q/k are already in
+/// the interleaved RoPE layout, so no permutation. Without output.weight the model is tied.
+/// Readable types: F32, F16, BF16 and Q8_0; any other type fails on open naming type and tensor.
+/// </summary>
+public sealed class GgufWeightSource : WeightSourceBase
+{
+    private readonly GgufFile _gguf;
+    private readonly Dictionary<string, GgufTensorInfo> _stored = new(StringComparer.Ordinal);
+
+    private GgufWeightSource(GgufFile gguf) : base(gguf.Path) => _gguf = gguf;
+
+    /// <summary>The underlying file (metadata such as the tokenizer, raw tensors).</summary>
+    public GgufFile File => _gguf;
+
+    public static GgufWeightSource Open(string path)
+    {
+        var gguf = GgufFile.Open(path);
+        var src = new GgufWeightSource(gguf);
+        try
+        {
+            src.Build();
+            return src;
+        }
+        catch
+        {
+            src.Dispose();
+            throw;
+        }
+    }
+
+    private void Build()
+    {
+        var g = _gguf;
+        var arch = g.GetStringOrNull("general.architecture") ?? throw new InvalidDataException($"{Path}: metadata key 'general.architecture' is missing");
+        if (arch != "llama") throw new InvalidDataException($"{Path}: general.architecture is '{arch}', only 'llama' is supported");
+        var scaling = g.GetStringOrNull("llama.rope.scaling.type");
+        if (scaling is not (null or "none"))
+            throw new InvalidDataException($"{Path}: llama.rope.scaling.type '{scaling}' is not supported (only plain RoPE)");
+        if (g.TryGetTensor("rope_freqs.weight", out _))
+            throw new InvalidDataException($"{Path}: tensor 'rope_freqs.weight' (Llama 3.1-style RoPE frequency scaling) is not supported");
+
+        int Int(string key, long? def = null)
+        {
+            var v = g.GetIntegerOrNull(key) ?? def ?? throw new InvalidDataException($"{Path}: metadata key '{key}' is missing");
+            return v is >= 0 and <= int.MaxValue ? (int)v : throw new InvalidDataException($"{Path}: metadata key '{key}' = {v} is out of range");
+        }
+
+        var emb = g.TryGetTensor("token_embd.weight", out var e) ? e : throw new InvalidDataException($"{Path}: tensor 'token_embd.weight' is missing");
+        if (emb.Dims.Length != 2) throw new InvalidDataException($"{Path}: tensor 'token_embd.weight' has {emb.Dims.Length} dimensions, expected 2");
+        var vocab = (int)emb.Dims[1];
+        if (g.GetArrayOrNull<string>("tokenizer.ggml.tokens") is { } tokens && tokens.Length != vocab)
+            throw new InvalidDataException($"{Path}: tokenizer.ggml.tokens has {tokens.Length} tokens but token_embd.weight has {vocab} rows");
+
+        var heads = Int("llama.attention.head_count");
+        var hidden = Int("llama.embedding_length");
+        var keyLength = g.GetIntegerOrNull("llama.attention.key_length");
+        var config = new LlamaConfig
+        {
+            VocabSize = vocab,
+            HiddenSize = hidden,
+            IntermediateSize = Int("llama.feed_forward_length"),
+            NumLayers = Int("llama.block_count"),
+            NumHeads = heads,
+            NumKvHeads = Int("llama.attention.head_count_kv", heads),
+            HeadDim = keyLength.HasValue ? Int("llama.attention.key_length") : 0,
+            RopeDim = g.Has("llama.rope.dimension_count") ? Int("llama.rope.dimension_count") : 0,
+            RmsNormEps = g.GetFloat("llama.attention.layer_norm_rms_epsilon"),
+            RopeTheta = g.GetFloatOrNull("llama.rope.freq_base") ?? 10000f,
+            MaxPositionEmbeddings = Int("llama.context_length"),
+            TieWordEmbeddings = !g.TryGetTensor("output.weight", out _),
+            BosTokenId = Int("tokenizer.ggml.bos_token_id", 1),
+            EosTokenId = Int("tokenizer.ggml.eos_token_id", 2),
+            Name = g.GetStringOrNull("general.name") ?? System.IO.Path.GetFileNameWithoutExtension(Path),
+        };
+        if (g.GetIntegerOrNull("llama.attention.value_length") is { } vl && vl != config.EffectiveHeadDim)
+            throw new InvalidDataException($"{Path}: llama.attention.value_length {vl} differs from key_length {config.EffectiveHeadDim}; not supported");
+        Config = config.Validate(Path);
+        if ((long)config.NumLayers * 2 > g.Tensors.Count)
+            throw new InvalidDataException($"{Path}: llama.block_count {config.NumLayers} but the file holds only {g.Tensors.Count} tensors");
+
+        foreach (var (name, shape) in LlamaWeightShapes.Expected(config))
+        {
+            var ggufName = GgufTensorNames.ToGguf(name);
+            if (!g.TryGetTensor(ggufName, out var t))
+            {
+                if (name == LlamaTensorNames.Output)
+                {
+                    _stored[name] = emb;
+                    Register(new WeightInfo(name, emb.Type, shape));
+                    continue;
+                }
+                throw new InvalidDataException($"{Path}: tensor '{ggufName}' ({name}) is missing (expected shape {LlamaWeightShapes.Format(shape)})");
+            }
+            if (!t.Shape.SequenceEqual(shape))
+                throw new InvalidDataException($"{Path}: tensor '{ggufName}' has shape {LlamaWeightShapes.Format(t.Shape)}, but the llama.* metadata implies {LlamaWeightShapes.Format(shape)}");
+            if (!TensorConversion.CanDecode(t.Type) || t.Type == TensorDType.F64)
+                throw new InvalidDataException($"{Path}: unsupported tensor type {t.Type} in tensor '{ggufName}' (supported: F32, F16, BF16, Q8_0)");
+            _stored[name] = t;
+            Register(new WeightInfo(name, t.Type, shape));
+        }
+    }
+
+    protected override float[] ReadCore(WeightInfo info)
+    {
+        var t = _stored[info.Name];
+        var result = new float[t.ElementCount];
+        TensorConversion.ToFloat32(t.Type, _gguf.TensorBytes(t), result);
+        return result;
+    }
+
+    public override void Dispose()
+    {
+        _gguf.Dispose();
+        base.Dispose();
+    }
+}

@@ -1,0 +1,50 @@
+namespace AwqRuntime.Model;
+
+/// <summary>
+/// Shared bookkeeping of the <see cref="IWeightSource"/> implementations: the canonical tensor
+/// table, lookups that name the checkpoint in their errors, and a length check on every read.
+/// A subclass registers each canonical tensor with <see cref="Register"/> and decodes it in ReadCore.
+/// </summary>
+public abstract class WeightSourceBase : IWeightSource
+{
+    private readonly Dictionary<string, WeightInfo> _infos = new(StringComparer.Ordinal);
+    private readonly List<WeightInfo> _list = [];
+
+    protected WeightSourceBase(string path) => Path = path;
+
+    public string Path { get; }
+
+    public LlamaConfig Config { get; protected set; } = null!;
+
+    public IReadOnlyList<WeightInfo> Tensors => _list;
+
+    public bool Contains(string name) => _infos.ContainsKey(name);
+
+    public WeightInfo Info(string name) =>
+        _infos.TryGetValue(name, out var i) ? i : throw new InvalidDataException(MissingMessage(name));
+
+    /// <summary>The error for a name that has no fp32-readable canonical tensor here.</summary>
+    protected virtual string MissingMessage(string name) => $"{Path}: tensor '{name}' is not in this checkpoint";
+
+    public float[] ReadFloat32(string name)
+    {
+        var info = Info(name);
+        var data = ReadCore(info);
+        if (data.Length != info.ElementCount)
+            throw new InvalidDataException($"{Path}: tensor '{name}' decoded to {data.Length} values, expected {info.ElementCount}");
+        return data;
+    }
+
+    protected void Register(WeightInfo info)
+    {
+        if (info.ElementCount > Array.MaxLength)
+            throw new InvalidDataException($"{Path}: tensor '{info.Name}' has {info.ElementCount} elements, more than one fp32 array can hold");
+        if (!_infos.TryAdd(info.Name, info)) throw new InvalidDataException($"{Path}: tensor '{info.Name}' appears twice");
+        _list.Add(info);
+    }
+
+    /// <summary>Decodes the tensor to fp32 in canonical layout.</summary>
+    protected abstract float[] ReadCore(WeightInfo info);
+
+    public virtual void Dispose() => GC.SuppressFinalize(this);
+}
