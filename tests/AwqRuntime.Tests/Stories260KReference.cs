@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace AwqRuntime.Tests.LlamaSharp;
+namespace AwqRuntime.Tests;
 
 /// <summary>
 /// ../shared/models/stories260K/reference_outputs.json, produced by an independent float64 Python
