@@ -17,6 +17,17 @@ public sealed record AwqQuantizationConfig
     /// <summary>Lower-case packing version: "gemm", "gemv", "exllama", "ipex", ...</summary>
     public string Version { get; init; } = "gemm";
 
+    /// <summary>
+    /// AwqRuntime's layout extension for shapes AutoAWQ's GEMM layout cannot express (null when the
+    /// checkpoint is plain AutoAWQ): <see cref="CeilGroupsExtension"/> means in_features need not be a
+    /// multiple of group_size (qzeros/scales have ceil(in/G) rows, the last group is shorter) and
+    /// out_features need not be a multiple of 8 (qweight/qzeros have ceil(out/8) columns, padding
+    /// nibbles are 0; scales keep the true out_features).
+    /// </summary>
+    public string? LayoutExtension { get; init; }
+
+    public const string CeilGroupsExtension = "awqruntime.ceil_groups.v1";
+
     /// <summary>Module names (or name fragments) left unquantized; empty when none.</summary>
     public IReadOnlyList<string> ModulesToNotConvert { get; init; } = [];
 
@@ -55,8 +66,16 @@ public sealed record AwqQuantizationConfig
             foreach (var x in mods.EnumerateArray())
                 skip.Add(x.ValueKind == JsonValueKind.String ? x.GetString()! : throw new InvalidDataException($"{source}: modules_to_not_convert holds a non-string"));
         }
+        string? extension = null;
+        if (e.TryGetProperty("layout_extension", out var ext) && ext.ValueKind != JsonValueKind.Null)
+        {
+            extension = ext.ValueKind == JsonValueKind.String ? ext.GetString() : null;
+            if (extension != CeilGroupsExtension)
+                throw new InvalidDataException($"{source}: quantization_config.layout_extension {ext.GetRawText()} is not known (expected \"{CeilGroupsExtension}\")");
+        }
         var cfg = new AwqQuantizationConfig
         {
+            LayoutExtension = extension,
             Bits = Int("bits", "w_bit", 4), GroupSize = Int("group_size", "q_group_size", 128),
             ZeroPoint = zero, Version = version, ModulesToNotConvert = skip,
         };
@@ -73,6 +92,7 @@ public sealed record AwqQuantizationConfig
         w.WriteStartObject();
         w.WriteNumber("bits", Bits);
         w.WriteNumber("group_size", GroupSize);
+        if (LayoutExtension != null) w.WriteString("layout_extension", LayoutExtension);
         if (ModulesToNotConvert.Count == 0) w.WriteNull("modules_to_not_convert");
         else
         {
