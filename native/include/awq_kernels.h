@@ -108,16 +108,20 @@ AWQ_API int awq_bf16_to_fp32(const uint16_t *src, float *dst, int64_t n);
 typedef enum awq_qscheme {
     /* absmax: qmax = 2^(b-1)-1, scale = max|x| / qmax, zero = 0, q = clamp(round(x/scale), -qmax, qmax) */
     AWQ_QSCHEME_SYMMETRIC = 0,
-    /* min/max: qmax = 2^b-1, scale = (max-min)/qmax, zero = clamp(round(-min/scale), 0, qmax),
-     * q = clamp(round(x/scale) + zero, 0, qmax) */
+    /* min/max with 0 in the range (lo = min(min, 0), hi = max(max, 0), so 0 is exact and a group
+     * of one sign is not clipped): qmax = 2^b-1, scale = (hi-lo)/qmax,
+     * zero = clamp(round(-lo/scale), 0, qmax), q = clamp(round(x/scale) + zero, 0, qmax) */
     AWQ_QSCHEME_ASYMMETRIC = 1,
     /* AutoAWQ pseudo_quantize_tensor: scale = max(max-min, 1e-5) / qmax, scale rounded to fp16
      * (the checkpoint stores fp16 scales), zero = clamp(-round(min/scale), 0, qmax),
-     * q = clamp(round(x/scale) + zero, 0, qmax) */
+     * q = clamp(round(x/scale) + zero, 0, qmax). Kept as AutoAWQ has it, including that a group
+     * of one sign is clipped (its zero clamps to 0 or qmax). */
     AWQ_QSCHEME_AWQ = 2
 } awq_qscheme;
-/* Degenerate groups: SYMMETRIC with max|x| = 0 uses scale 1. ASYMMETRIC with max == min uses
- * scale = |max| / qmax (scale 1 if that is 0), so a constant group is reproduced exactly. */
+/* Degenerate groups: a SYMMETRIC or ASYMMETRIC scale of 0 (all-zero group, or a range so small
+ * that range/qmax underflows) becomes max|x| of the group, or 1 if that is 0.
+ * Non-finite x -> AWQ_ERR_INVALID_ARGUMENT; a group range (or AWQ fp16 scale) that overflows ->
+ * AWQ_ERR_OVERFLOW. */
 
 /* q: [rows, cols] (int32 containers), scales and zeros: [rows, n_groups], n_groups = ceil(cols/group_size). */
 AWQ_API int awq_quantize(const float *x, int64_t rows, int64_t cols, int64_t group_size, int bits,
