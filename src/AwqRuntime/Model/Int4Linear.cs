@@ -33,7 +33,7 @@ public sealed class Int4Linear : ILinear
                 dst[k / 2] = (byte)(src[k] | (k + 1 < InFeatures ? src[k + 1] << 4 : 0));
         }
         _scales = new ushort[w.Scales.Length];
-        for (var i = 0; i < _scales.Length; i++) _scales[i] = FloatFormats.Fp32ToFp16(w.Scales[i]);
+        for (var i = 0; i < _scales.Length; i++) _scales[i] = Fp16.FromSingle(w.Scales[i]);
         _zeros = (byte[])w.Zeros.Clone();
         Bits = w.Bits;
     }
@@ -57,7 +57,7 @@ public sealed class Int4Linear : ILinear
                 q[(long)n * InFeatures + k] = (byte)((k & 1) == 0 ? b & 0xF : b >> 4);
             }
         var scales = new float[_scales.Length];
-        for (var i = 0; i < scales.Length; i++) scales[i] = FloatFormats.Fp16ToFp32(_scales[i]);
+        for (var i = 0; i < scales.Length; i++) scales[i] = Fp16.ToSingle(_scales[i]);
         return new Int4Weights(OutFeatures, InFeatures, GroupSize, Bits, q, scales, (byte[])_zeros.Clone());
     }
 

@@ -88,8 +88,15 @@ public static class AwqQuantizer
         };
     }
 
+    /// <summary>Rounds to fp16 in place; a finite value beyond fp16's range (±65504) is an error, not a silent Inf.</summary>
     internal static void RoundToFp16(float[] v)
     {
-        for (var i = 0; i < v.Length; i++) v[i] = FloatFormats.Fp16ToFp32(FloatFormats.Fp32ToFp16(v[i]));
+        for (var i = 0; i < v.Length; i++)
+        {
+            var r = Fp16.Round(v[i]);
+            if (float.IsInfinity(r) && float.IsFinite(v[i]))
+                throw new InvalidDataException($"weight value {v[i]} exceeds the fp16 range the AWQ checkpoint stores (±65504)");
+            v[i] = r;
+        }
     }
 }

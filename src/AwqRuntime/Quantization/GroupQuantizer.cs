@@ -1,4 +1,5 @@
 using AwqRuntime.Native;
+using AwqRuntime.Numerics;
 
 namespace AwqRuntime.Quantization;
 

@@ -1,0 +1,72 @@
+using AwqRuntime.Formats.HuggingFace;
+using AwqRuntime.Model;
+
+namespace AwqRuntime.Formats.Awq;
+
+/// <summary>
+/// Loads an AutoAWQ GEMM checkpoint (ours or anyone's) into a runnable model: every quantized linear
+/// is validated (dtypes, shapes against config.json and the group size), unpacked from AWQ order,
+/// its q/k output channels brought from HF's rotate_half order to the canonical interleaved order,
+/// and repacked into the W4A16 kernel's layout (<see cref="Int4Linear"/>). Nothing is dequantized.
+/// </summary>
+public static class AwqCheckpointReader
+{
+    public static (LlamaModel Model, AwqQuantizationConfig Quantization) Load(string folder)
+    {
+        using var src = HfWeightSource.Open(folder);
+        var q = src.Quantization ?? throw new InvalidDataException($"{folder}: config.json has no AWQ quantization_config");
+        if (q.Version != "gemm") throw new InvalidDataException($"{folder}: AWQ version '{q.Version}' is not supported (gemm only)");
+        if (!q.ZeroPoint) throw new InvalidDataException($"{folder}: AWQ without zero points is not supported");
+        var c = src.Config;
+        var blocks = new LlamaBlock[c.NumLayers];
+        for (var l = 0; l < c.NumLayers; l++)
+        {
+            ILinear Lin(string kind)
+            {
+                var shape = LlamaWeightShapes.Linear(c, kind);
+                if (!src.IsQuantized(l, kind)) return LlamaModel.ReadLinear(src, LlamaTensorNames.Linear(l, kind), (int)shape[0], (int)shape[1]);
+                return new Int4Linear(ReadQuantized(src, q, l, kind, (int)shape[0], (int)shape[1]));
+            }
+            blocks[l] = new LlamaBlock(
+                LlamaModel.ReadVector(src, LlamaTensorNames.AttnNorm(l), c.HiddenSize),
+                LlamaModel.ReadVector(src, LlamaTensorNames.FfnNorm(l), c.HiddenSize),
+                Lin("q_proj"), Lin("k_proj"), Lin("v_proj"), Lin("o_proj"), Lin("gate_proj"), Lin("up_proj"), Lin("down_proj"));
+        }
+        var embedding = LlamaModel.ReadVector(src, LlamaTensorNames.Embedding, (long)c.VocabSize * c.HiddenSize);
+        var output = c.TieWordEmbeddings
+            ? new FloatLinear(embedding, c.VocabSize, c.HiddenSize)
+            : LlamaModel.ReadLinear(src, LlamaTensorNames.Output, c.VocabSize, c.HiddenSize);
+        var model = new LlamaModel(c, embedding, blocks, LlamaModel.ReadVector(src, LlamaTensorNames.FinalNorm, c.HiddenSize), output);
+        return (model, q);
+    }
+
+    private static Quantization.Int4Weights ReadQuantized(HfWeightSource src, AwqQuantizationConfig q, int layer, string kind, int n, int k)
+    {
+        var module = LlamaTensorNames.LinearModule(layer, kind);
+        var shapes = new AwqGemmTensors([], [], [], k, n, q.GroupSize);
+        if (!AwqGemmTensors.IsStandard(k, n, q.GroupSize) && q.LayoutExtension != AwqQuantizationConfig.CeilGroupsExtension)
+            throw new InvalidDataException(
+                $"{src.Path}: {module} is {n}x{k}, which AutoAWQ's layout cannot hold at group size {q.GroupSize} (in % group and out % 8 must be 0) and the checkpoint declares no layout_extension");
+        void Expect(string suffix, TensorDType dtype, long[] shape)
+        {
+            var info = src.StoredInfo($"{module}.{suffix}");
+            if (info.DType != dtype || !info.Shape.SequenceEqual(shape))
+                throw new InvalidDataException(
+                    $"{src.Path}: {module}.{suffix} is {info.DType} {LlamaWeightShapes.Format(info.Shape)}, expected {dtype} {LlamaWeightShapes.Format(shape)}");
+        }
+        Expect("qweight", TensorDType.I32, shapes.QWeightShape);
+        Expect("qzeros", TensorDType.I32, shapes.QZerosShape);
+        Expect("scales", TensorDType.F16, shapes.ScalesShape);
+        var tensors = shapes with
+        {
+            QWeight = src.ReadStored<int>($"{module}.qweight"),
+            QZeros = src.ReadStored<int>($"{module}.qzeros"),
+            Scales = src.ReadStored<ushort>($"{module}.scales"),
+        };
+        var w = tensors.ToWeights();
+        foreach (var s in w.Scales)
+            if (!float.IsFinite(s)) throw new InvalidDataException($"{src.Path}: {module}.scales holds a non-finite value");
+        var heads = AwqCheckpointWriter.HeadsOf(src.Config, kind);
+        return heads > 0 ? w.PermuteRows(RopePermutation.InterleavedChannelOrder(heads, src.Config.EffectiveHeadDim)) : w;
+    }
+}
