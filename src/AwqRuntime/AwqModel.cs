@@ -1,0 +1,150 @@
+using AwqRuntime.Formats;
+using AwqRuntime.Formats.Awq;
+using AwqRuntime.Formats.HuggingFace;
+using AwqRuntime.Generation;
+using AwqRuntime.Model;
+using AwqRuntime.Quantization;
+using AwqRuntime.Tokenization;
+
+namespace AwqRuntime;
+
+/// <summary>
+/// The public entry point, shaped like AutoAWQ's API:
+/// <code>
+/// using var model = AwqModel.FromPretrained("stories260K.bin", "tok512.bin");
+/// model.Quantize(model.CalibrationFromText(text, 128, 512), new AwqConfig { GroupSize = 32 });
+/// model.SaveQuantized("out/");
+/// using var q = AwqModel.FromQuantized("out/");
+/// await foreach (var piece in q.GenerateAsync("Once upon a time")) Console.Write(piece.Text);
+/// </code>
+/// A full-precision checkpoint stays memory-mapped: quantization streams it block by block, and
+/// the fp32 runtime model is only materialised when something runs it.
+/// </summary>
+public sealed class AwqModel : IDisposable
+{
+    private IWeightSource? _source;
+    private LlamaModel? _model;
+
+    private AwqModel(string path, CheckpointFormat format, LlamaConfig config, ITokenizer tokenizer)
+    {
+        Path = path;
+        Format = format;
+        Config = config;
+        Tokenizer = tokenizer;
+    }
+
+    public string Path { get; }
+    public CheckpointFormat Format { get; }
+    public LlamaConfig Config { get; private set; }
+    public ITokenizer Tokenizer { get; }
+
+    /// <summary>The AWQ settings of a quantized model (loaded or just quantized); null for full precision.</summary>
+    public AwqQuantizationConfig? Quantization { get; private set; }
+
+    /// <summary>The result of <see cref="Quantize"/>, when this instance ran it.</summary>
+    public QuantizationResult? LastQuantization { get; private set; }
+
+    public bool IsQuantized => Quantization != null;
+
+    /// <summary>The runnable model (fp32 reference, or INT4 after quantization / for AWQ checkpoints).</summary>
+    public LlamaModel Model => _model ??= LlamaModel.FromWeights(_source ?? throw new ObjectDisposedException(nameof(AwqModel)));
+
+    /// <summary>A full-precision checkpoint: HF folder, .gguf, or llama2.c .bin (which needs <paramref name="tokenizerPath"/>).</summary>
+    public static AwqModel FromPretrained(string path, string? tokenizerPath = null)
+    {
+        var format = CheckpointLoader.Detect(path);
+        var source = CheckpointLoader.Open(path);
+        try
+        {
+            if (source is HfWeightSource { Quantization: not null })
+                throw new InvalidDataException($"{path}: this is an AWQ-quantized checkpoint; load it with FromQuantized (or `awq` commands, which detect it)");
+            var tokenizer = Tokenizer.FromSpec(LoadTokenizerSpec(path, format, tokenizerPath, source.Config.VocabSize));
+            return new AwqModel(path, format, source.Config, tokenizer) { _source = source };
+        }
+        catch
+        {
+            source.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>An AutoAWQ GEMM checkpoint folder (ours or AutoAWQ's), repacked for the INT4 kernels.</summary>
+    public static AwqModel FromQuantized(string folder, string? tokenizerPath = null)
+    {
+        var (model, quant) = AwqCheckpointReader.Load(folder);
+        var tokenizer = Tokenizer.FromSpec(LoadTokenizerSpec(folder, CheckpointFormat.HuggingFace, tokenizerPath, model.Config.VocabSize));
+        return new AwqModel(folder, CheckpointFormat.HuggingFace, model.Config, tokenizer) { _model = model, Quantization = quant };
+    }
+
+    /// <summary>Whatever <paramref name="path"/> holds: an AWQ folder loads quantized, anything else full precision.</summary>
+    public static AwqModel Load(string path, string? tokenizerPath = null) =>
+        IsAwqFolder(path) ? FromQuantized(path, tokenizerPath) : FromPretrained(path, tokenizerPath);
+
+    public static bool IsAwqFolder(string path) =>
+        Directory.Exists(path) && File.Exists(System.IO.Path.Combine(path, HfModelConfig.FileName)) &&
+        HfModelConfig.ReadFolder(path).Quantization != null;
+
+    /// <summary>Calibration sequences from text with this model's tokenizer (AutoAWQ's recipe, see <see cref="CalibrationSet.FromText"/>).</summary>
+    public CalibrationSet CalibrationFromText(string text, int samples = 128, int seqLen = 512, string source = "text") =>
+        CalibrationSet.FromText(text, t => Tokenizer.Encode(t, addBos: Tokenizer.Spec.BosId >= 0), samples, seqLen, source);
+
+    /// <summary>Calibration sequences sampled from the model itself (no data needed).</summary>
+    public CalibrationSet CalibrationFromSelf(int samples = 128, int seqLen = 512, ulong seed = 42) =>
+        CalibrationSet.FromModel(Model, Tokenizer.Spec.BosId, samples, seqLen, seed);
+
+    /// <summary>Quantizes this full-precision model; afterwards <see cref="Model"/> runs on the INT4 kernels.</summary>
+    public QuantizationResult Quantize(CalibrationSet calibration, AwqConfig config, IProgress<QuantProgress>? progress = null,
+        CancellationToken cancel = default)
+    {
+        if (IsQuantized) throw new InvalidOperationException($"{Path} is already quantized");
+        var source = _source ?? throw new ObjectDisposedException(nameof(AwqModel));
+        var result = AwqQuantizer.Quantize(source, calibration, config, progress, cancel);
+        LastQuantization = result;
+        _model = result.Model;
+        Quantization = new AwqQuantizationConfig
+        {
+            Bits = config.WBit, GroupSize = config.GroupSize, ZeroPoint = config.ZeroPoint, ModulesToNotConvert = config.ModulesToNotConvert.ToArray(),
+        };
+        return result;
+    }
+
+    /// <summary>Writes the AutoAWQ checkpoint (config, safetensors, tokenizer files) after <see cref="Quantize"/>.</summary>
+    public void SaveQuantized(string folder, bool overwrite = false)
+    {
+        var result = LastQuantization ?? throw new InvalidOperationException("nothing to save: call Quantize first");
+        AwqCheckpointWriter.Write(result, folder, dir => WriteTokenizerFiles(dir), overwrite);
+    }
+
+    /// <summary>Writes tokenizer.json (+ tokenizer_config.json) describing this model's vocabulary into <paramref name="folder"/>.</summary>
+    public void WriteTokenizerFiles(string folder) => HfTokenizerWriter.Write(Tokenizer.Spec, folder);
+
+    public TextGenerator CreateGenerator(int contextSize = 0) => new(Model, Tokenizer, contextSize);
+
+    public IAsyncEnumerable<GenerationChunk> GenerateAsync(string prompt, GenerationOptions? options = null, CancellationToken cancel = default) =>
+        CreateGenerator().GenerateAsync(prompt, options ?? new GenerationOptions(), cancel);
+
+    /// <summary>The checkpoint's weights as stored (for exports), while the source is open.</summary>
+    public IWeightSource Source => _source ?? throw new InvalidOperationException($"{Path}: no full-precision source is open (quantized model)");
+
+    public void Dispose()
+    {
+        _source?.Dispose();
+        _source = null;
+    }
+
+    private static TokenizerSpec LoadTokenizerSpec(string path, CheckpointFormat format, string? tokenizerPath, int vocabSize)
+    {
+        TokenizerSpec spec;
+        if (tokenizerPath != null) spec = TokenizerFiles.Read(tokenizerPath, vocabSize);
+        else
+            spec = format switch
+            {
+                CheckpointFormat.Gguf => TokenizerFiles.Read(path, vocabSize),
+                CheckpointFormat.HuggingFace => TokenizerFiles.Read(Directory.Exists(path) ? path : System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, vocabSize),
+                _ => throw new ArgumentException($"{path}: llama2.c checkpoints carry no tokenizer; give one with --tokenizer (for example tok512.bin or tokenizer.bin)"),
+            };
+        if (spec.VocabSize != vocabSize)
+            throw new InvalidDataException($"{tokenizerPath ?? path}: the tokenizer has {spec.VocabSize} tokens but the model's vocabulary is {vocabSize}");
+        return spec;
+    }
+}

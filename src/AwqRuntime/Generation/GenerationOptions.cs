@@ -1,0 +1,40 @@
+namespace AwqRuntime.Generation;
+
+/// <summary>What to generate: how many tokens, how to sample, when to stop.</summary>
+public sealed record GenerationOptions
+{
+    public int MaxTokens { get; init; } = 256;
+    public SamplingOptions Sampling { get; init; } = SamplingOptions.Greedy;
+
+    /// <summary>Generation stops when the text contains one of these (it is not emitted).</summary>
+    public IReadOnlyList<string> StopStrings { get; init; } = [];
+
+    /// <summary>Stop at the end-of-sequence token.</summary>
+    public bool StopAtEos { get; init; } = true;
+
+    /// <summary>Prepend BOS when the prompt is text (the vocabulary's add_bos default when null).</summary>
+    public bool? AddBos { get; init; }
+}
+
+public enum StopReason
+{
+    MaxTokens,
+    EndOfSequence,
+    StopString,
+    ContextFull,
+}
+
+/// <summary>Counts and speeds of one generation: prefill = the prompt in one batch, decode = one token per step.</summary>
+public sealed record GenerationStats(int PromptTokens, int GeneratedTokens, double PrefillSeconds, double DecodeSeconds, StopReason StopReason)
+{
+    public double PrefillTokensPerSecond => PrefillSeconds > 0 ? PromptTokens / PrefillSeconds : double.NaN;
+
+    /// <summary>Decode speed over the tokens produced by single-token steps (the first token comes from prefill).</summary>
+    public double DecodeTokensPerSecond => DecodeSeconds > 0 ? Math.Max(GeneratedTokens - 1, 0) / DecodeSeconds : double.NaN;
+}
+
+/// <summary>A piece of streamed output: new text (possibly empty while a character or stop string is incomplete) and the token that produced it.</summary>
+public sealed record GenerationChunk(string Text, int TokenId);
+
+/// <summary>The whole result of a non-streaming generation.</summary>
+public sealed record GenerationResult(string Text, IReadOnlyList<int> Tokens, GenerationStats Stats);
