@@ -15,6 +15,12 @@ public static class Program
             "AwqRuntime: AWQ 4-bit quantization of LLaMA models, a CPU runtime for them, and comparisons with llama.cpp.");
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(GenerateCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(QuantizeCommand.Create());
+        root.Subcommands.Add(ExportCommands.ExportGguf());
+        root.Subcommands.Add(ExportCommands.ExportHf());
+        root.Subcommands.Add(ExportCommands.Synth());
         return root;
     }
 }

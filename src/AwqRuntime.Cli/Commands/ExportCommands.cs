@@ -1,0 +1,135 @@
+using System.CommandLine;
+using AwqRuntime.Formats;
+using AwqRuntime.Formats.Gguf;
+using AwqRuntime.Formats.HuggingFace;
+using AwqRuntime.Model;
+using AwqRuntime.Tokenization;
+
+namespace AwqRuntime.Cli.Commands;
+
+/// <summary>`awq export-gguf` and `awq export-hf`: any loadable model to llama.cpp's or Hugging Face's format.</summary>
+internal static class ExportCommands
+{
+    public static Command ExportGguf()
+    {
+        var model = CliOptions.Model();
+        var tokenizer = CliOptions.Tokenizer();
+        var output = new Option<string>("--out", "-o") { Description = "Output .gguf file", Required = true };
+        var type = new Option<string>("--type") { Description = "Tensor type: f32, f16 or q8_0 (norms stay f32)", DefaultValueFactory = _ => "f32" };
+        var json = CliOptions.Json();
+        var cmd = new Command("export-gguf", "Write a GGUF file that llama.cpp loads (weights + tokenizer)") { model, tokenizer, output, type, json };
+        cmd.SetAction(parse => CliErrors.Run(() =>
+        {
+            var exportType = parse.GetValue(type)?.ToLowerInvariant() switch
+            {
+                "f32" => GgufExportType.F32,
+                "f16" => GgufExportType.F16,
+                "q8_0" => GgufExportType.Q8_0,
+                var other => throw new ArgumentException($"--type '{other}' is not f32, f16 or q8_0"),
+            };
+            var path = parse.GetValue(output)!;
+            using var m = AwqModel.Load(parse.GetValue(model)!, parse.GetValue(tokenizer));
+            WriteGguf(m, path, exportType);
+            if (parse.GetValue(json)) CliOptions.PrintJson(new { output = Path.GetFullPath(path), type = exportType.ToString(), bytes = new FileInfo(path).Length });
+            else Console.WriteLine($"wrote {path} ({new FileInfo(path).Length:N0} bytes, {exportType})");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    /// <summary>The model's weights as they stand (INT4 linears dequantized) plus its tokenizer, as GGUF.</summary>
+    internal static void WriteGguf(AwqModel m, string path, GgufExportType type)
+    {
+        var meta = GgufTokenizerWriter.ToMetadata(m.Tokenizer.Spec);
+        if (m.IsQuantized)
+        {
+            using var src = new ModelWeightSource(m.Model, m.Path);
+            GgufModelExporter.Export(src, path, type, meta, Path.GetFileNameWithoutExtension(m.Path.TrimEnd('/')));
+        }
+        else GgufModelExporter.Export(m.Source, path, type, meta, Path.GetFileNameWithoutExtension(m.Path.TrimEnd('/')));
+    }
+
+    public static Command ExportHf()
+    {
+        var model = CliOptions.Model();
+        var tokenizer = CliOptions.Tokenizer();
+        var output = new Option<string>("--out", "-o") { Description = "Output folder", Required = true };
+        var dtype = new Option<string>("--dtype") { Description = "f32, f16 or bf16", DefaultValueFactory = _ => "f32" };
+        var force = new Option<bool>("--force") { Description = "Replace an existing output folder" };
+        var json = CliOptions.Json();
+        var cmd = new Command("export-hf", "Write a Hugging Face LLaMA folder (safetensors, config.json, tokenizer.json)")
+        {
+            model, tokenizer, output, dtype, force, json,
+        };
+        cmd.SetAction(parse => CliErrors.Run(() =>
+        {
+            var t = parse.GetValue(dtype)?.ToLowerInvariant() switch
+            {
+                "f32" => TensorDType.F32,
+                "f16" => TensorDType.F16,
+                "bf16" => TensorDType.BF16,
+                var other => throw new ArgumentException($"--dtype '{other}' is not f32, f16 or bf16"),
+            };
+            var dir = parse.GetValue(output)!;
+            using var m = AwqModel.Load(parse.GetValue(model)!, parse.GetValue(tokenizer));
+            var options = new HfWriteOptions { Overwrite = parse.GetValue(force), AddFiles = m.WriteTokenizerFiles };
+            if (m.IsQuantized)
+            {
+                using var src = new ModelWeightSource(m.Model, m.Path);
+                HfCheckpointWriter.Write(src, dir, t, options);
+            }
+            else HfCheckpointWriter.Write(m.Source, dir, t, options);
+            if (parse.GetValue(json)) CliOptions.PrintJson(new { output = Path.GetFullPath(dir), dtype = t.ToString() });
+            else Console.WriteLine($"wrote {dir} ({t})");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    public static Command Synth()
+    {
+        var preset = new Option<string>("--preset") { Description = $"One of: {string.Join(", ", SyntheticModel.Presets)}", DefaultValueFactory = _ => "tiny" };
+        var output = new Option<string>("--out", "-o") { Description = "Output folder", Required = true };
+        var layers = new Option<int?>("--layers") { Description = "Override the preset's layer count" };
+        var seed = new Option<ulong>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 1UL };
+        var dtype = new Option<string>("--dtype") { Description = "f16 or f32", DefaultValueFactory = _ => "f16" };
+        var tokenizer = new Option<string?>("--tokenizer")
+        {
+            Description = "Tokenizer to ship with the model (default inside this repo: ../shared/models/llama2-tokenizer/tokenizer.model)",
+        };
+        var force = new Option<bool>("--force") { Description = "Replace an existing output folder" };
+        var json = CliOptions.Json();
+        var cmd = new Command("synth", "Write a synthetic LLaMA (random weights, real shapes, HF layout) for tests and benchmarks")
+        {
+            preset, output, layers, seed, dtype, tokenizer, force, json,
+        };
+        cmd.SetAction(parse => CliErrors.Run(() =>
+        {
+            var tokPath = parse.GetValue(tokenizer) ?? RepoPaths.Shared("models", "llama2-tokenizer", "tokenizer.model")
+                ?? throw new ArgumentException("--tokenizer is required outside this repository");
+            var spec = TokenizerFiles.Read(tokPath);
+            var options = new SyntheticModelOptions
+            {
+                Preset = parse.GetValue(preset)!, NumLayers = parse.GetValue(layers), Seed = parse.GetValue(seed), VocabSize = spec.VocabSize,
+                DType = parse.GetValue(dtype)?.ToLowerInvariant() switch
+                {
+                    "f16" => TensorDType.F16,
+                    "f32" => TensorDType.F32,
+                    var other => throw new ArgumentException($"--dtype '{other}' is not f16 or f32"),
+                },
+            };
+            var dir = parse.GetValue(output)!;
+            SyntheticModel.WriteHf(dir, options, new HfWriteOptions
+            {
+                Overwrite = parse.GetValue(force),
+                AddFiles = tmp => HfTokenizerWriter.Write(spec, tmp),
+            });
+            var cfg = SyntheticModel.PresetConfig(options.Preset, spec.VocabSize, options.NumLayers);
+            if (parse.GetValue(json))
+                CliOptions.PrintJson(new { output = Path.GetFullPath(dir), preset = options.Preset, layers = cfg.NumLayers, parameters = LlamaWeightShapes.ParameterCount(cfg) });
+            else Console.WriteLine($"wrote {dir}: {options.Preset}, {cfg.NumLayers} layers, {LlamaWeightShapes.ParameterCount(cfg):N0} parameters");
+            return 0;
+        }));
+        return cmd;
+    }
+}

@@ -1,0 +1,152 @@
+using System.CommandLine;
+using System.Globalization;
+using AwqRuntime.Quantization;
+using Spectre.Console;
+
+namespace AwqRuntime.Cli.Commands;
+
+/// <summary>`awq quantize MODEL --out DIR`: AWQ (or RTN) INT4 quantization into an AutoAWQ checkpoint.</summary>
+internal static class QuantizeCommand
+{
+    public static Command Create()
+    {
+        var model = CliOptions.Model();
+        var tokenizer = CliOptions.Tokenizer();
+        var output = new Option<string>("--out", "-o") { Description = "Output folder (written to a temporary folder, renamed when complete)", Required = true };
+        var calib = new Option<string?>("--calib") { Description = "Calibration text file, or 'self' to sample calibration text from the model (default inside this repo: ../shared/data/tinystories_calib.txt)" };
+        var samples = new Option<int>("--calib-samples") { Description = "Calibration sequences", DefaultValueFactory = _ => 128 };
+        var seqLen = new Option<int>("--calib-seqlen") { Description = "Tokens per calibration sequence", DefaultValueFactory = _ => 512 };
+        var group = new Option<int>("--group-size", "-g") { Description = "Weights per quantization group along the input dimension", DefaultValueFactory = _ => 128 };
+        var bits = new Option<int>("--w-bit") { Description = "Weight bits (the INT4 kernels run 4)", DefaultValueFactory = _ => 4 };
+        var method = new Option<string>("--method") { Description = "awq (activation-aware search) or rtn (plain round-to-nearest)", DefaultValueFactory = _ => "awq" };
+        var noDuo = new Option<bool>("--no-duo-scaling") { Description = "llm-awq's scale formula s = x̄^α instead of AutoAWQ's x̄^α / w̄^(1−α)" };
+        var noClip = new Option<bool>("--no-clip") { Description = "Skip the weight clipping search" };
+        var notConvert = new Option<string[]>("--modules-to-not-convert") { Description = "Linear kinds kept in fp16 (e.g. down_proj)", AllowMultipleArgumentsPerToken = true };
+        var force = new Option<bool>("--force") { Description = "Replace an existing output folder" };
+        var seed = new Option<ulong>("--seed") { Description = "Seed for --calib self", DefaultValueFactory = _ => 42UL };
+        var threads = CliOptions.Threads();
+        var quiet = CliOptions.Quiet();
+        var json = CliOptions.Json();
+        var cmd = new Command("quantize", "Quantize a model to group-wise INT4 with AWQ and save it in AutoAWQ's checkpoint layout")
+        {
+            model, tokenizer, output, calib, samples, seqLen, group, bits, method, noDuo, noClip, notConvert, force, seed, threads, quiet, json,
+        };
+        cmd.SetAction(parse => CliErrors.Run(() =>
+        {
+            CliOptions.ApplyThreads(parse.GetValue(threads));
+            var config = new AwqConfig
+            {
+                Method = parse.GetValue(method)?.ToLowerInvariant() switch
+                {
+                    "awq" => QuantMethod.Awq,
+                    "rtn" => QuantMethod.Rtn,
+                    var other => throw new ArgumentException($"--method '{other}' is not awq or rtn"),
+                },
+                GroupSize = parse.GetValue(group), WBit = parse.GetValue(bits),
+                DuoScaling = !parse.GetValue(noDuo), ApplyClip = !parse.GetValue(noClip),
+                ModulesToNotConvert = parse.GetValue(notConvert) ?? [],
+            }.Validate();
+            var outDir = parse.GetValue(output)!;
+            if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any() && !parse.GetValue(force))
+                throw new IOException($"{outDir}: folder exists and is not empty (use --force to replace it)");
+            var quietRun = parse.GetValue(quiet) || parse.GetValue(json);
+            var result = Run(parse.GetValue(model)!, parse.GetValue(tokenizer), outDir, config, parse.GetValue(calib), parse.GetValue(samples),
+                parse.GetValue(seqLen), parse.GetValue(seed), quietRun, parse.GetValue(force));
+            if (parse.GetValue(json)) CliOptions.PrintJson(Summary(result, outDir));
+            else if (!parse.GetValue(quiet)) PrintSummary(result, outDir);
+            return 0;
+        }));
+        return cmd;
+    }
+
+    /// <summary>Loads, calibrates, quantizes and saves; shared by `quantize`, `compare` and `demo`.</summary>
+    internal static QuantizationResult Run(string modelPath, string? tokenizerPath, string outDir, AwqConfig config, string? calib,
+        int samples, int seqLen, ulong seed, bool quiet, bool force)
+    {
+        using var m = AwqModel.FromPretrained(modelPath, tokenizerPath);
+        var calibration = Calibration(m, calib, samples, seqLen, seed);
+        if (!quiet)
+        {
+            CliOptions.Status.MarkupLine(Markup.Escape(
+                $"calibration: {calibration.Samples.Length} x {calibration.SeqLen} tokens from {calibration.Source}" +
+                (calibration.Shortened ? $" (asked for {calibration.RequestedSamples}; the text is shorter)" : "")));
+        }
+        var result = WithProgress(quiet, m.Config.NumLayers, p => m.Quantize(calibration, config, p));
+        m.SaveQuantized(outDir, force);
+        return result;
+    }
+
+    internal static CalibrationSet Calibration(AwqModel m, string? calib, int samples, int seqLen, ulong seed)
+    {
+        if (calib == "self") return m.CalibrationFromSelf(samples, seqLen, seed);
+        var file = calib ?? RepoPaths.DefaultCalibrationText
+            ?? throw new ArgumentException("--calib FILE is required outside this repository (or --calib self to sample from the model)");
+        if (!File.Exists(file)) throw new FileNotFoundException($"calibration file not found: {file}", file);
+        return m.CalibrationFromText(File.ReadAllText(file), samples, seqLen, $"file {Path.GetFileName(file)}");
+    }
+
+    private static QuantizationResult WithProgress(bool quiet, int layers, Func<IProgress<QuantProgress>, QuantizationResult> body)
+    {
+        if (quiet) return body(new SyncProgress<QuantProgress>(_ => { }));
+        QuantizationResult result = null!;
+        CliOptions.Status.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var blocks = ctx.AddTask("blocks", maxValue: layers);
+                var step = ctx.AddTask("step", maxValue: 7);
+                result = body(new SyncProgress<QuantProgress>(p =>
+                {
+                    // Fractional progress inside a block keeps the ETA moving between blocks.
+                    blocks.Value = Math.Min(layers, p.Layer + (double)p.StepIndex / Math.Max(p.Steps, 1));
+                    blocks.Description = p.Layer < layers ? $"block {p.Layer + 1}/{p.Layers}" : "done";
+                    step.MaxValue = p.Steps;
+                    step.Value = p.StepIndex;
+                    step.Description = Markup.Escape(p.Step);
+                }));
+                blocks.Value = layers;
+                step.Value = step.MaxValue;
+            });
+        return result;
+    }
+
+    internal static object Summary(QuantizationResult r, string outDir) => new
+    {
+        output = Path.GetFullPath(outDir),
+        method = r.Config.Method.ToString().ToLowerInvariant(),
+        w_bit = r.Config.WBit,
+        group_size = r.Config.GroupSize,
+        duo_scaling = r.Config.DuoScaling,
+        clip = r.Config.ApplyClip,
+        calibration = new { source = r.Calibration.Source, samples = r.Calibration.Samples.Length, seq_len = r.Calibration.SeqLen, tokens = r.Calibration.TokenCount },
+        seconds = r.Elapsed.TotalSeconds,
+        bits_per_weight = r.LinearBitsPerWeight,
+        layers = r.Blocks.Select(b => new
+        {
+            layer = b.Layer,
+            seconds = b.Elapsed.TotalSeconds,
+            groups = b.Scales.Select(s => new { group = s.Group, alpha = s.BestAlpha, loss = s.BestLoss, unscaled_loss = s.UnscaledLoss }),
+            skipped = b.SkippedGroups,
+            clip_error = b.ClipErrors,
+        }),
+    };
+
+    private static void PrintSummary(QuantizationResult r, string outDir)
+    {
+        var table = new Table().Title(Markup.Escape($"{r.Config.Method.ToString().ToUpperInvariant()} w{r.Config.WBit} g{r.Config.GroupSize}"));
+        table.AddColumn("layer");
+        table.AddColumn("group");
+        table.AddColumn(new TableColumn("α").RightAligned());
+        table.AddColumn(new TableColumn("loss").RightAligned());
+        table.AddColumn(new TableColumn("loss at s=1").RightAligned());
+        foreach (var b in r.Blocks)
+            foreach (var s in b.Scales)
+                table.AddRow(b.Layer.ToString(CultureInfo.InvariantCulture), Markup.Escape(s.Group), s.BestAlpha.ToString("F2", CultureInfo.InvariantCulture),
+                    s.BestLoss.ToString("G4", CultureInfo.InvariantCulture), s.UnscaledLoss.ToString("G4", CultureInfo.InvariantCulture));
+        if (r.Blocks.Any(b => b.Scales.Count > 0)) CliOptions.Status.Write(table);
+        var skipped = r.Blocks.SelectMany(b => b.SkippedGroups).Distinct().ToList();
+        foreach (var s in skipped) CliOptions.Status.MarkupLine(Markup.Escape($"skipped: {s}"));
+        CliOptions.Status.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"quantized {r.Blocks.Count} blocks in {r.Elapsed.TotalSeconds:F1} s, {r.LinearBitsPerWeight:F3} bits/weight in the linears → {Path.GetFullPath(outDir)}")));
+    }
+}

@@ -1,0 +1,85 @@
+using AwqRuntime.Formats;
+using AwqRuntime.Formats.Gguf;
+using AwqRuntime.Formats.Safetensors;
+using AwqRuntime.Model;
+
+namespace AwqRuntime.Evaluation;
+
+/// <summary>
+/// Size of a checkpoint counted from its bytes on disk: the whole file(s), the tensor data, and the
+/// part that holds the seven linears of every block — the part quantization formats compete on.
+/// Bits per weight = tensor bytes · 8 / parameters (metadata and tokenizer excluded).
+/// </summary>
+public sealed record CheckpointSize(long FileBytes, long TensorBytes, long Parameters, long LinearBytes, long LinearParameters)
+{
+    public double BitsPerWeight => Parameters == 0 ? double.NaN : TensorBytes * 8.0 / Parameters;
+    public double LinearBitsPerWeight => LinearParameters == 0 ? double.NaN : LinearBytes * 8.0 / LinearParameters;
+
+    public static CheckpointSize Measure(string path) => CheckpointLoader.Detect(path) switch
+    {
+        CheckpointFormat.Gguf => MeasureGguf(path),
+        CheckpointFormat.HuggingFace => MeasureSafetensors(Directory.Exists(path) ? path : Path.GetDirectoryName(Path.GetFullPath(path))!),
+        _ => MeasureLlama2c(path),
+    };
+
+    private static readonly string[] GgufLinears = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"];
+
+    private static CheckpointSize MeasureGguf(string path)
+    {
+        using var g = GgufFile.Open(path);
+        long bytes = 0, parms = 0, lb = 0, lp = 0;
+        foreach (var t in g.Tensors)
+        {
+            bytes += t.ByteSize;
+            parms += t.ElementCount;
+            var parts = t.Name.Split('.');
+            if (parts.Length == 4 && parts[0] == "blk" && GgufLinears.Contains(parts[2]))
+            {
+                lb += t.ByteSize;
+                lp += t.ElementCount;
+            }
+        }
+        return new CheckpointSize(g.FileSize, bytes, parms, lb, lp);
+    }
+
+    private static CheckpointSize MeasureSafetensors(string folder)
+    {
+        using var ckpt = SafetensorsCheckpoint.OpenFolder(folder);
+        long files = ckpt.Files.Sum(f => f.FileSize), bytes = 0, parms = 0, lb = 0, lp = 0;
+        foreach (var t in ckpt.Tensors)
+        {
+            bytes += t.ByteSize;
+            var isLinear = LlamaTensorNames.LinearKinds.Any(k => t.Name.Contains($".{k}.", StringComparison.Ordinal));
+            // A quantized linear is three tensors; its parameters are in × out, read off qweight
+            // (rows = in) and scales (columns = out).
+            var count = t.Name.EndsWith(".qzeros", StringComparison.Ordinal) ? 0
+                : t.Name.EndsWith(".qweight", StringComparison.Ordinal) ? t.Shape[0] * OutFeatures(ckpt, t.Name)
+                : t.Name.EndsWith(".scales", StringComparison.Ordinal) ? 0
+                : t.ElementCount;
+            parms += count;
+            if (isLinear)
+            {
+                lb += t.ByteSize;
+                lp += count;
+            }
+        }
+        return new CheckpointSize(files, bytes, parms, lb, lp);
+    }
+
+    private static long OutFeatures(SafetensorsCheckpoint ckpt, string qweightName)
+    {
+        var scales = qweightName[..^".qweight".Length] + ".scales";
+        var info = ckpt.Tensors.FirstOrDefault(t => t.Name == scales)
+            ?? throw new InvalidDataException($"{ckpt.Path}: {qweightName} has no matching {scales}");
+        return info.Shape[^1];
+    }
+
+    private static CheckpointSize MeasureLlama2c(string path)
+    {
+        using var src = CheckpointLoader.Open(path);
+        var c = src.Config;
+        var linear = LlamaTensorNames.LinearKinds.Sum(k => LlamaWeightShapes.Linear(c, k).Aggregate(1L, (a, d) => a * d)) * c.NumLayers;
+        var total = src.Tensors.Where(t => !(c.TieWordEmbeddings && t.Name == LlamaTensorNames.Output)).Sum(t => t.ElementCount);
+        return new CheckpointSize(new FileInfo(path).Length, total * 4, total, linear * 4, linear);
+    }
+}
