@@ -38,6 +38,8 @@ public abstract class Tokenizer : ITokenizer
                 case TokenType.Unused:
                     _bytes[id] = _specialBytes[id] = [];
                     break;
+                // "<0xNN>" byte pieces decode to their byte. (llama.cpp gives a BYTE-typed token in a
+                // byte-level vocabulary no text at all; such vocabularies do not have them in practice.)
                 case TokenType.Byte when TryParseBytePiece(text, out var b):
                     _bytes[id] = _specialBytes[id] = [b];
                     break;
