@@ -55,4 +55,40 @@ public sealed record TokenizerSpec
     public string? ChatTemplate { get; init; }
 
     public int VocabSize => Tokens.Length;
+
+    /// <summary>
+    /// Checks that the arrays agree and every special id is in range, so a tokenizer built from the
+    /// spec never indexes out of bounds. Readers call it; <paramref name="source"/> (a file path) is
+    /// named in the InvalidDataException.
+    /// </summary>
+    public void Validate(string source)
+    {
+        InvalidDataException Bad(string what) => new($"{source}: tokenizer {what}");
+
+        if (Tokens is null || Tokens.Length == 0) throw Bad("has no tokens");
+        if (Types is null || Types.Length != Tokens.Length)
+            throw Bad($"has {Types?.Length ?? 0} token types for {Tokens.Length} tokens");
+        if (Scores is not null && Scores.Length != Tokens.Length)
+            throw Bad($"has {Scores.Length} scores for {Tokens.Length} tokens");
+        for (var i = 0; i < Tokens.Length; i++)
+        {
+            if (Tokens[i] is null) throw Bad($"token {i} is null");
+            if (!Enum.IsDefined(Types[i])) throw Bad($"token {i} has unknown type {(int)Types[i]}");
+            if (Scores is not null && !float.IsFinite(Scores[i])) throw Bad($"token {i} has a non-finite score");
+        }
+        if (Kind == TokenizerKind.ByteLevelBpe && Merges is null) throw Bad("is byte-level BPE but has no merges");
+        if (Merges is not null)
+            for (var i = 0; i < Merges.Length; i++)
+                if (Merges[i] is null || Merges[i].IndexOf(' ', Math.Min(1, Merges[i].Length)) < 0)
+                    throw Bad($"merge {i} ('{Merges[i]}') is not two parts separated by a space");
+        CheckId(BosId, "BOS");
+        CheckId(EosId, "EOS");
+        CheckId(UnkId, "UNK");
+        CheckId(PadId, "PAD");
+
+        void CheckId(int id, string what)
+        {
+            if (id < -1 || id >= Tokens.Length) throw Bad($"{what} id {id} is outside the vocabulary of {Tokens.Length} tokens");
+        }
+    }
 }
