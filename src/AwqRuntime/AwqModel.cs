@@ -58,7 +58,7 @@ public sealed class AwqModel : IDisposable
         {
             if (source is HfWeightSource { Quantization: not null })
                 throw new InvalidDataException($"{path}: this is an AWQ-quantized checkpoint; load it with FromQuantized (or `awq` commands, which detect it)");
-            var tokenizer = Tokenizer.FromSpec(LoadTokenizerSpec(path, format, tokenizerPath, source.Config.VocabSize));
+            var tokenizer = Tokenization.Tokenizer.FromSpec(LoadTokenizerSpec(path, format, tokenizerPath, source.Config.VocabSize));
             return new AwqModel(path, format, source.Config, tokenizer) { _source = source };
         }
         catch
@@ -72,7 +72,7 @@ public sealed class AwqModel : IDisposable
     public static AwqModel FromQuantized(string folder, string? tokenizerPath = null)
     {
         var (model, quant) = AwqCheckpointReader.Load(folder);
-        var tokenizer = Tokenizer.FromSpec(LoadTokenizerSpec(folder, CheckpointFormat.HuggingFace, tokenizerPath, model.Config.VocabSize));
+        var tokenizer = Tokenization.Tokenizer.FromSpec(LoadTokenizerSpec(folder, CheckpointFormat.HuggingFace, tokenizerPath, model.Config.VocabSize));
         return new AwqModel(folder, CheckpointFormat.HuggingFace, model.Config, tokenizer) { _model = model, Quantization = quant };
     }
 
