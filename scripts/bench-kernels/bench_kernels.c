@@ -1,0 +1,220 @@
+/*
+ * bench_kernels.c — micro-benchmark of the quantized matmul kernels against this machine's
+ * memory bandwidth. Built and run by run.sh (not part of the CMake build or the test suite).
+ *
+ *   stream   : FP32 copy (read+write bytes) and FP32 sum (read bytes) over 256 MiB, per thread count
+ *   w4a16 M=1: GB/s of weight bytes (qweight + fp16 scales + zeros) streamed per GEMV; the weights
+ *              of 8 matrices rotate so every call reads from DRAM, as decode does layer after layer
+ *   w4a16 M=512, int8 M=512: GFLOP/s (2·M·N·K / time); int8 M=1: GB/s of int8 weight bytes
+ *
+ * usage: bench_kernels [threads...]   (default: 1 2). AWQ_SIMD=scalar|avx2|avx512 caps the path.
+ */
+#define _GNU_SOURCE
+#include "awq_kernels.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static unsigned long long rng_state = 88172645463325252ULL;
+static unsigned long long rng(void) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static void *xmalloc(size_t n) {
+    void *p = aligned_alloc(64, (n + 63) & ~(size_t)63);
+    if (!p) {
+        fprintf(stderr, "out of memory (%zu bytes)\n", n);
+        exit(1);
+    }
+    return p;
+}
+
+/* ---- stream: plain C loops split over pthreads (independent of the kernel library) ---------- */
+typedef struct stream_arg {
+    float *src, *dst;
+    size_t n;
+    int copy;
+    double sum;
+} stream_arg;
+
+static void *stream_worker(void *p) {
+    stream_arg *a = (stream_arg *)p;
+    if (a->copy) {
+        memcpy(a->dst, a->src, a->n * sizeof(float));
+    } else {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        for (size_t i = 0; i + 8 <= a->n; i += 8) {
+            s0 += a->src[i], s1 += a->src[i + 1], s2 += a->src[i + 2], s3 += a->src[i + 3];
+            s4 += a->src[i + 4], s5 += a->src[i + 5], s6 += a->src[i + 6], s7 += a->src[i + 7];
+        }
+        a->sum = s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7;
+    }
+    return NULL;
+}
+
+static double stream_gbs(float *src, float *dst, size_t n, int threads, int copy) {
+    double best = 0;
+    for (int rep = 0; rep < 5; rep++) {
+        pthread_t th[64];
+        stream_arg args[64];
+        size_t per = n / (size_t)threads;
+        double t0 = now();
+        for (int t = 0; t < threads; t++) {
+            args[t] = (stream_arg){src + per * (size_t)t, dst + per * (size_t)t, per, copy, 0};
+            pthread_create(&th[t], NULL, stream_worker, &args[t]);
+        }
+        for (int t = 0; t < threads; t++) pthread_join(th[t], NULL);
+        double dt = now() - t0;
+        double bytes = (double)per * (double)threads * sizeof(float) * (copy ? 2.0 : 1.0);
+        if (bytes / dt > best) best = bytes / dt;
+    }
+    return best / 1e9;
+}
+
+/* ---- W4A16 ----------------------------------------------------------------------------------- */
+typedef struct w4_mat {
+    uint8_t *qw, *zeros;
+    uint16_t *scales;
+} w4_mat;
+
+static void w4_fill(w4_mat *w, int64_t N, int64_t K, int64_t G) {
+    int64_t kh = (K + 1) / 2, ng = (K + G - 1) / G;
+    w->qw = xmalloc((size_t)(N * kh));
+    w->zeros = xmalloc((size_t)(N * ng));
+    w->scales = xmalloc((size_t)(N * ng) * 2);
+    for (int64_t i = 0; i < N * kh; i++) w->qw[i] = (uint8_t)rng();
+    for (int64_t i = 0; i < N * ng; i++) {
+        w->zeros[i] = (uint8_t)(rng() & 15);
+        w->scales[i] = (uint16_t)(0x2000 + (rng() & 0x3ff)); /* ~0.008 */
+    }
+}
+
+static void check(int st, const char *what) {
+    if (st != AWQ_OK) {
+        fprintf(stderr, "%s failed: %s (%s)\n", what, awq_status_name(st), awq_last_error());
+        exit(1);
+    }
+}
+
+static void bench_w4_gemv(int64_t N, int64_t K, int64_t G) {
+    /* 8 matrices (>= 64 MiB) defeat the 32 MiB L3; BENCH_NMAT=1 measures cache-resident speed */
+    int NMAT = getenv("BENCH_NMAT") ? atoi(getenv("BENCH_NMAT")) : 8;
+    if (NMAT < 1 || NMAT > 8) NMAT = 8;
+    w4_mat mats[8];
+    for (int i = 0; i < NMAT; i++) w4_fill(&mats[i], N, K, G);
+    float *x = xmalloc((size_t)K * sizeof(float)), *y = xmalloc((size_t)N * sizeof(float));
+    for (int64_t k = 0; k < K; k++) x[k] = (float)(rng() % 2001) / 1000.0f - 1.0f;
+    int64_t ng = (K + G - 1) / G;
+    double bytes = (double)N * (double)((K + 1) / 2) + (double)N * (double)ng * 3.0;
+    for (int i = 0; i < NMAT; i++) check(awq_w4a16_gemm(x, 1, K, mats[i].qw, mats[i].scales, mats[i].zeros, N, G, y), "w4a16");
+    int iters = 0;
+    double t0 = now(), dt;
+    do {
+        w4_mat *w = &mats[iters % NMAT];
+        check(awq_w4a16_gemm(x, 1, K, w->qw, w->scales, w->zeros, N, G, y), "w4a16");
+        iters++;
+        dt = now() - t0;
+    } while (dt < 1.0 || iters < 16);
+    printf("  w4a16 GEMV M=1 N=%-5lld K=%-5lld g%lld : %7.1f us/call  %6.2f GB/s weights\n", (long long)N,
+           (long long)K, (long long)G, 1e6 * dt / iters, bytes * iters / dt / 1e9);
+    for (int i = 0; i < NMAT; i++) free(mats[i].qw), free(mats[i].zeros), free(mats[i].scales);
+    free(x), free(y);
+}
+
+static void bench_w4_gemm(int64_t M, int64_t N, int64_t K, int64_t G) {
+    w4_mat w;
+    w4_fill(&w, N, K, G);
+    float *x = xmalloc((size_t)(M * K) * sizeof(float)), *y = xmalloc((size_t)(M * N) * sizeof(float));
+    for (int64_t i = 0; i < M * K; i++) x[i] = (float)(rng() % 2001) / 1000.0f - 1.0f;
+    check(awq_w4a16_gemm(x, M, K, w.qw, w.scales, w.zeros, N, G, y), "w4a16");
+    int iters = 0;
+    double t0 = now(), dt;
+    do {
+        check(awq_w4a16_gemm(x, M, K, w.qw, w.scales, w.zeros, N, G, y), "w4a16");
+        iters++;
+        dt = now() - t0;
+    } while (dt < 2.0 || iters < 3);
+    printf("  w4a16 GEMM M=%-4lld N=%-5lld K=%-5lld g%lld : %7.2f ms/call  %6.1f GFLOP/s\n", (long long)M,
+           (long long)N, (long long)K, (long long)G, 1e3 * dt / iters, 2.0 * M * N * K * iters / dt / 1e9);
+    free(w.qw), free(w.zeros), free(w.scales), free(x), free(y);
+}
+
+/* ---- INT8 ------------------------------------------------------------------------------------ */
+static void bench_int8(int64_t M, int64_t N, int64_t K) {
+    int nmat = M == 1 ? 4 : 1;
+    int8_t *w[4];
+    int32_t *wz = xmalloc((size_t)N * 4), *xz = xmalloc((size_t)M * 4);
+    for (int i = 0; i < nmat; i++) {
+        w[i] = xmalloc((size_t)(N * K));
+        for (int64_t j = 0; j < N * K; j++) w[i][j] = (int8_t)rng();
+    }
+    uint8_t *x = xmalloc((size_t)(M * K));
+    int32_t *acc = xmalloc((size_t)(M * N) * 4);
+    for (int64_t j = 0; j < M * K; j++) x[j] = (uint8_t)rng();
+    for (int64_t j = 0; j < N; j++) wz[j] = (int32_t)(rng() % 256) - 128;
+    for (int64_t j = 0; j < M; j++) xz[j] = (int32_t)(rng() % 256);
+    int iters = 0;
+    double t0 = now(), dt;
+    do {
+        check(awq_int8_gemm(x, xz, M, K, w[iters % nmat], wz, N, acc), "int8");
+        iters++;
+        dt = now() - t0;
+    } while (dt < 1.0 || iters < 3);
+    if (M == 1)
+        printf("  int8  GEMV M=1 N=%-5lld K=%-5lld     : %7.1f us/call  %6.2f GB/s weights\n", (long long)N,
+               (long long)K, 1e6 * dt / iters, (double)N * K * iters / dt / 1e9);
+    else
+        printf("  int8  GEMM M=%-4lld N=%-5lld K=%-5lld     : %7.2f ms/call  %6.1f GOP/s\n", (long long)M,
+               (long long)N, (long long)K, 1e3 * dt / iters, 2.0 * M * N * K * iters / dt / 1e9);
+    for (int i = 0; i < nmat; i++) free(w[i]);
+    free(wz), free(xz), free(x), free(acc);
+}
+
+int main(int argc, char **argv) {
+    int threads[16] = {1, 2}, nt = 2;
+    if (argc > 1) {
+        nt = 0;
+        for (int i = 1; i < argc && nt < 16; i++) threads[nt++] = atoi(argv[i]);
+    }
+    const char *only = getenv("BENCH_ONLY"); /* optional: "stream", "w4", "int8" */
+    printf("awq_kernels %s, simd path %s\n", awq_version(), awq_simd_path());
+    size_t n = (size_t)64 << 20; /* 64 Mi floats = 256 MiB per array */
+    float *src = NULL, *dst = NULL;
+    if (!only || strcmp(only, "stream") == 0) {
+        src = xmalloc(n * sizeof(float));
+        dst = xmalloc(n * sizeof(float));
+        for (size_t i = 0; i < n; i++) src[i] = (float)(i & 1023), dst[i] = 0;
+    }
+    for (int t = 0; t < nt; t++) {
+        printf("threads %d\n", threads[t]);
+        check(awq_set_num_threads(threads[t]), "awq_set_num_threads");
+        if (!only || strcmp(only, "stream") == 0) {
+            printf("  fp32 copy  (read+write): %6.2f GB/s\n", stream_gbs(src, dst, n, threads[t], 1));
+            printf("  fp32 sum   (read)      : %6.2f GB/s\n", stream_gbs(src, dst, n, threads[t], 0));
+        }
+        if (!only || strcmp(only, "w4") == 0) {
+            bench_w4_gemv(4096, 4096, 128);
+            bench_w4_gemv(11008, 4096, 128);
+            bench_w4_gemv(4096, 11008, 128);
+            bench_w4_gemm(512, 4096, 4096, 128);
+        }
+        if (!only || strcmp(only, "int8") == 0) {
+            bench_int8(1, 4096, 4096);
+            bench_int8(512, 4096, 4096);
+        }
+    }
+    free(src), free(dst);
+    return 0;
+}
