@@ -15,6 +15,7 @@
  * keys it is computed in, so results do not depend on the thread count.
  */
 #include "layers_internal.h"
+#include "simd_math.h"
 
 #include <math.h>
 #include <stdatomic.h>
@@ -199,6 +200,7 @@ typedef struct attn_job {
     int64_t n_past, n_heads, n_kv_heads, head_dim, group;
     float scale;
     atomic_int out_of_memory;
+    awq_isa isa;
 } attn_job;
 
 static void attn_tasks(void *ctx, int64_t begin, int64_t end) {
@@ -221,7 +223,7 @@ static void attn_tasks(void *ctx, int64_t begin, int64_t end) {
         int64_t kv_off = (h / j->group) * hd;
         int64_t qo_off = task * hd; /* = (m * n_heads + h) * head_dim */
         j->scores(j->q + qo_off, j->k + kv_off, stride, len, hd, j->scale, scores);
-        awq_softmax_row(scores, len);
+        awq_softmax_row_isa(j->isa, scores, len);
         j->mix(scores, j->v + kv_off, stride, len, hd, j->out + qo_off);
     }
     if (scores != stack_scores) free(scores);
@@ -231,7 +233,7 @@ int awq_attention_isa(awq_isa isa, const float *q, const float *k_cache, const f
                       int64_t M, int64_t n_past, int64_t n_heads, int64_t n_kv_heads,
                       int64_t head_dim, float *out) {
     attn_job j = {scores_scalar, mix_scalar, q, k_cache, v_cache, out, n_past, n_heads, n_kv_heads,
-                  head_dim, n_heads / n_kv_heads, 1.0f / sqrtf((float)head_dim), 0};
+                  head_dim, n_heads / n_kv_heads, 1.0f / sqrtf((float)head_dim), 0, isa};
 #if AWQ_X86
     if (isa == AWQ_ISA_AVX512) {
         j.scores = scores_avx512;

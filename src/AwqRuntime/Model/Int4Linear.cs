@@ -64,5 +64,5 @@ public sealed class Int4Linear : ILinear
     public long WeightBytes => _packed.Length + _scales.Length * 2L + _zeros.Length;
 
     public void Forward(ReadOnlySpan<float> x, int rows, Span<float> y) =>
-        Kernels.W4A16Gemm(x, rows, InFeatures, _packed, _scales, _zeros, OutFeatures, GroupSize, y);
+        Kernels.W4A16Gemm(x, rows, InFeatures, _packed, System.Runtime.InteropServices.MemoryMarshal.Cast<ushort, Half>(_scales), _zeros, OutFeatures, GroupSize, y);
 }
