@@ -1,7 +1,8 @@
 /*
- * w4a16.c — awq_w4a16_gemm: argument checks, the per-call preparation of x (group sums,
- * even/odd split), the parallel driver, and the scalar kernel. The AVX2 / AVX-512 tile kernels
- * live in w4a16_avx2.c / w4a16_avx512.c; the math they share is described in w4a16.h.
+ * w4a16.c — awq_w4a16_gemm: argument checks, the per-call preparation of x (group sums and the
+ * even/odd split for the GEMV, the interleaved steps for the GEMM), the parallel driver, and the
+ * scalar kernel. The AVX2 / AVX-512 tile kernels live in w4a16_avx2.c / w4a16_avx512.c; the math
+ * and the layouts they share are described in w4a16.h.
  *
  * Parallel split: work items are (N block × M block) rectangles whose bounds depend only on the
  * shape, never on the thread count, so every y[m,n] is computed by the same instruction sequence
@@ -83,7 +84,7 @@ static void w4_run_items(void *ctx, int64_t begin, int64_t end) {
  * dequantized panel; a multiple of the register tile; at least one tile. Each W row is unpacked
  * once per M block, so bigger is better until x falls out of L2. */
 static int64_t w4_m_block(int64_t K, int64_t mt) {
-    int64_t rows = (int64_t)(512 * 1024) / (K * 4);
+    int64_t rows = (int64_t)(128 * 1024) / K; /* 512 KiB of fp32 */
     rows -= rows % mt;
     if (rows < mt) rows = mt;
     if (rows > 16 * mt) rows = 16 * mt;
