@@ -12,9 +12,9 @@
  *    M block, then a 4×6 register tile (rows of x × rows of W) does 24 FMAs per 10 loads.
  *  - Small M blocks (<= 8 rows): 2 rows of W dequantized per step in registers, used by every row.
  * Measured on one Zen 4 core: the GEMV is bound by vpmovzxbd + vcvtdq2ps throughput (~11 GB/s of
- * weights per core), the GEMM at ~90% of the FMA peak (~105 of 117 GFLOP/s). A shift+vpternlogd nibble->float
- * variant of the GEMV (no conversions) was tried and was not faster: it trades them for as many
- * vector ALU slots.
+ * weights per core), the GEMM runs at ~90% of the FMA peak (~105 of 117 GFLOP/s). A GEMV variant
+ * turning nibbles into floats with shift + vpternlogd (no conversions) was tried and was not
+ * faster: it trades them for as many vector ALU slots.
  */
 #include "w4a16.h"
 
