@@ -12,7 +12,8 @@
  * With several rows of x (prefill) unpacking dominates if it is redone per row, so the SIMD GEMM
  * dequantizes a few rows of W once, exactly ((q - z)·s has at most 15 significant bits), into an
  * fp32 scratch panel in the same even/odd split, and runs a register tile of pure FMAs over it
- * for every row of x in the M block.
+ * for every row of x in the M block. An M block of only a few rows (small batches) skips the
+ * panel: the dequantized step stays in registers and feeds all of its rows directly.
  *
  * The packed byte j of a row holds columns 2j (low nibble) and 2j+1 (high nibble). Rather than
  * interleave nibbles in registers, the SIMD paths de-interleave x once per call into xe (even

@@ -65,6 +65,8 @@ T2 INL void w4_gemv_tile(const awq_w4a16_job *J, int64_t m, int64_t n0, const in
         sc[r] = J->scales + (n0 + r) * ng;
         tot[r] = _mm256_setzero_ps();
     }
+    /* address of the next tile, only ever prefetched (it may lie past the end of qweight) */
+    const uintptr_t ahead = (uintptr_t)J->qweight + (uintptr_t)((n0 + 4) * kh);
     int64_t b0 = 0;
     for (int64_t g = 0; g < ng; g++, b0 += hb) {
         const int64_t b1 = b0 + hb < kh ? b0 + hb : kh;
@@ -72,6 +74,9 @@ T2 INL void w4_gemv_tile(const awq_w4a16_job *J, int64_t m, int64_t n0, const in
         for (int r = 0; r < NT; r++) alo[r] = ahi[r] = _mm256_setzero_ps();
         int64_t j = b0;
         for (; j + 8 <= b1; j += 8) {
+            /* the next 4 rows (the next tile) follow these in memory: pull them in at the pace this
+             * tile consumes, cycling over the rows (every 64-byte line is touched) */
+            _mm_prefetch((const char *)(ahead + (uintptr_t)(((j >> 4) & 3) * kh + j)), _MM_HINT_T0);
             const __m256 ve = _mm256_loadu_ps(xe + j), vo = _mm256_loadu_ps(xo + j);
             for (int r = 0; r < NT; r++) w4_gemv_step(w4_bytes_full(w[r] + j), ve, vo, &alo[r], &ahi[r]);
         }
@@ -92,47 +97,107 @@ T2 INL void w4_gemv_tile(const awq_w4a16_job *J, int64_t m, int64_t n0, const in
 #define W4_MT AWQ_W4A16_MT_AVX2
 #define W4_NT AWQ_W4A16_NT_AVX2
 
-/* Row n of W -> its slot r of the panel, (q - z)·s exact by one fmsub. Steps run from byte 0 in
- * 8s; a step that straddles two groups (possible only when 16 does not divide G) gets per-lane
- * scales; lanes past kh are zero. */
+/* Per-lane scale s and z·s of a step of 8 bytes at byte j that straddles groups (g is the group of
+ * byte j, g_end the first byte of the next). Rare (16 does not divide G), so kept out of line. */
+T2 __attribute__((noinline)) static void w4_lane_scales(const uint16_t *sc, const uint8_t *zr, int64_t hb, int64_t j,
+                                                         int64_t nb, int64_t g, int64_t g_end, __m256 *s, __m256 *zs) {
+    float sl[8], zl[8];
+    for (int64_t l = 0; l < 8; l++) {
+        if (j + l >= g_end && l < nb) g++, g_end += hb;
+        sl[l] = _cvtsh_ss(sc[g]);
+        zl[l] = sl[l] * (float)zr[g];
+    }
+    *s = _mm256_loadu_ps(sl);
+    *zs = _mm256_loadu_ps(zl);
+}
+
+/* The 8 bytes (16 columns) at byte j of one W row, dequantized: lo = even columns, hi = odd ones,
+ * (q - z)·s exact by one fmsub. g is the group of byte j and g_end the first byte of the next.
+ * Lanes past kh are zero. */
+typedef struct w4_pair {
+    __m256 lo, hi;
+} w4_pair;
+
+T2 INL w4_pair w4_dequant_step(const uint8_t *w, const uint16_t *sc, const uint8_t *zr, int64_t kh, int64_t hb,
+                               int64_t j, int64_t g, int64_t g_end) {
+    const __m256i low = _mm256_set1_epi32(0xf);
+    const int64_t nb = kh - j < 8 ? kh - j : 8;
+    const __m256i v = nb == 8 ? w4_bytes_full(w + j) : w4_bytes_part(w + j, nb);
+    __m256 s, zs;
+    if (j + nb <= g_end) {
+        const float sf = _cvtsh_ss(sc[g]);
+        s = _mm256_set1_ps(sf);
+        zs = _mm256_set1_ps(sf * (float)zr[g]);
+    } else {
+        w4_lane_scales(sc, zr, hb, j, nb, g, g_end, &s, &zs);
+    }
+    w4_pair p;
+    p.lo = _mm256_fmsub_ps(_mm256_cvtepi32_ps(_mm256_and_si256(v, low)), s, zs);
+    p.hi = _mm256_fmsub_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(v, 4)), s, zs);
+    if (nb < 8) { /* zero the lanes past kh */
+        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        const __m256 keep = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32((int)nb), lane));
+        p.lo = _mm256_and_ps(p.lo, keep);
+        p.hi = _mm256_and_ps(p.hi, keep);
+    }
+    return p;
+}
+
+/* Row n of W -> its slot r of the panel (steps from byte 0 in 8s, zero past kh). */
 T2 static void w4_dequant_row(const awq_w4a16_job *J, int64_t n, float *panel, int r) {
     const int64_t kh = J->kh, hb = J->G / 2, kend = J->kend;
     const uint8_t *w = J->qweight + n * kh;
     const uint16_t *sc = J->scales + n * J->ng;
     const uint8_t *zr = J->zeros + n * J->ng;
-    const __m256i low = _mm256_set1_epi32(0xf);
     float *dst = panel + r * 16;
     int64_t g = 0, g_end = hb;
     for (int64_t j = 0; j < kend; j += 8, dst += AWQ_W4A16_PANEL_ROWS * 16) {
-        const int64_t nb = kh - j < 8 ? kh - j : 8;
-        const __m256i v = nb == 8 ? w4_bytes_full(w + j) : w4_bytes_part(w + j, nb);
         while (j >= g_end) g++, g_end += hb;
-        __m256 s, zs;
-        if (j + nb <= g_end) {
-            const float sf = _cvtsh_ss(sc[g]);
-            s = _mm256_set1_ps(sf);
-            zs = _mm256_set1_ps(sf * (float)zr[g]);
-        } else {
-            float sl[8], zl[8];
-            for (int64_t l = 0, gl = g, gl_end = g_end; l < 8; l++) {
-                if (j + l >= gl_end && l < nb) gl++, gl_end += hb;
-                sl[l] = _cvtsh_ss(sc[gl]);
-                zl[l] = sl[l] * (float)zr[gl];
-            }
-            s = _mm256_loadu_ps(sl);
-            zs = _mm256_loadu_ps(zl);
-        }
-        __m256 lo = _mm256_fmsub_ps(_mm256_cvtepi32_ps(_mm256_and_si256(v, low)), s, zs);
-        __m256 hi = _mm256_fmsub_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(v, 4)), s, zs);
-        if (nb < 8) { /* zero the lanes past kh */
-            const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-            const __m256 keep = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32((int)nb), lane));
-            lo = _mm256_and_ps(lo, keep);
-            hi = _mm256_and_ps(hi, keep);
-        }
-        _mm256_store_ps(dst, lo);
-        _mm256_store_ps(dst + 8, hi);
+        const w4_pair d = w4_dequant_step(w, sc, zr, kh, hb, j, g, g_end);
+        _mm256_store_ps(dst, d.lo);
+        _mm256_store_ps(dst + 8, d.hi);
     }
+}
+
+/* Few rows of x (a small M block): dequantize NT rows of W per step in registers and use them for
+ * all MT (<= W4_FM) rows of x at once instead of going through the panel. Same products and the
+ * same summation order per output as the panel tile. */
+#define W4_FM 4
+#define W4_FNT 2
+T2 INL void w4_fused_tile(const awq_w4a16_job *J, int64_t m0, int64_t n0, const int MT, const int NT) {
+    const int64_t kh = J->kh, hb = J->G / 2, kend = J->kend, len = 2 * kend;
+    const float *xr[W4_FM];
+    const uint8_t *w[W4_FNT];
+    const uint16_t *sc[W4_FNT];
+    const uint8_t *zr[W4_FNT];
+    __m256 acc[W4_FM][W4_FNT];
+    for (int i = 0; i < MT; i++) {
+        xr[i] = J->xi + (m0 + i) * len;
+        for (int r = 0; r < NT; r++) acc[i][r] = _mm256_setzero_ps();
+    }
+    for (int r = 0; r < NT; r++) {
+        w[r] = J->qweight + (n0 + r) * kh;
+        sc[r] = J->scales + (n0 + r) * J->ng;
+        zr[r] = J->zeros + (n0 + r) * J->ng;
+    }
+    int64_t g = 0, g_end = hb;
+    for (int64_t j = 0; j < kend; j += 8) {
+        while (j >= g_end) g++, g_end += hb;
+        w4_pair d[W4_FNT];
+#pragma GCC unroll 2
+        for (int r = 0; r < NT; r++) d[r] = w4_dequant_step(w[r], sc[r], zr[r], kh, hb, j, g, g_end);
+#pragma GCC unroll 4
+        for (int i = 0; i < MT; i++) {
+            const __m256 xe = _mm256_load_ps(xr[i] + 2 * j), xo = _mm256_load_ps(xr[i] + 2 * j + 8);
+#pragma GCC unroll 2
+            for (int r = 0; r < NT; r++) {
+                acc[i][r] = _mm256_fmadd_ps(d[r].lo, xe, acc[i][r]);
+                acc[i][r] = _mm256_fmadd_ps(d[r].hi, xo, acc[i][r]);
+            }
+        }
+    }
+    for (int i = 0; i < MT; i++)
+        for (int r = 0; r < NT; r++) J->y[(m0 + i) * J->N + n0 + r] = w4_hsum(acc[i][r]);
 }
 
 /* y[m0.., n0..] for MT rows of x and NT rows of the panel, over all kend/8 steps (zero padded). */
@@ -185,9 +250,23 @@ static const w4_gemm_fn w4_gemm_fns[W4_NT + 1][W4_MT + 1] = {
 typedef void (*w4_gemv_fn)(const awq_w4a16_job *, int64_t, int64_t);
 static const w4_gemv_fn w4_gemv_fns[5] = {NULL, w4_gemv_1, w4_gemv_2, w4_gemv_3, w4_gemv_4};
 
+#define W4_FUSED(MT, NT)                                                                           \
+    T2 static void w4_fused_##MT##x##NT(const awq_w4a16_job *J, int64_t m, int64_t n) { w4_fused_tile(J, m, n, MT, NT); }
+W4_FUSED(1, 1) W4_FUSED(2, 1) W4_FUSED(3, 1) W4_FUSED(4, 1)
+W4_FUSED(1, 2) W4_FUSED(2, 2) W4_FUSED(3, 2) W4_FUSED(4, 2)
+static const w4_gemv_fn w4_fused_fns[W4_FNT + 1][W4_FM + 1] = {
+    {NULL},
+    {NULL, w4_fused_1x1, w4_fused_2x1, w4_fused_3x1, w4_fused_4x1},
+    {NULL, w4_fused_1x2, w4_fused_2x2, w4_fused_3x2, w4_fused_4x2},
+};
+
 void awq_w4a16_block_avx2(const awq_w4a16_job *J, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float *panel) {
     if (J->M == 1) {
         for (int64_t n = n0; n < n1; n += 4) w4_gemv_fns[n1 - n < 4 ? n1 - n : 4](J, m0, n);
+        return;
+    }
+    if (m1 - m0 <= W4_FM) {
+        for (int64_t n = n0; n < n1; n += W4_FNT) w4_fused_fns[n1 - n < W4_FNT ? n1 - n : W4_FNT][m1 - m0](J, m0, n);
         return;
     }
     for (int64_t n = n0; n < n1; n += W4_NT) {
