@@ -1,22 +1,36 @@
 /*
  * threadpool.c — the library's only global mutable state: a pool of persistent worker threads.
  *
- * One job at a time: awq_parallel_for publishes {fn, ctx, n, grain}, wakes the workers, and the
- * caller works too. Chunks are claimed with an atomic counter, so uneven rows balance themselves.
- * Workers spin briefly before sleeping on a condition variable: decode issues many small kernels
- * back to back, and a futex wake per kernel would cost more than the work (llama.cpp spins too).
+ * One job at a time. awq_parallel_for splits [0, n) into at most 4 chunks per thread, publishes the
+ * job, wakes the workers and works too. Chunks are claimed from one atomic word that packs
+ * (job generation, chunk count, next chunk): a claim succeeds only for the current job and only
+ * while chunks remain, so a worker that wakes up late can never run a chunk of a job that has
+ * finished or of the next one. The caller returns as soon as every chunk is DONE — it never waits
+ * for idle workers to notice the job (on a loaded machine that wait costs a scheduler slice).
+ *
+ * Waiting: workers spin briefly (decode issues many small kernels back to back, and a futex wake
+ * per kernel would cost more than the work — llama.cpp spins too), then sleep on a condition
+ * variable; the caller spins briefly on unfinished chunks, then yields its core.
  * If another thread already owns the pool (two managed threads calling in), the second caller
  * simply runs its range itself — correct, never blocked, just not parallel.
  */
 #include "awq_internal.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #define AWQ_MAX_THREADS 256
-#define AWQ_SPIN_ITERS 20000
+#define AWQ_MAX_CHUNKS 0xFFFF
+#define AWQ_WORKER_SPINS 4000  /* ~100 µs of PAUSE before a worker sleeps */
+#define AWQ_CALLER_SPINS 2000  /* then the caller yields while others finish their chunks */
+
+/* cursor word: generation (high 32 bits) | chunk count (16 bits) | next chunk (16 bits) */
+#define CUR_GEN(c) ((uint32_t)((c) >> 32))
+#define CUR_COUNT(c) ((uint32_t)(((c) >> 16) & 0xFFFF))
+#define CUR_NEXT(c) ((uint32_t)((c) & 0xFFFF))
 
 typedef struct pool {
     pthread_mutex_t owner;        /* held by the thread running a parallel_for */
@@ -24,15 +38,14 @@ typedef struct pool {
     pthread_cond_t wake;
     pthread_t threads[AWQ_MAX_THREADS];
     int n_workers;                /* threads besides the caller */
-    atomic_int generation;        /* bumped per job; workers wait for a change */
+    atomic_uint generation;       /* bumped per job; sleeping workers wait for a change */
     atomic_int stop;
-    /* current job */
+    _Atomic uint64_t cursor;      /* see CUR_* */
+    atomic_long done;             /* chunks finished in the current job */
+    /* current job: written before the cursor is published, stable until every chunk is done */
     awq_range_fn fn;
     void *ctx;
     int64_t n, chunk;
-    atomic_llong next;            /* next chunk start */
-    atomic_int busy;              /* workers still inside the current job */
-    int start_generation;         /* generation when the workers were created */
 } pool;
 
 static pool g_pool = {.owner = PTHREAD_MUTEX_INITIALIZER, .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -41,29 +54,40 @@ static pthread_mutex_t g_config = PTHREAD_MUTEX_INITIALIZER;
 static int g_threads = 0; /* 0 = not yet configured */
 static _Thread_local int tls_in_worker = 0;
 
-static void run_chunks(pool *p) {
+static inline void cpu_relax(void) {
+#if AWQ_X86
+    __builtin_ia32_pause();
+#endif
+}
+
+/* Claims and runs chunks of job `gen` until none is left. */
+static void run_chunks(pool *p, uint32_t gen) {
+    uint64_t c = atomic_load_explicit(&p->cursor, memory_order_acquire);
     for (;;) {
-        int64_t begin = atomic_fetch_add(&p->next, p->chunk);
-        if (begin >= p->n) break;
+        if (CUR_GEN(c) != gen || CUR_NEXT(c) >= CUR_COUNT(c)) return;
+        if (!atomic_compare_exchange_weak_explicit(&p->cursor, &c, c + 1, memory_order_acq_rel,
+                                                   memory_order_acquire))
+            continue; /* c was reloaded */
+        /* The claim succeeded, so job `gen` is not finished: its fields are still valid. */
+        int64_t begin = (int64_t)CUR_NEXT(c) * p->chunk;
         int64_t end = begin + p->chunk < p->n ? begin + p->chunk : p->n;
         p->fn(p->ctx, begin, end);
+        atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
+        c = atomic_load_explicit(&p->cursor, memory_order_acquire);
     }
 }
 
 static void *worker_main(void *arg) {
     pool *p = (pool *)arg;
     tls_in_worker = 1;
-    /* Not atomic_load(&p->generation): a job may already have been published before this thread
-     * got here, and it must not be mistaken for the one we have seen. */
-    int seen = p->start_generation;
+    unsigned seen = 0;
     for (;;) {
         int spins = 0;
-        while (atomic_load_explicit(&p->generation, memory_order_acquire) == seen &&
+        unsigned gen;
+        while ((gen = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen &&
                !atomic_load(&p->stop)) {
-            if (++spins < AWQ_SPIN_ITERS) {
-#if AWQ_X86
-                __builtin_ia32_pause();
-#endif
+            if (++spins < AWQ_WORKER_SPINS) {
+                cpu_relax();
                 continue;
             }
             pthread_mutex_lock(&p->lock);
@@ -72,9 +96,8 @@ static void *worker_main(void *arg) {
             pthread_mutex_unlock(&p->lock);
         }
         if (atomic_load(&p->stop)) return NULL;
-        seen = atomic_load(&p->generation);
-        run_chunks(p);
-        atomic_fetch_sub_explicit(&p->busy, 1, memory_order_release);
+        seen = gen;
+        run_chunks(p, gen);
     }
 }
 
@@ -89,9 +112,11 @@ static void pool_stop(pool *p) {
     atomic_store(&p->stop, 0);
 }
 
+/* Generation 0 means "no job yet"; workers start having seen it. */
 static int pool_start(pool *p, int n_threads) {
     int started = 0;
-    p->start_generation = atomic_load(&p->generation);
+    atomic_store(&p->generation, 0);
+    atomic_store(&p->cursor, 0);
     for (int i = 0; i < n_threads - 1 && i < AWQ_MAX_THREADS; i++) {
         if (pthread_create(&p->threads[i], NULL, worker_main, p) != 0) break;
         started++;
@@ -147,24 +172,30 @@ void awq_parallel_for(int64_t n, int64_t grain, awq_range_fn fn, void *ctx) {
     /* about 4 chunks per thread for balance, never below the grain */
     int64_t chunk = (n + (int64_t)total * 4 - 1) / ((int64_t)total * 4);
     if (chunk < grain) chunk = grain;
+    int64_t count = (n + chunk - 1) / chunk;
+    if (count > AWQ_MAX_CHUNKS) {
+        chunk = (n + AWQ_MAX_CHUNKS - 1) / AWQ_MAX_CHUNKS;
+        count = (n + chunk - 1) / chunk;
+    }
     p->fn = fn;
     p->ctx = ctx;
     p->n = n;
     p->chunk = chunk;
-    atomic_store(&p->next, 0);
-    atomic_store(&p->busy, p->n_workers);
+    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    uint32_t gen = atomic_load(&p->generation) + 1;
+    if (gen == 0) gen = 1;
+    atomic_store_explicit(&p->cursor, ((uint64_t)gen << 32) | ((uint64_t)count << 16), memory_order_release);
     pthread_mutex_lock(&p->lock);
-    atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
+    atomic_store_explicit(&p->generation, gen, memory_order_release);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->lock);
 
     tls_in_worker = 1; /* nested parallel_for from fn runs inline */
-    run_chunks(p);
+    run_chunks(p, gen);
     tls_in_worker = 0;
-    while (atomic_load_explicit(&p->busy, memory_order_acquire) > 0) {
-#if AWQ_X86
-        __builtin_ia32_pause();
-#endif
+    for (int spins = 0; atomic_load_explicit(&p->done, memory_order_acquire) < count; spins++) {
+        if (spins < AWQ_CALLER_SPINS) cpu_relax();
+        else sched_yield();
     }
     pthread_mutex_unlock(&p->owner);
 }

@@ -88,6 +88,19 @@ internal static class QuantizeCommand
     private static QuantizationResult WithProgress(bool quiet, int layers, Func<IProgress<QuantProgress>, QuantizationResult> body)
     {
         if (quiet) return body(new SyncProgress<QuantProgress>(_ => { }));
+        if (!CliOptions.Status.Profile.Capabilities.Interactive)
+        {
+            // Logs and CI: one line per block with elapsed time and ETA instead of redrawn bars.
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            return body(new SyncProgress<QuantProgress>(p =>
+            {
+                if (!(p.Step == "load" && p.Layer > 0 || p.Step == "done")) return;
+                var done = p.Layer;
+                var eta = clock.Elapsed.TotalSeconds / done * (layers - done);
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"[{clock.Elapsed.TotalSeconds,7:F1} s] block {done}/{layers} done, ETA {eta:F0} s"));
+            }));
+        }
         QuantizationResult result = null!;
         CliOptions.Status.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
