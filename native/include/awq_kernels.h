@@ -205,6 +205,19 @@ AWQ_API int awq_silu_mul(const float *gate, const float *up, int64_t n, float *o
 /* In-place softmax of each of the M rows of x[M, n]. */
 AWQ_API int awq_softmax(float *x, int64_t M, int64_t n);
 
+/* ---------------------------------------------------------------------------------------------
+ * CUDA (compiled when CMake finds a CUDA compiler; AWQ_FEATURE_CUDA_BUILT tells)
+ * Host pointers in and out, like the CPU entry points: the call copies the operands to the
+ * device, runs there and copies y back, so results can be checked against the CPU kernel one
+ * for one. Without CUDA in the build, or without a device, they return AWQ_ERR_UNSUPPORTED.
+ * ------------------------------------------------------------------------------------------- */
+/* Number of CUDA devices usable by this build (0 when none or not built); always AWQ_OK. */
+AWQ_API int awq_cuda_device_count(int *count);
+/* awq_w4a16_gemm on the current CUDA device, same arguments and layout. */
+AWQ_API int awq_cuda_w4a16_gemm(const float *x, int64_t M, int64_t K, const uint8_t *qweight,
+                                const uint16_t *scales, const uint8_t *zeros, int64_t N,
+                                int64_t group_size, float *y);
+
 #ifdef __cplusplus
 }
 #endif

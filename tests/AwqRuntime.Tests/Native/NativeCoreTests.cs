@@ -23,3 +23,27 @@ public class NativeCoreTests
         Assert.Contains("n_threads", ex.Message);
     }
 }
+
+public class NativeCudaTests
+{
+    [Fact]
+    public void Cuda_entry_point_reports_unsupported_or_matches_the_cpu_kernel()
+    {
+        var x = new float[] { 1, 2, 3, 4 };
+        var q = new byte[] { 0x21, 0x43, 0x65, 0x87 };
+        var s = new[] { (Half)1, (Half)1 };
+        var z = new byte[] { 8, 8 };
+        var cpu = new float[2];
+        Kernels.W4A16Gemm(x, 1, 4, q, s, z, 2, 4, cpu);
+        var gpu = new float[2];
+        if (Kernels.CudaDeviceCount == 0 || !Kernels.Features.HasFlag(NativeFeatures.CudaBuilt))
+        {
+            var ex = Assert.Throws<NativeKernelException>(() => Kernels.CudaW4A16Gemm(x, 1, 4, q, s, z, 2, 4, gpu));
+            Assert.Equal(NativeStatus.Unsupported, ex.Status);
+            Assert.Contains("awq_cuda_w4a16_gemm", ex.Message);
+            return;
+        }
+        Kernels.CudaW4A16Gemm(x, 1, 4, q, s, z, 2, 4, gpu);
+        Assert.Equal(cpu, gpu);
+    }
+}
