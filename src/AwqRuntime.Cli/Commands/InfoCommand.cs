@@ -24,6 +24,7 @@ internal static class InfoCommand
                 avx512_vnni = f.HasFlag(NativeFeatures.Avx512VnniDetected),
                 f16c = f.HasFlag(NativeFeatures.F16cDetected),
                 cuda_built = f.HasFlag(NativeFeatures.CudaBuilt),
+                cuda_devices = Kernels.CudaDeviceCount,
                 threads = Kernels.Threads,
                 processors = Environment.ProcessorCount,
             };
@@ -39,7 +40,7 @@ internal static class InfoCommand
             Console.WriteLine($"  AVX2+FMA+F16C    : {Path(info.avx2.compiled, info.avx2.detected)}");
             Console.WriteLine($"  AVX-512 F/BW/VL  : {Path(info.avx512.compiled, info.avx512.detected)}");
             Console.WriteLine($"  AVX-512 VNNI     : {(info.avx512_vnni ? "detected" : "not detected")}");
-            Console.WriteLine($"  CUDA             : {(info.cuda_built ? "built" : "not built")}");
+            Console.WriteLine($"  CUDA             : {(info.cuda_built ? $"built, {info.cuda_devices} device(s)" : "not built")}");
             Console.WriteLine($"  threads          : {info.threads} (of {info.processors} processors)");
             return 0;
         }));
