@@ -1,3 +1,4 @@
+using AwqRuntime.Native;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 
@@ -45,13 +46,14 @@ public static class TensorConversion
             case TensorDType.F32:
                 MemoryMarshal.Cast<byte, float>(src).CopyTo(dst);
                 break;
-            case TensorDType.F16:
-                var h = MemoryMarshal.Cast<byte, Half>(src);
-                for (var i = 0; i < dst.Length; i++) dst[i] = (float)h[i];
+            // Bulk conversions run natively (F16C / AVX-512), bit-identical to Numerics.Fp16/Bf16.
+            case TensorDType.F16 when dst.Length > 0:
+                Kernels.Fp16ToFp32(MemoryMarshal.Cast<byte, ushort>(src), dst);
                 break;
-            case TensorDType.BF16:
-                var b = MemoryMarshal.Cast<byte, ushort>(src);
-                for (var i = 0; i < dst.Length; i++) dst[i] = BF16ToFloat(b[i]);
+            case TensorDType.BF16 when dst.Length > 0:
+                Kernels.Bf16ToFp32(MemoryMarshal.Cast<byte, ushort>(src), dst);
+                break;
+            case TensorDType.F16 or TensorDType.BF16:
                 break;
             case TensorDType.F64:
                 var d = MemoryMarshal.Cast<byte, double>(src);
@@ -75,13 +77,13 @@ public static class TensorConversion
             case TensorDType.F32:
                 MemoryMarshal.AsBytes(src).CopyTo(dst);
                 break;
-            case TensorDType.F16:
-                var h = MemoryMarshal.Cast<byte, Half>(dst);
-                for (var i = 0; i < src.Length; i++) h[i] = (Half)src[i];
+            case TensorDType.F16 when src.Length > 0:
+                Kernels.Fp32ToFp16(src, MemoryMarshal.Cast<byte, ushort>(dst));
                 break;
-            case TensorDType.BF16:
-                var b = MemoryMarshal.Cast<byte, ushort>(dst);
-                for (var i = 0; i < src.Length; i++) b[i] = FloatToBF16(src[i]);
+            case TensorDType.BF16 when src.Length > 0:
+                Kernels.Fp32ToBf16(src, MemoryMarshal.Cast<byte, ushort>(dst));
+                break;
+            case TensorDType.F16 or TensorDType.BF16:
                 break;
             case TensorDType.Q8_0:
                 QuantizeQ8_0(src, dst);
@@ -89,17 +91,6 @@ public static class TensorConversion
             default:
                 throw new NotSupportedException($"encoding fp32 as {t} is not supported");
         }
-    }
-
-    public static float BF16ToFloat(ushort bits) => BitConverter.UInt32BitsToSingle((uint)bits << 16);
-
-    /// <summary>Round to nearest even on the dropped 16 bits; NaN stays a (quiet) NaN.</summary>
-    public static ushort FloatToBF16(float f)
-    {
-        var bits = BitConverter.SingleToUInt32Bits(f);
-        if (float.IsNaN(f)) return (ushort)((bits >> 16) | 0x0040);
-        var rounding = 0x7FFFu + ((bits >> 16) & 1);
-        return (ushort)((bits + rounding) >> 16);
     }
 
     /// <summary>ggml's dequantize_row_q8_0: per 32-element block, value = fp16(d) · int8 q.</summary>

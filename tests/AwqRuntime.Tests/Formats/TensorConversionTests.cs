@@ -40,12 +40,12 @@ public class TensorConversionTests
     public void Bf16_encoding_rounds_to_nearest_even()
     {
         // 1 + 2^-8 is a tie between 1 and 1 + 2^-7: even mantissa → 1. 1 + 3·2^-8 → 1 + 2^-6 (even).
-        Assert.Equal(1f, TensorConversion.BF16ToFloat(TensorConversion.FloatToBF16(1f + 1f / 256)));
-        Assert.Equal(1f + 1f / 64, TensorConversion.BF16ToFloat(TensorConversion.FloatToBF16(1f + 3f / 256)));
-        Assert.Equal(1f + 1f / 128, TensorConversion.BF16ToFloat(TensorConversion.FloatToBF16(1f + 1f / 256 + 1f / 4096)));
-        Assert.True(float.IsNaN(TensorConversion.BF16ToFloat(TensorConversion.FloatToBF16(float.NaN))));
-        Assert.Equal(float.NegativeInfinity, TensorConversion.BF16ToFloat(TensorConversion.FloatToBF16(float.NegativeInfinity)));
-        Assert.Equal(0x3F80, TensorConversion.FloatToBF16(1f));
+        Assert.Equal(1f, AwqRuntime.Numerics.Bf16.ToSingle(AwqRuntime.Numerics.Bf16.FromSingle(1f + 1f / 256)));
+        Assert.Equal(1f + 1f / 64, AwqRuntime.Numerics.Bf16.ToSingle(AwqRuntime.Numerics.Bf16.FromSingle(1f + 3f / 256)));
+        Assert.Equal(1f + 1f / 128, AwqRuntime.Numerics.Bf16.ToSingle(AwqRuntime.Numerics.Bf16.FromSingle(1f + 1f / 256 + 1f / 4096)));
+        Assert.True(float.IsNaN(AwqRuntime.Numerics.Bf16.ToSingle(AwqRuntime.Numerics.Bf16.FromSingle(float.NaN))));
+        Assert.Equal(float.NegativeInfinity, AwqRuntime.Numerics.Bf16.ToSingle(AwqRuntime.Numerics.Bf16.FromSingle(float.NegativeInfinity)));
+        Assert.Equal(0x3F80, AwqRuntime.Numerics.Bf16.FromSingle(1f));
     }
 
     [Fact]
