@@ -1,3 +1,5 @@
+using System.CommandLine;
+
 namespace AwqRuntime.Cli;
 
 /// <summary>
@@ -6,6 +8,21 @@ namespace AwqRuntime.Cli;
 /// </summary>
 internal static class CliErrors
 {
+    /// <summary>
+    /// Parses and runs. A command line that does not parse (unknown option, value of the wrong type,
+    /// missing argument) gets the same one-line treatment as a failing command, instead of
+    /// System.CommandLine's default of error lines plus the whole help text.
+    /// </summary>
+    public static int Invoke(RootCommand root, string[] args)
+    {
+        var parse = root.Parse(args);
+        if (parse.Errors.Count == 0) return parse.Invoke();
+        var messages = string.Join("; ", parse.Errors.Select(e => e.Message.ReplaceLineEndings(" ").Trim().TrimEnd('.')));
+        var help = parse.CommandResult.Command is RootCommand ? "awq --help" : $"awq {parse.CommandResult.Command.Name} --help";
+        Console.Error.WriteLine($"awq: error: {messages} (see '{help}')");
+        return 1;
+    }
+
     public static int Run(Func<int> body)
     {
         try

@@ -6,7 +6,7 @@ namespace AwqRuntime.Cli;
 /// <summary>The `awq` command: one subcommand per file under Commands/.</summary>
 public static class Program
 {
-    public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
+    public static int Main(string[] args) => CliErrors.Invoke(BuildRoot(), args);
 
     /// <summary>The full command tree (also used by tests to run commands in-process).</summary>
     public static RootCommand BuildRoot()

@@ -51,8 +51,9 @@ internal static class GenerateCommand
             var asJson = parse.GetValue(json);
             var text = new StringBuilder();
             var stdout = Console.Out;
+            var stream = generator.Stream(ids, options, cancel); // checks the arguments before anything is printed
             if (!asJson) { stdout.Write(promptText); stdout.Flush(); }
-            foreach (var chunk in generator.Stream(ids, options, cancel))
+            foreach (var chunk in stream)
             {
                 text.Append(chunk.Text);
                 if (!asJson && chunk.Text.Length > 0) { stdout.Write(chunk.Text); stdout.Flush(); }

@@ -63,13 +63,21 @@ public sealed class TextGenerator
         }
     }
 
-    /// <summary>The generation loop; yields a chunk per generated token, then a final flush chunk (id −1) when text was held back.</summary>
+    /// <summary>
+    /// The generation loop; yields a chunk per generated token, then a final flush chunk (id −1) when
+    /// text was held back. The arguments are checked here, when called, not at the first MoveNext.
+    /// </summary>
     public IEnumerable<GenerationChunk> Stream(int[] prompt, GenerationOptions options, CancellationToken cancel)
     {
         if (prompt.Length == 0) throw new ArgumentException("the prompt is empty (no BOS and no text)");
         if (prompt.Length >= _cache.Capacity)
             throw new ArgumentException($"the prompt has {prompt.Length} tokens; the context holds {_cache.Capacity} (use a shorter prompt or a larger --ctx)");
-        if (options.MaxTokens < 0) throw new ArgumentException("max tokens must be ≥ 0");
+        if (options.MaxTokens < 0) throw new ArgumentException($"max tokens must be ≥ 0 (got {options.MaxTokens})");
+        return StreamChecked(prompt, options, cancel);
+    }
+
+    private IEnumerable<GenerationChunk> StreamChecked(int[] prompt, GenerationOptions options, CancellationToken cancel)
+    {
         var sampler = new Sampler(options.Sampling);
         // Feed the prompt through the decoder (discarding its text) so that the first generated piece
         // is spaced as a continuation, exactly as decoding prompt + output in one go would be.
