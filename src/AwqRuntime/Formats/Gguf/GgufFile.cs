@@ -102,8 +102,8 @@ public sealed class GgufFile : IDisposable
     private void Parse()
     {
         var r = new Cursor(_file);
+        if (_file.Length < 4 || r.U32("magic") != Magic) throw new InvalidDataException($"{Path}: not a GGUF file (bad magic)");
         if (_file.Length < 24) throw r.Corrupt("header", $"file is only {_file.Length} bytes, a GGUF header needs 24");
-        if (r.U32("magic") != Magic) throw new InvalidDataException($"{Path}: not a GGUF file (bad magic)");
         Version = r.U32("version");
         if (Version is not (2 or 3)) throw r.Corrupt("version", $"GGUF version {Version} is not supported (2 or 3)");
         var tensorCount = r.U64("tensor_count");
