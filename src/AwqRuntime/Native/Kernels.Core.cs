@@ -3,9 +3,9 @@ using System.Runtime.InteropServices;
 namespace AwqRuntime.Native;
 
 /// <summary>
-/// Safe, span-based entry points to the native kernels. Every method validates nothing that the
-/// native side validates itself (so the native error, naming function and argument, is what users
-/// see) except span lengths, which only the managed side knows. One partial file per kernel family.
+/// Safe, span-based entry points to the native kernels. The native side validates every argument it
+/// can see and names the function and argument in its error; the wrappers add only what it cannot
+/// see: span lengths. One partial file per kernel family.
 /// </summary>
 public static unsafe partial class Kernels
 {
@@ -23,6 +23,9 @@ public static unsafe partial class Kernels
         get => NativeMethods.awq_get_num_threads();
         set => NativeMethods.Check(NativeMethods.awq_set_num_threads(value), "awq_set_num_threads");
     }
+
+    /// <summary>The calling thread's last native error message (awq_last_error), for tests and diagnostics.</summary>
+    internal static string LastError => Marshal.PtrToStringUTF8(NativeMethods.awq_last_error()) ?? "";
 
     public static string StatusName(int status) =>
         Marshal.PtrToStringUTF8(NativeMethods.awq_status_name(status)) ?? "";

@@ -47,3 +47,30 @@ public class NativeCudaTests
         Assert.Equal(cpu, gpu);
     }
 }
+
+public unsafe class NativeCudaArgumentTests
+{
+    [Fact]
+    public void Bad_arguments_to_the_cuda_entry_points_are_named()
+    {
+        Assert.Equal((int)NativeStatus.NullPointer, NativeMethods.awq_cuda_device_count(null));
+        var ex = Assert.Throws<NativeKernelException>(() => NativeMethods.Check(NativeMethods.awq_cuda_device_count(null), "awq_cuda_device_count"));
+        Assert.Contains("'count'", ex.Message);
+        var x = new float[4];
+        var y = new float[2];
+        var q = new byte[4];
+        var z = new byte[2];
+        var s = new ushort[2];
+        fixed (float* px = x, py = y)
+        fixed (byte* pq = q, pz = z)
+        fixed (ushort* ps = s)
+        {
+            Assert.Equal((int)NativeStatus.NullPointer, NativeMethods.awq_cuda_w4a16_gemm(null, 1, 4, pq, ps, pz, 2, 4, py));
+            Assert.Contains("'x'", Kernels.LastError);
+            Assert.Equal((int)NativeStatus.InvalidGroupSize, NativeMethods.awq_cuda_w4a16_gemm(px, 1, 4, pq, ps, pz, 2, 0, py));
+            Assert.Contains("'group_size'", Kernels.LastError);
+            Assert.Equal((int)NativeStatus.InvalidSize, NativeMethods.awq_cuda_w4a16_gemm(px, 1, -4, pq, ps, pz, 2, 4, py));
+            Assert.Contains("'K'", Kernels.LastError);
+        }
+    }
+}
