@@ -29,4 +29,11 @@ public interface IWeightSource : IDisposable
 
     /// <summary>The tensor in canonical layout as fp32; throws InvalidDataException naming file and tensor if absent or unreadable.</summary>
     float[] ReadFloat32(string name);
+
+    /// <summary>
+    /// The tensor in canonical layout as fp16 bits (a finite value beyond ±65504 is an error). Sources
+    /// that store fp16 return their bits without the fp32 copy — the quantizer reads the embedding
+    /// and classifier this way.
+    /// </summary>
+    ushort[] ReadFloat16(string name) => Numerics.Fp16Encoder.Encode(ReadFloat32(name), $"{Path}: {name}");
 }

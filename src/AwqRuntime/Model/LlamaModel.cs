@@ -21,10 +21,15 @@ public enum LogitsMode
 public sealed class LlamaModel
 {
     public LlamaModel(LlamaConfig config, float[] embedding, LlamaBlock[] blocks, float[] finalNorm, ILinear output)
+        : this(config, new TokenEmbedding(embedding, config.VocabSize, config.HiddenSize), blocks, finalNorm, output)
+    {
+    }
+
+    public LlamaModel(LlamaConfig config, TokenEmbedding embedding, LlamaBlock[] blocks, float[] finalNorm, ILinear output)
     {
         Config = config;
-        if (embedding.Length != (long)config.VocabSize * config.HiddenSize)
-            throw new ArgumentException($"embedding has {embedding.Length} values, expected {config.VocabSize}x{config.HiddenSize}");
+        if (embedding.VocabSize != config.VocabSize || embedding.Dim != config.HiddenSize)
+            throw new ArgumentException($"embedding is {embedding.VocabSize}x{embedding.Dim}, expected {config.VocabSize}x{config.HiddenSize}");
         if (blocks.Length != config.NumLayers) throw new ArgumentException($"{blocks.Length} blocks, config says {config.NumLayers}");
         if (finalNorm.Length != config.HiddenSize) throw new ArgumentException("final norm width differs from hidden size");
         if (output.InFeatures != config.HiddenSize || output.OutFeatures != config.VocabSize)
@@ -36,13 +41,18 @@ public sealed class LlamaModel
     }
 
     public LlamaConfig Config { get; }
-    public float[] Embedding { get; }
+    public TokenEmbedding Embedding { get; }
     public LlamaBlock[] Blocks { get; }
     public float[] FinalNorm { get; }
     public ILinear Output { get; }
 
     /// <summary>True when the classifier reads the embedding matrix itself.</summary>
-    public bool TiedOutput => Output is FloatLinear f && ReferenceEquals(f.Weight, Embedding);
+    public bool TiedOutput => Output switch
+    {
+        FloatLinear f => ReferenceEquals(f.Weight, Embedding.Float32),
+        HalfLinear h => ReferenceEquals(h.Weight, Embedding.Float16),
+        _ => false,
+    };
 
     /// <summary>Loads every tensor as fp32 (the reference runtime).</summary>
     public static LlamaModel FromWeights(IWeightSource src)
@@ -87,7 +97,7 @@ public sealed class LlamaModel
     public ForwardBuffers CreateBuffers(int maxRows = 512) => new(Config, maxRows);
 
     /// <summary>Bytes of all weights as held in memory.</summary>
-    public long WeightBytes => Blocks.Sum(b => b.WeightBytes) + (long)Embedding.Length * sizeof(float)
+    public long WeightBytes => Blocks.Sum(b => b.WeightBytes) + Embedding.Bytes
         + FinalNorm.Length * sizeof(float) + (TiedOutput ? 0 : Output.WeightBytes);
 
     /// <summary>
@@ -125,7 +135,7 @@ public sealed class LlamaModel
         var d = c.HiddenSize;
         var rows = tokens.Length;
         var x = s.X.AsSpan(0, rows * d);
-        for (var i = 0; i < rows; i++) Embedding.AsSpan(tokens[i] * d, d).CopyTo(x.Slice(i * d, d));
+        for (var i = 0; i < rows; i++) Embedding.CopyRow(tokens[i], x.Slice(i * d, d));
         var nPast = cache.Length;
         for (var l = 0; l < c.NumLayers; l++)
             LlamaForward.Block(c, Blocks[l], x, rows, nPast, cache.K[l], cache.V[l], cache.Capacity, s, observer, l);

@@ -23,7 +23,7 @@ public sealed class ModelWeightSource : WeightSourceBase
             Register(new WeightInfo(name, TensorDType.F32, shape));
             _readers[name] = read;
         }
-        Add(LlamaTensorNames.Embedding, [c.VocabSize, c.HiddenSize], () => model.Embedding);
+        Add(LlamaTensorNames.Embedding, [c.VocabSize, c.HiddenSize], () => model.Embedding.ToFloat32());
         for (var l = 0; l < c.NumLayers; l++)
         {
             var b = model.Blocks[l];
@@ -42,6 +42,7 @@ public sealed class ModelWeightSource : WeightSourceBase
     private static float[] Values(ILinear l) => l switch
     {
         FloatLinear f => f.Weight,
+        HalfLinear h => h.ToFloat32(),
         Int4Linear q => q.ToWeights().Dequantize(),
         _ => throw new NotSupportedException($"cannot read weights of a {l.GetType().Name}"),
     };

@@ -35,6 +35,9 @@ public abstract class WeightSourceBase : IWeightSource
         return data;
     }
 
+    /// <inheritdoc cref="IWeightSource.ReadFloat16"/>
+    public virtual ushort[] ReadFloat16(string name) => Numerics.Fp16Encoder.Encode(ReadFloat32(name), $"{Path}: {name}");
+
     protected void Register(WeightInfo info)
     {
         if (info.ElementCount > Array.MaxLength)

@@ -37,18 +37,42 @@ public static class AwqQuantizer
         if (calib.SeqLen > c.MaxPositionEmbeddings)
             throw new ArgumentException($"calibration sequence length {calib.SeqLen} exceeds the model's context of {c.MaxPositionEmbeddings}");
 
-        var embedding = LlamaModel.ReadVector(src, LlamaTensorNames.Embedding, (long)c.VocabSize * c.HiddenSize);
-        var d = c.HiddenSize;
-        var x = new float[calib.TokenCount * d];
-        var row = 0;
-        foreach (var sample in calib.Samples)
-            foreach (var t in sample)
-                embedding.AsSpan(t * d, d).CopyTo(x.AsSpan(row++ * d, d));
-
-        var bq = new BlockQuantizer(c, config, calib);
+        var x = InitialActivations(src, calib);
+        if (quantize) CompactMemory(); // drop the fp32 embedding table InitialActivations read
         var blocks = new LlamaBlock[c.NumLayers];
         var reports = new List<BlockReport>();
         var stats = new Dictionary<string, ChannelStats>();
+        RunBlocks(src, calib, config, quantize, x, blocks, reports, stats, progress, cancel);
+        x = null!;
+        if (quantize) CompactMemory(); // the search workspace is garbage now: free it before reading the classifier
+        progress?.Report(new QuantProgress(c.NumLayers, c.NumLayers, "done", 7, 7));
+        var model = quantize ? AssembleFp16(src, blocks) : AssembleFp32(src, blocks);
+        return new QuantizationResult
+        {
+            Model = model, Config = config, Calibration = calib, Blocks = reports, ActivationStats = stats, Elapsed = clock.Elapsed,
+        };
+    }
+
+    /// <summary>Block 0's input: the embedding rows of the calibration tokens, [tokens, hidden].</summary>
+    /// <remarks>A method of its own so the fp32 embedding table it reads is dead when it returns.</remarks>
+    private static float[] InitialActivations(IWeightSource src, CalibrationSet calib)
+    {
+        var c = src.Config;
+        var d = c.HiddenSize;
+        var x = new float[calib.TokenCount * d];
+        var table = LlamaModel.ReadVector(src, LlamaTensorNames.Embedding, (long)c.VocabSize * d);
+        var row = 0;
+        foreach (var sample in calib.Samples)
+            foreach (var t in sample)
+                table.AsSpan(t * d, d).CopyTo(x.AsSpan(row++ * d, d));
+        return x;
+    }
+
+    private static void RunBlocks(IWeightSource src, CalibrationSet calib, AwqConfig config, bool quantize, float[] x, LlamaBlock[] blocks,
+        List<BlockReport> reports, Dictionary<string, ChannelStats> stats, IProgress<QuantProgress>? progress, CancellationToken cancel)
+    {
+        var c = src.Config;
+        var bq = new BlockQuantizer(c, config, calib);
         for (var l = 0; l < c.NumLayers; l++)
         {
             cancel.ThrowIfCancellationRequested();
@@ -62,41 +86,53 @@ public static class AwqQuantizer
             {
                 progress?.Report(new QuantProgress(l, c.NumLayers, "quantize", 6, 7));
                 foreach (var (kind, w) in bq.Quantize(block)) block.SetLinear(kind, new Int4Linear(w));
-                foreach (var kind in config.ModulesToNotConvert) RoundToFp16(((FloatLinear)block[kind]).Weight);
-                RoundToFp16(block.AttnNorm);
-                RoundToFp16(block.FfnNorm);
+                foreach (var kind in config.ModulesToNotConvert)
+                    block.SetLinear(kind, HalfLinear.From((FloatLinear)block[kind], LlamaTensorNames.Linear(l, kind)));
+                Fp16Encoder.RoundInPlace(block.AttnNorm, LlamaTensorNames.AttnNorm(l));
+                Fp16Encoder.RoundInPlace(block.FfnNorm, LlamaTensorNames.FfnNorm(l));
             }
             blocks[l] = block;
+            // The block's fp32 weights and the search's temporaries are large-object garbage now;
+            // collect it before the next block allocates the same amount again, so peak memory stays
+            // at one block's worth instead of growing with the LOH (measured on TinyLlama shapes).
+            if (quantize) CompactMemory();
         }
-        progress?.Report(new QuantProgress(c.NumLayers, c.NumLayers, "done", 7, 7));
-
-        var finalNorm = LlamaModel.ReadVector(src, LlamaTensorNames.FinalNorm, d);
-        var tied = c.TieWordEmbeddings || !src.Contains(LlamaTensorNames.Output);
-        var output = tied ? new FloatLinear(embedding, c.VocabSize, d) : LlamaModel.ReadLinear(src, LlamaTensorNames.Output, c.VocabSize, d);
-        if (quantize)
-        {
-            // Saved as fp16 (AutoAWQ keeps embeddings, norms and lm_head in fp16): round now so the
-            // in-memory model and the reloaded checkpoint compute the same logits.
-            RoundToFp16(embedding);
-            RoundToFp16(finalNorm);
-            if (!tied) RoundToFp16(((FloatLinear)output).Weight);
-        }
-        var model = new LlamaModel(c, embedding, blocks, finalNorm, output);
-        return new QuantizationResult
-        {
-            Model = model, Config = config, Calibration = calib, Blocks = reports, ActivationStats = stats, Elapsed = clock.Elapsed,
-        };
     }
 
-    /// <summary>Rounds to fp16 in place; a finite value beyond fp16's range (±65504) is an error, not a silent Inf.</summary>
-    internal static void RoundToFp16(float[] v)
+    /// <summary>
+    /// AutoAWQ keeps the embedding, the norms and lm_head in fp16, and so does the checkpoint: hold
+    /// them in fp16 (read as fp16 bits when the source stores fp16), so the in-memory model and the
+    /// reloaded checkpoint compute the same logits and the classifier takes half the memory.
+    /// </summary>
+    private static LlamaModel AssembleFp16(IWeightSource src, LlamaBlock[] blocks)
     {
-        for (var i = 0; i < v.Length; i++)
-        {
-            var r = Fp16.Round(v[i]);
-            if (float.IsInfinity(r) && float.IsFinite(v[i]))
-                throw new InvalidDataException($"weight value {v[i]} exceeds the fp16 range the AWQ checkpoint stores (±65504)");
-            v[i] = r;
-        }
+        var c = src.Config;
+        var d = c.HiddenSize;
+        var table = new TokenEmbedding(src.ReadFloat16(LlamaTensorNames.Embedding), c.VocabSize, d);
+        var finalNorm = LlamaModel.ReadVector(src, LlamaTensorNames.FinalNorm, d);
+        Fp16Encoder.RoundInPlace(finalNorm, LlamaTensorNames.FinalNorm);
+        ILinear output = IsTied(src)
+            ? new HalfLinear(table.Float16!, c.VocabSize, d)
+            : new HalfLinear(src.ReadFloat16(LlamaTensorNames.Output), c.VocabSize, d);
+        return new LlamaModel(c, table, blocks, finalNorm, output);
     }
+
+    private static LlamaModel AssembleFp32(IWeightSource src, LlamaBlock[] blocks)
+    {
+        var c = src.Config;
+        var d = c.HiddenSize;
+        var embedding = LlamaModel.ReadVector(src, LlamaTensorNames.Embedding, (long)c.VocabSize * d);
+        var output = IsTied(src) ? new FloatLinear(embedding, c.VocabSize, d) : LlamaModel.ReadLinear(src, LlamaTensorNames.Output, c.VocabSize, d);
+        return new LlamaModel(c, embedding, blocks, LlamaModel.ReadVector(src, LlamaTensorNames.FinalNorm, d), output);
+    }
+
+    private static bool IsTied(IWeightSource src) => src.Config.TieWordEmbeddings || !src.Contains(LlamaTensorNames.Output);
+
+    private static void CompactMemory()
+    {
+        // Aggressive: compact the large-object heap too and give the freed memory back to the OS,
+        // so the process's resident size follows what is live (what /usr/bin/time -v reports).
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+    }
+
 }

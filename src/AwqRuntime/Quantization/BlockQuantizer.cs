@@ -13,7 +13,12 @@ namespace AwqRuntime.Quantization;
 /// </summary>
 internal sealed class BlockQuantizer(LlamaConfig config, AwqConfig awq, CalibrationSet calib)
 {
-    private readonly GroupQuantizer.Scratch _scratch = new();
+    // Allocated once per run and reused by every block (same shapes each time).
+    private readonly ActivationCapture _capture = new(config, calib.Samples.Length, calib.SeqLen);
+    private readonly ForwardBuffers _buffers = new(config, calib.SeqLen);
+    private readonly float[] _kc = new float[(long)calib.SeqLen * config.KvDim];
+    private readonly float[] _vc = new float[(long)calib.SeqLen * config.KvDim];
+    private readonly SearchWorkspace _work = new(config, calib.TokenCount);
 
     /// <summary>Activation statistics of each linear's input in the last block processed (for the imatrix).</summary>
     public Dictionary<string, ChannelStats> Stats { get; } = new();
@@ -27,10 +32,7 @@ internal sealed class BlockQuantizer(LlamaConfig config, AwqConfig awq, Calibrat
         var clock = Stopwatch.StartNew();
         var seq = calib.SeqLen;
         var samples = calib.Samples.Length;
-        var capture = new ActivationCapture(config, samples, seq);
-        var buffers = new ForwardBuffers(config, seq);
-        var kc = new float[(long)seq * config.KvDim];
-        var vc = new float[(long)seq * config.KvDim];
+        var (capture, buffers, kc, vc) = (_capture, _buffers, _kc, _vc);
 
         step?.Invoke("forward", 0, 6);
         for (var s = 0; s < samples; s++)
@@ -51,7 +53,7 @@ internal sealed class BlockQuantizer(LlamaConfig config, AwqConfig awq, Calibrat
             {
                 step?.Invoke($"search {groups[i].Name}", 1 + i, 6);
                 var linears = groups[i].Linears.Select(k => (FloatLinear)block[k]).ToArray();
-                results.Add(ScaleSearch.Run(groups[i], linears, awq, _scratch));
+                results.Add(ScaleSearch.Run(groups[i], linears, awq, _work));
             }
             // AutoAWQ searches all groups on the original weights and inputs, then applies them.
             foreach (var r in results)
@@ -65,7 +67,7 @@ internal sealed class BlockQuantizer(LlamaConfig config, AwqConfig awq, Calibrat
                 foreach (var kind in LlamaTensorNames.LinearKinds)
                 {
                     if (!ClipSearch.Applies(kind) || awq.ModulesToNotConvert.Contains(kind)) continue;
-                    clipErrors[kind] = ClipSearch.Run((FloatLinear)block[kind], capture.InputOf(kind), awq, _scratch);
+                    clipErrors[kind] = ClipSearch.Run(kind, (FloatLinear)block[kind], capture.InputOf(kind), awq, _work);
                 }
             }
         }
@@ -116,7 +118,7 @@ internal sealed class BlockQuantizer(LlamaConfig config, AwqConfig awq, Calibrat
             new()
             {
                 Name = "input_layernorm→q,k,v", PrevOp = "input_layernorm", Linears = ["q_proj", "k_proj", "v_proj"],
-                Input = cap.AttnInput, OutputLength = tokens * c.HiddenSize,
+                Input = cap.AttnInput,
                 Inspect = (l, output) =>
                 {
                     for (var s = 0; s < samples; s++)
@@ -128,7 +130,7 @@ internal sealed class BlockQuantizer(LlamaConfig config, AwqConfig awq, Calibrat
         if (block.V.OutFeatures == block.O.OutFeatures && block.V.InFeatures == block.O.InFeatures)
             list.Add(new()
             {
-                Name = "v_proj→o_proj", PrevOp = "v_proj", Linears = ["o_proj"], Input = cap.OInput, OutputLength = tokens * c.HiddenSize,
+                Name = "v_proj→o_proj", PrevOp = "v_proj", Linears = ["o_proj"], Input = cap.OInput,
                 Inspect = (l, output) => l[0].Forward(cap.OInput, tokens, output),
             });
         else
@@ -136,7 +138,7 @@ internal sealed class BlockQuantizer(LlamaConfig config, AwqConfig awq, Calibrat
         list.Add(new()
         {
             Name = "post_attention_layernorm→gate,up", PrevOp = "post_attention_layernorm", Linears = ["gate_proj", "up_proj"],
-            Input = cap.MlpInput, OutputLength = tokens * c.HiddenSize,
+            Input = cap.MlpInput,
             Inspect = (l, output) =>
             {
                 for (var s = 0; s < samples; s++)
@@ -146,7 +148,7 @@ internal sealed class BlockQuantizer(LlamaConfig config, AwqConfig awq, Calibrat
         });
         list.Add(new()
         {
-            Name = "up_proj→down_proj", PrevOp = "up_proj", Linears = ["down_proj"], Input = cap.DownInput, OutputLength = tokens * c.HiddenSize,
+            Name = "up_proj→down_proj", PrevOp = "up_proj", Linears = ["down_proj"], Input = cap.DownInput,
             Inspect = (l, output) => l[0].Forward(cap.DownInput, tokens, output),
         });
         return list;

@@ -16,7 +16,7 @@ internal static class ClipSearch
     public static bool Applies(string kind) => kind is not ("q_proj" or "k_proj");
 
     /// <summary>Searches and applies the clip in place; returns the mean best error per group.</summary>
-    public static double Run(FloatLinear linear, float[] input, AwqConfig config, GroupQuantizer.Scratch scratch)
+    public static double Run(string kind, FloatLinear linear, float[] input, AwqConfig config, SearchWorkspace work)
     {
         var k = linear.InFeatures;
         var n = linear.OutFeatures;
@@ -39,7 +39,8 @@ internal static class ClipSearch
         var bestErr = new double[orgMax.Length];
         Array.Fill(bestErr, double.PositiveInfinity);
         var bestMax = (float[])orgMax.Clone();
-        var candidate = new float[w.Length];
+        var candidate = work.Candidate(kind, linear).Weight;
+        var scratch = work.Quantizer;
         var steps = (int)(config.MaxShrink * config.NGrid);
         for (var i = 0; i < steps; i++)
         {

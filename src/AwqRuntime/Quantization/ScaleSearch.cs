@@ -15,7 +15,7 @@ public sealed record ScaleSearchResult(string Group, string PrevOp, string[] Lin
 /// </summary>
 internal static class ScaleSearch
 {
-    public static ScaleSearchResult Run(ScalingGroup group, FloatLinear[] linears, AwqConfig config, GroupQuantizer.Scratch scratch)
+    public static ScaleSearchResult Run(ScalingGroup group, FloatLinear[] linears, AwqConfig config, SearchWorkspace work)
     {
         var k = linears[0].InFeatures;
         foreach (var l in linears)
@@ -27,15 +27,15 @@ internal static class ScaleSearch
         var xMean = xStats.MeanAbs();
         var wMean = WeightMean(linears, config.GroupSize);
 
-        var reference = new float[group.OutputLength];
+        var reference = work.Reference;
         group.Inspect(linears, reference);
 
-        var candidates = linears.Select(l => new FloatLinear(new float[l.Weight.Length], l.OutFeatures, l.InFeatures)).ToArray();
-        var output = new float[group.OutputLength];
+        var candidates = linears.Select((l, i) => work.Candidate(group.Linears[i], l)).ToArray();
+        var output = work.Output;
         double Loss(float[] s)
         {
             for (var i = 0; i < linears.Length; i++)
-                ScaledPseudoQuantize(linears[i], s, candidates[i], config, scratch);
+                ScaledPseudoQuantize(linears[i], s, candidates[i], config, work.Quantizer);
             group.Inspect(candidates, output);
             return MeanSquaredError(reference, output);
         }

@@ -24,6 +24,4 @@ internal sealed class ScalingGroup
     /// <see cref="Linears"/>) standing in for the block's, writing the module output.
     /// </summary>
     public required Action<FloatLinear[], float[]> Inspect { get; init; }
-
-    public required int OutputLength { get; init; }
 }

@@ -24,7 +24,7 @@ public static class AwqCheckpointReader
             ILinear Lin(string kind)
             {
                 var shape = LlamaWeightShapes.Linear(c, kind);
-                if (!src.IsQuantized(l, kind)) return LlamaModel.ReadLinear(src, LlamaTensorNames.Linear(l, kind), (int)shape[0], (int)shape[1]);
+                if (!src.IsQuantized(l, kind)) return Unquantized(src, LlamaTensorNames.Linear(l, kind), (int)shape[0], (int)shape[1]);
                 return new Int4Linear(ReadQuantized(src, q, l, kind, (int)shape[0], (int)shape[1]));
             }
             blocks[l] = new LlamaBlock(
@@ -32,12 +32,21 @@ public static class AwqCheckpointReader
                 LlamaModel.ReadVector(src, LlamaTensorNames.FfnNorm(l), c.HiddenSize),
                 Lin("q_proj"), Lin("k_proj"), Lin("v_proj"), Lin("o_proj"), Lin("gate_proj"), Lin("up_proj"), Lin("down_proj"));
         }
-        var embedding = LlamaModel.ReadVector(src, LlamaTensorNames.Embedding, (long)c.VocabSize * c.HiddenSize);
-        var output = c.TieWordEmbeddings
-            ? new FloatLinear(embedding, c.VocabSize, c.HiddenSize)
-            : LlamaModel.ReadLinear(src, LlamaTensorNames.Output, c.VocabSize, c.HiddenSize);
+        // Kept in fp16, as stored: the same numbers the quantizer held in memory, at half the size.
+        var embedding = new TokenEmbedding(src.ReadFloat16(LlamaTensorNames.Embedding), c.VocabSize, c.HiddenSize);
+        ILinear output = c.TieWordEmbeddings
+            ? new HalfLinear(embedding.Float16!, c.VocabSize, c.HiddenSize)
+            : Unquantized(src, LlamaTensorNames.Output, c.VocabSize, c.HiddenSize);
         var model = new LlamaModel(c, embedding, blocks, LlamaModel.ReadVector(src, LlamaTensorNames.FinalNorm, c.HiddenSize), output);
         return (model, q);
+    }
+
+    /// <summary>An unquantized linear: fp16 when stored as fp16 (the AWQ convention), else fp32.</summary>
+    private static ILinear Unquantized(HfWeightSource src, string name, int outF, int inF)
+    {
+        return src.Info(name).DType == TensorDType.F16
+            ? new HalfLinear(src.ReadFloat16(name), outF, inF)
+            : LlamaModel.ReadLinear(src, name, outF, inF);
     }
 
     private static Quantization.Int4Weights ReadQuantized(HfWeightSource src, AwqQuantizationConfig q, int layer, string kind, int n, int k)

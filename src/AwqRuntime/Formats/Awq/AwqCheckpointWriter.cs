@@ -30,12 +30,17 @@ public static class AwqCheckpointWriter
             throw new IOException($"{target}: folder exists and is not empty (use --force to replace it)");
 
         // Build every tensor's bytes lazily in write order; shapes first, for the safetensors header.
-        var plan = new List<(SafetensorsTensorSpec Spec, Func<byte[]> Data)>();
+        // Each entry writes its tensor when its turn comes (spans straight from the model's arrays,
+        // packed AWQ tensors built one linear at a time), so saving adds little to peak memory.
+        var plan = new List<(SafetensorsTensorSpec Spec, Action<ShardedSafetensorsWriter> Write)>();
         var extension = false;
         void Fp16Tensor(string name, long[] shape, Func<float[]> values) =>
-            plan.Add((new SafetensorsTensorSpec(name, TensorDType.F16, shape), () => ToFp16Bytes(values())));
+            plan.Add((new SafetensorsTensorSpec(name, TensorDType.F16, shape), w => w.Write<ushort>(name, Fp16Encoder.Encode(values(), name))));
+        void Fp16Bits(string name, long[] shape, ushort[] bits) =>
+            plan.Add((new SafetensorsTensorSpec(name, TensorDType.F16, shape), w => w.Write<ushort>(name, bits)));
 
-        Fp16Tensor(LlamaTensorNames.Embedding, [c.VocabSize, c.HiddenSize], () => model.Embedding);
+        if (model.Embedding.Float16 is { } table) Fp16Bits(LlamaTensorNames.Embedding, [c.VocabSize, c.HiddenSize], table);
+        else Fp16Tensor(LlamaTensorNames.Embedding, [c.VocabSize, c.HiddenSize], () => model.Embedding.Float32!);
         for (var l = 0; l < c.NumLayers; l++)
         {
             var block = model.Blocks[l];
@@ -50,23 +55,30 @@ public static class AwqCheckpointWriter
                     case Int4Linear q:
                     {
                         extension |= !AwqGemmTensors.IsStandard(q.InFeatures, q.OutFeatures, q.GroupSize);
-                        var lazy = new Lazy<AwqGemmTensors>(() =>
+                        // qweight, qzeros and scales are written one after the other: pack the linear on
+                        // the first and drop it after the last, so one linear's tensors are alive at a time.
+                        var lazy = new OneShot<AwqGemmTensors>(() =>
                         {
                             var w = q.ToWeights();
                             if (heads > 0) w = w.PermuteRows(CanonicalRowOfHfRow(heads, c.EffectiveHeadDim));
                             return AwqGemmTensors.FromWeights(w);
                         });
                         var shapeOnly = new AwqGemmTensors([], [], [], q.InFeatures, q.OutFeatures, q.GroupSize);
-                        plan.Add((new SafetensorsTensorSpec(module + ".qweight", TensorDType.I32, shapeOnly.QWeightShape), () => IntBytes(lazy.Value.QWeight)));
-                        plan.Add((new SafetensorsTensorSpec(module + ".qzeros", TensorDType.I32, shapeOnly.QZerosShape), () => IntBytes(lazy.Value.QZeros)));
-                        plan.Add((new SafetensorsTensorSpec(module + ".scales", TensorDType.F16, shapeOnly.ScalesShape), () => UShortBytes(lazy.Value.Scales)));
+                        plan.Add((new SafetensorsTensorSpec(module + ".qweight", TensorDType.I32, shapeOnly.QWeightShape), w => w.Write<int>(module + ".qweight", lazy.Value.QWeight)));
+                        plan.Add((new SafetensorsTensorSpec(module + ".qzeros", TensorDType.I32, shapeOnly.QZerosShape), w => w.Write<int>(module + ".qzeros", lazy.Value.QZeros)));
+                        plan.Add((new SafetensorsTensorSpec(module + ".scales", TensorDType.F16, shapeOnly.ScalesShape), w => w.Write<ushort>(module + ".scales", lazy.Take().Scales)));
                         break;
                     }
-                    case FloatLinear f:
-                        Fp16Tensor(module + ".weight", [f.OutFeatures, f.InFeatures], () => heads > 0
-                            ? RopePermutation.InterleavedToHf(f.Weight, heads, c.EffectiveHeadDim, f.InFeatures)
-                            : f.Weight);
+                    case FloatLinear or HalfLinear:
+                    {
+                        var lin = block[kind];
+                        Fp16Tensor(module + ".weight", [lin.OutFeatures, lin.InFeatures], () =>
+                        {
+                            var w = lin is HalfLinear h ? h.ToFloat32() : ((FloatLinear)lin).Weight;
+                            return heads > 0 ? RopePermutation.InterleavedToHf(w, heads, c.EffectiveHeadDim, lin.InFeatures) : w;
+                        });
                         break;
+                    }
                     default:
                         throw new NotSupportedException($"{module}: linear type {block[kind].GetType().Name} cannot be saved in the AWQ layout");
                 }
@@ -75,8 +87,13 @@ public static class AwqCheckpointWriter
         Fp16Tensor(LlamaTensorNames.FinalNorm, [c.HiddenSize], () => model.FinalNorm);
         if (!model.TiedOutput)
         {
-            var output = model.Output as FloatLinear ?? throw new NotSupportedException("a quantized lm_head cannot be saved in the AWQ layout");
-            Fp16Tensor(LlamaTensorNames.Output, [c.VocabSize, c.HiddenSize], () => output.Weight);
+            long[] shape = [c.VocabSize, c.HiddenSize];
+            switch (model.Output)
+            {
+                case HalfLinear h: Fp16Bits(LlamaTensorNames.Output, shape, h.Weight); break;
+                case FloatLinear f: Fp16Tensor(LlamaTensorNames.Output, shape, () => f.Weight); break;
+                default: throw new NotSupportedException("a quantized lm_head cannot be saved in the AWQ layout");
+            }
         }
 
         var hf = new HfModelConfig
@@ -101,7 +118,7 @@ public static class AwqCheckpointWriter
             using (var writer = new ShardedSafetensorsWriter(temp, plan.Select(p => p.Spec).ToList(),
                        metadata: new Dictionary<string, string> { ["format"] = "pt" }))
             {
-                foreach (var (spec, data) in plan) writer.WriteBytes(spec.Name, data());
+                foreach (var (_, write) in plan) write(writer);
                 writer.Commit();
             }
             WriteSearchResults(result, Path.Combine(temp, SearchFileName));
@@ -160,13 +177,18 @@ public static class AwqCheckpointWriter
         return perm;
     }
 
-    private static byte[] ToFp16Bytes(float[] values)
+    /// <summary>A value built on first use and released by <see cref="Take"/>, the last use.</summary>
+    private sealed class OneShot<T>(Func<T> build) where T : class
     {
-        var bits = new ushort[values.Length];
-        Fp16.FromSingles(values, bits);
-        return UShortBytes(bits);
-    }
+        private T? _value;
 
-    private static byte[] UShortBytes(ushort[] v) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(v.AsSpan()).ToArray();
-    private static byte[] IntBytes(int[] v) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(v.AsSpan()).ToArray();
+        public T Value => _value ??= build();
+
+        public T Take()
+        {
+            var v = Value;
+            _value = null;
+            return v;
+        }
+    }
 }

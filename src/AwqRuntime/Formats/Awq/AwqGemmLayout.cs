@@ -25,11 +25,20 @@ public sealed record AwqGemmTensors(int[] QWeight, int[] QZeros, ushort[] Scales
 
     public static AwqGemmTensors FromWeights(Int4Weights w)
     {
-        int n = w.OutFeatures, k = w.InFeatures, g = w.Groups;
-        var transposed = new int[(long)k * n];
-        for (var row = 0; row < n; row++)
-            for (var col = 0; col < k; col++)
-                transposed[(long)col * n + row] = w.Q[(long)row * k + col];
+        int n = w.OutFeatures, k = w.InFeatures, g = w.Groups, words = (n + 7) / 8;
+        // Transpose q to [K, N] and pack along N, a slab of input rows at a time so the int32
+        // staging buffer stays small (a whole transposed copy would be 4 bytes per weight).
+        var qweight = new int[(long)k * words];
+        const int slab = 256;
+        var staging = new int[(long)Math.Min(slab, k) * n];
+        for (var k0 = 0; k0 < k; k0 += slab)
+        {
+            var rows = Math.Min(slab, k - k0);
+            for (var row = 0; row < n; row++)
+                for (var col = 0; col < rows; col++)
+                    staging[(long)col * n + row] = w.Q[(long)row * k + k0 + col];
+            Int4Packing.Pack(staging.AsSpan(0, rows * n), rows, n, PackOrder.Awq, qweight.AsSpan(k0 * words, rows * words));
+        }
         var zerosT = new int[(long)g * n];
         var scalesT = new ushort[(long)g * n];
         for (var row = 0; row < n; row++)
@@ -38,8 +47,7 @@ public sealed record AwqGemmTensors(int[] QWeight, int[] QZeros, ushort[] Scales
                 zerosT[(long)gi * n + row] = w.Zeros[(long)row * g + gi];
                 scalesT[(long)gi * n + row] = Fp16.FromSingle(w.Scales[(long)row * g + gi]);
             }
-        return new AwqGemmTensors(
-            Int4Packing.Pack(transposed, k, n, PackOrder.Awq), Int4Packing.Pack(zerosT, g, n, PackOrder.Awq), scalesT, k, n, w.GroupSize);
+        return new AwqGemmTensors(qweight, Int4Packing.Pack(zerosT, g, n, PackOrder.Awq), scalesT, k, n, w.GroupSize);
     }
 
     public Int4Weights ToWeights()

@@ -116,6 +116,16 @@ public sealed class GgufWeightSource : WeightSourceBase
         return result;
     }
 
+    /// <summary>F16 tensors come back as their stored bits.</summary>
+    public override ushort[] ReadFloat16(string name)
+    {
+        Info(name);
+        var t = _stored[name];
+        return t.Type == TensorDType.F16
+            ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(_gguf.TensorBytes(t)).ToArray()
+            : base.ReadFloat16(name);
+    }
+
     public override void Dispose()
     {
         _gguf.Dispose();

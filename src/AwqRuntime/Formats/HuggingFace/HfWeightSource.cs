@@ -124,6 +124,15 @@ public sealed class HfWeightSource : WeightSourceBase
         return data;
     }
 
+    /// <summary>fp16-stored tensors without a RoPE permutation come back as their stored bits.</summary>
+    public override ushort[] ReadFloat16(string name)
+    {
+        var info = Info(name);
+        var stored = name == LlamaTensorNames.Output && Config.TieWordEmbeddings ? LlamaTensorNames.Embedding : name;
+        var permuted = name.EndsWith(".self_attn.q_proj.weight", StringComparison.Ordinal) || name.EndsWith(".self_attn.k_proj.weight", StringComparison.Ordinal);
+        return info.DType == TensorDType.F16 && !permuted ? _checkpoint.Read<ushort>(stored) : base.ReadFloat16(name);
+    }
+
     public override void Dispose()
     {
         _checkpoint.Dispose();
