@@ -132,7 +132,12 @@ internal static class CompareCommand
         {
             var report = RunWithProgress(options, s.Quiet || s.Json);
             if (s.Json) Console.WriteLine(ComparisonJson.Serialize(report));
-            else ComparisonTable.Print(AnsiConsole.Console, report);
+            else
+            {
+                // Piped or captured output has no terminal width; Spectre would wrap the table at 80 columns.
+                if (Console.IsOutputRedirected) AnsiConsole.Console.Profile.Width = Math.Max(AnsiConsole.Console.Profile.Width, 220);
+                ComparisonTable.Print(AnsiConsole.Console, report);
+            }
             if (s.PlotPath != null)
             {
                 ComparisonPlot.Save(report, s.PlotPath);
@@ -165,14 +170,22 @@ internal static class CompareCommand
     {
         if (quiet) return ComparisonRunner.Run(options);
         var clock = Stopwatch.StartNew();
+        void Milestone(ComparisonProgress p) => CliOptions.Status.MarkupLine($"[grey]{clock.Elapsed:mm\\:ss}[/] {Markup.Escape(p.Message)}");
+        if (Console.IsErrorRedirected)
+        {
+            // A log, not a terminal: no spinner, whose every update would become a line.
+            return ComparisonRunner.Run(options, new SyncProgress<ComparisonProgress>(p =>
+            {
+                if (p.IsMilestone) Milestone(p);
+            }));
+        }
         ComparisonReport report = null!;
         CliOptions.Status.Status().Spinner(Spinner.Known.Dots).Start("starting", ctx =>
         {
             report = ComparisonRunner.Run(options, new SyncProgress<ComparisonProgress>(p =>
             {
                 var text = p.Fraction is { } f ? $"{p.Message} ({f * 100:F0} %)" : p.Message;
-                if (p.IsMilestone)
-                    CliOptions.Status.MarkupLine($"[grey]{clock.Elapsed:mm\\:ss}[/] {Markup.Escape(p.Message)}");
+                if (p.IsMilestone) Milestone(p);
                 ctx.Status(Markup.Escape(text));
             }));
         });

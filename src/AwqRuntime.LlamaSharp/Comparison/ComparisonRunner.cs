@@ -108,6 +108,8 @@ public sealed class ComparisonRunner : IDisposable
                 ? $"Speed: {_threads} threads for both runtimes; prefill = a {Math.Min(_o.SpeedPromptTokens, ids.Length)}-token prompt in one batch from an empty cache, decode = {_o.SpeedDecodeTokens} greedy tokens after BOS (llama-bench's pp/tg); median of {_o.SpeedRuns} runs after one warm-up."
                 : "Speed: not measured.",
         ]);
+        if (c.TieWordEmbeddings && rows.Any(r => !r.Spec.IsOurs))
+            notes.Add("The model ties its classifier to the embedding: our checkpoints store the matrix once, the GGUF export writes output.weight as well (llama.cpp quantizes it as its own tensor), and each file's bits/weight counts the tensors it holds.");
         if (_calibration != null)
             notes.Add($"Calibration: {_calibration.Samples.Length} × {_calibration.SeqLen} tokens from {Path.GetFileName(_o.CalibrationTextPath)}; AWQ rows: duo scaling, 20-point α grid, clipping search; RTN rows: the same INT4 format without the search.");
         if (_o.Rows.Any(r => r.Kind == ComparisonRowKind.AwqScaledLlamaCpp))
