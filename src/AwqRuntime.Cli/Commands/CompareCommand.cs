@@ -173,10 +173,14 @@ internal static class CompareCommand
         void Milestone(ComparisonProgress p) => CliOptions.Status.MarkupLine($"[grey]{clock.Elapsed:mm\\:ss}[/] {Markup.Escape(p.Message)}");
         if (Console.IsErrorRedirected)
         {
-            // A log, not a terminal: no spinner, whose every update would become a line.
+            // A log, not a terminal: no spinner (every update would become a line); milestones, and
+            // the current step at most every 30 s so a long evaluation still shows it is moving.
+            var lastLine = TimeSpan.Zero;
             return ComparisonRunner.Run(options, new SyncProgress<ComparisonProgress>(p =>
             {
-                if (p.IsMilestone) Milestone(p);
+                if (!p.IsMilestone && clock.Elapsed - lastLine < TimeSpan.FromSeconds(30)) return;
+                lastLine = clock.Elapsed;
+                Milestone(p.Fraction is { } f ? p with { Message = $"{p.Message} ({f * 100:F0} %)" } : p);
             }));
         }
         ComparisonReport report = null!;

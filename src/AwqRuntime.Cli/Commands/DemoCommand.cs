@@ -17,6 +17,13 @@ internal static class DemoCommand
     public const int DefaultChunks = 40;
     public const string StoryPrompt = "Once upon a time";
 
+    /// <summary>
+    /// The default comparison without the g64 rows: every format family is still there, and one AWQ
+    /// search fewer keeps the demo at a few minutes (`--rows` picks any set, `awq compare` runs all).
+    /// </summary>
+    public static IReadOnlyList<ComparisonRowSpec> DemoRows { get; } =
+        ComparisonRowSpec.Defaults.Where(r => r.GroupSize != 64).ToList();
+
     public static Command Create()
     {
         var model = new Option<string?>("--model", "-m") { Description = "Model (default inside this repo: ../shared/models/stories260K/stories260K.bin)" };
@@ -25,7 +32,7 @@ internal static class DemoCommand
         var calib = new Option<string?>("--calib") { Description = "Calibration text (default inside this repo: ../shared/data/tinystories_calib.txt)" };
         var storyTokens = new Option<int>("--story-tokens") { Description = "Tokens of the generated story", DefaultValueFactory = _ => 100 };
         var o = CompareCommand.SharedOptions.Create(DefaultChunks);
-        var cmd = new Command("demo", $"Quantize a small model with AWQ and RTN, compare with llama.cpp's GGUF formats, plot it, and tell a story (default: stories260K, {DefaultChunks} windows)")
+        var cmd = new Command("demo", $"Quantize a small model with AWQ and RTN, compare with llama.cpp's GGUF formats, plot it, and tell a story (default: stories260K, {DefaultChunks} windows, g32 rows)")
         {
             model, tokenizer, data, calib, storyTokens,
         };
@@ -47,6 +54,7 @@ internal static class DemoCommand
 
             var settings = o.Read(parse, modelPath, tokenizerPath, dataPath, calibPath, defaultWork: "awq-demo");
             var work = settings.Options.WorkFolder;
+            if (parse.GetValue(o.Rows) is not { Length: > 0 }) settings = settings with { Options = settings.Options with { Rows = DemoRows } };
             settings = settings with
             {
                 MarkdownPath = settings.MarkdownPath ?? Path.Combine(work, "report.md"),

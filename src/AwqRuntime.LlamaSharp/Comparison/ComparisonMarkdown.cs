@@ -27,7 +27,10 @@ public static class ComparisonMarkdown
         sb.AppendLine(Invariant($"- Evaluation: `{m.EvalText}`, {m.EvalTokens:N0} tokens, {m.Windows} windows of {m.Context}, {m.ScoredTokens:N0} scored tokens; reference: {m.Reference}"));
         if (m.CalibrationSamples > 0)
             sb.AppendLine($"- Calibration: `{m.CalibrationText}`, {m.CalibrationSamples} × {m.CalibrationSeqLen} tokens");
-        sb.AppendLine($"- Threads: {m.Threads} (both runtimes); speed: median of {m.SpeedRuns} runs after a warm-up, prefill {m.SpeedPromptTokens} tokens, decode {m.SpeedDecodeTokens} tokens");
+        sb.AppendLine($"- Threads: {m.Threads} (both runtimes); speed: median of {m.SpeedRuns} runs after a warm-up, prefill {m.SpeedPromptTokens} tokens, decode {m.SpeedDecodeTokens} tokens" +
+            (m.LoadAverageBeforeSpeed is { } before && m.LoadAverageAfterSpeed is { } after
+                ? Invariant($"; 1-minute load average {before:F2} before and {after:F2} after the speed runs ({m.Machine.LogicalCores} cores)")
+                : ""));
         sb.AppendLine($"- Machine: {m.Machine}; our SIMD path: {m.Machine.OursSimdPath}");
         sb.AppendLine(Invariant($"- Date: {m.Date:yyyy-MM-dd HH:mm zzz}") + (m.GitCommit != null ? $", commit `{m.GitCommit}`" : "") +
             Invariant($", {m.Elapsed.TotalMinutes:F1} min in all"));

@@ -87,6 +87,10 @@ public sealed record ComparisonMetadata
     public int SpeedRuns { get; init; }
     public int SpeedPromptTokens { get; init; }
     public int SpeedDecodeTokens { get; init; }
+
+    /// <summary>1-minute load average before and after the speed measurements (null where unknown or not measured).</summary>
+    public double? LoadAverageBeforeSpeed { get; init; }
+    public double? LoadAverageAfterSpeed { get; init; }
     public required string LlamaCppKvCache { get; init; }
     public required string Reference { get; init; }
     public required MachineInfo Machine { get; init; }

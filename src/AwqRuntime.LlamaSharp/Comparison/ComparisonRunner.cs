@@ -96,7 +96,10 @@ public sealed class ComparisonRunner : IDisposable
         }
 
         Evaluate(reference, rows, windows);
+        var speed = _o.SpeedPromptTokens > 0 || _o.SpeedDecodeTokens > 0;
+        var loadBefore = speed ? MachineInfo.LoadAverage() : null;
         MeasureSpeed(rows, ids, tokenizer.Spec.BosId);
+        var loadAfter = speed ? MachineInfo.LoadAverage() : null;
 
         var c = _source.Config;
         notes.InsertRange(0,
@@ -132,6 +135,8 @@ public sealed class ComparisonRunner : IDisposable
             SpeedRuns = _o.SpeedRuns,
             SpeedPromptTokens = Math.Min(_o.SpeedPromptTokens, ids.Length),
             SpeedDecodeTokens = _o.SpeedDecodeTokens,
+            LoadAverageBeforeSpeed = loadBefore,
+            LoadAverageAfterSpeed = loadAfter,
             LlamaCppKvCache = _o.LlamaCppKvCache.ToString(),
             Reference = reference.Name,
             Machine = MachineInfo.Collect(),

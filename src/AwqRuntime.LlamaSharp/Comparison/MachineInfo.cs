@@ -16,6 +16,24 @@ public sealed record MachineInfo(string Cpu, int LogicalCores, long? MemoryBytes
     public override string ToString() =>
         $"{Cpu}, {LogicalCores} logical cores" + (MemoryBytes is { } m ? $", {m / (1024.0 * 1024 * 1024):F1} GiB" : "") + $", {Os}, {DotNet}";
 
+    /// <summary>
+    /// The 1-minute load average (Linux /proc/loadavg), taken when speed is measured: on a shared
+    /// machine a load above the core count means the timings competed with other work.
+    /// </summary>
+    public static double? LoadAverage()
+    {
+        try
+        {
+            if (!File.Exists("/proc/loadavg")) return null;
+            var first = File.ReadAllText("/proc/loadavg").Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+            return double.TryParse(first, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>"model name" from /proc/cpuinfo (Linux); null elsewhere.</summary>
     internal static string? CpuModel() => ProcInfo("/proc/cpuinfo", "model name");
 
