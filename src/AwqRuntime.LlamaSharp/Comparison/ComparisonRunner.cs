@@ -106,7 +106,7 @@ public sealed class ComparisonRunner : IDisposable
         [
             $"Quality: every row is scored on the same {windows.Count} windows of {_o.Context} token ids (our tokenizer's; the first id of each window is BOS, the second half is scored, as llama.cpp's perplexity tool does) against FP32 (ours): KLD = KL(P_FP32 ‖ P_row), top-1 = same most likely token, RMS Δp = RMS change of the probability of the observed next token.",
             $"Size: bytes counted from each file's tensors (metadata excluded), so tensors that llama.cpp kept at a fallback type are counted; bits/weight (file) over all {LlamaWeightShapes.ParameterCount(c):N0} parameters, bits/weight (linears) over the seven linears of the {c.NumLayers} blocks.",
-            $"llama.cpp: LLamaSharp 0.30.0 (llama.cpp b10221), KV cache {_o.LlamaCppKvCache} (F32 for the F32 row), flash attention off; GGUFs quantized from one F32 export with quantize_output_tensor on, as llama-quantize does.",
+            $"llama.cpp: LLamaSharp 0.30.0 (llama.cpp b10221), KV cache {_o.LlamaCppKvCache}{(_o.LlamaCppKvCache == KvCacheType.F32 ? "" : " (F32 for the F32 row)")}, flash attention off; GGUFs quantized from one F32 export with quantize_output_tensor on, as llama-quantize does.",
             _o.SpeedPromptTokens > 0 || _o.SpeedDecodeTokens > 0
                 ? $"Speed: {_threads} threads for both runtimes; prefill = a {Math.Min(_o.SpeedPromptTokens, ids.Length)}-token prompt in one batch from an empty cache, decode = {_o.SpeedDecodeTokens} greedy tokens after BOS (llama-bench's pp/tg); median of {_o.SpeedRuns} runs after one warm-up."
                 : "Speed: not measured.",
