@@ -21,6 +21,8 @@ public static class Program
         root.Subcommands.Add(ExportCommands.ExportGguf());
         root.Subcommands.Add(ExportCommands.ExportHf());
         root.Subcommands.Add(ExportCommands.Synth());
+        root.Subcommands.Add(CompareCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
         return root;
     }
 }

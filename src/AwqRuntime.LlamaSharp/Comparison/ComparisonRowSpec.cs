@@ -1,0 +1,80 @@
+namespace AwqRuntime.LlamaSharp.Comparison;
+
+/// <summary>What a comparison row is built from.</summary>
+public enum ComparisonRowKind
+{
+    /// <summary>Our runtime on the full-precision source: the reference every other row is compared with.</summary>
+    OursFp32,
+
+    /// <summary>Our AWQ INT4 (quantized, saved as an AutoAWQ checkpoint, reloaded).</summary>
+    OursAwq,
+
+    /// <summary>Our round-to-nearest INT4 baseline (same format as AWQ, no scale search).</summary>
+    OursRtn,
+
+    /// <summary>
+    /// Our AWQ INT4 with every linear kind that llama.cpp's 32-element blocks cannot split kept in
+    /// fp16 (AutoAWQ's modules_to_not_convert), so that it quantizes exactly what llama.cpp's plain
+    /// formats quantize. Built only when the model has such linears (stories260K: down_proj, 172 wide).
+    /// </summary>
+    OursAwqLlamaCppCompatible,
+
+    /// <summary>llama.cpp on the F32 GGUF export of the source (F32 KV cache): our FP32 and this must agree.</summary>
+    LlamaCppF32,
+
+    /// <summary>llama.cpp on that GGUF quantized by llama.cpp to <see cref="ComparisonRowSpec.GgufType"/>.</summary>
+    LlamaCppQuantized,
+
+    /// <summary>AWQ scales folded into the FP weights (no rounding), exported as GGUF, quantized by llama.cpp.</summary>
+    AwqScaledLlamaCpp,
+}
+
+/// <summary>
+/// One row to build. <see cref="GroupSize"/> applies to our INT4 rows and to the AWQ scale search of
+/// AWQ-scaled rows; <see cref="GgufType"/> is a llama-quantize type name for llama.cpp rows.
+/// <see cref="AutoOverrides"/> false leaves tensors that the type's blocks cannot split to llama.cpp,
+/// which then refuses plain formats (kept for tests and for users who want llama.cpp's own behaviour).
+/// </summary>
+public sealed record ComparisonRowSpec(string Name, ComparisonRowKind Kind, int GroupSize = 0, string? GgufType = null, bool AutoOverrides = true)
+{
+    public bool IsOurs => Kind is ComparisonRowKind.OursFp32 or ComparisonRowKind.OursAwq or ComparisonRowKind.OursRtn
+        or ComparisonRowKind.OursAwqLlamaCppCompatible;
+
+    public static ComparisonRowSpec OursFp32() => new("FP32 (ours)", ComparisonRowKind.OursFp32);
+
+    public static ComparisonRowSpec Awq(int groupSize) => new($"AWQ g{groupSize}", ComparisonRowKind.OursAwq, groupSize);
+
+    public static ComparisonRowSpec Rtn(int groupSize) => new($"RTN g{groupSize}", ComparisonRowKind.OursRtn, groupSize);
+
+    /// <summary>The row's name becomes "AWQ g32, down_proj fp16" once the model's shapes say which kinds stay fp16.</summary>
+    public static ComparisonRowSpec AwqLlamaCppCompatible(int groupSize) =>
+        new($"AWQ g{groupSize} llama.cpp-compatible", ComparisonRowKind.OursAwqLlamaCppCompatible, groupSize);
+
+    public static ComparisonRowSpec LlamaCppF32() => new("F32 (llama.cpp)", ComparisonRowKind.LlamaCppF32, GgufType: "F32");
+
+    public static ComparisonRowSpec LlamaCpp(string type, bool autoOverrides = true) =>
+        new(autoOverrides ? type : $"{type} (no overrides)", ComparisonRowKind.LlamaCppQuantized, GgufType: type, AutoOverrides: autoOverrides);
+
+    /// <summary>Scale search with groups of <paramref name="groupSize"/>: 32 matches the blocks of Q4_0/Q4_1 and the sub-blocks of Q4_K.</summary>
+    public static ComparisonRowSpec AwqScaled(string type, int groupSize = 32) =>
+        new($"AWQ-scaled {type}", ComparisonRowKind.AwqScaledLlamaCpp, groupSize, type);
+
+    /// <summary>The rows of issue 5's acceptance, in the order the report shows them.</summary>
+    public static IReadOnlyList<ComparisonRowSpec> Defaults { get; } =
+    [
+        OursFp32(),
+        LlamaCppF32(),
+        Awq(32),
+        Awq(64),
+        AwqLlamaCppCompatible(32),
+        Rtn(32),
+        Rtn(64),
+        LlamaCpp("Q8_0"),
+        LlamaCpp("Q5_K_M"),
+        LlamaCpp("Q4_K_M"),
+        LlamaCpp("Q4_1"),
+        LlamaCpp("Q4_0"),
+        AwqScaled("Q4_K_M"),
+        AwqScaled("Q4_0"),
+    ];
+}

@@ -1,0 +1,441 @@
+using System.Diagnostics;
+using System.Globalization;
+using AwqRuntime.Evaluation;
+using AwqRuntime.Formats;
+using AwqRuntime.Formats.Gguf;
+using AwqRuntime.Model;
+using AwqRuntime.Quantization;
+using AwqRuntime.Tokenization;
+
+namespace AwqRuntime.LlamaSharp.Comparison;
+
+/// <summary>A step of a comparison, for progress displays. Milestones (a row built, failed, evaluated) are worth a line.</summary>
+public sealed record ComparisonProgress(string Message, double? Fraction = null, bool IsMilestone = false);
+
+/// <summary>
+/// Builds every requested row (our FP32/AWQ/RTN checkpoints, llama.cpp GGUFs), evaluates all of them
+/// on the same token ids against our FP32 model, measures their speed at one thread count, and
+/// returns the report. A row that cannot be built or run becomes a row carrying its error; the
+/// others go on. All models stay loaded during the evaluation so the reference runs once per
+/// window (GGUF weights are memory-mapped; our checkpoints are held in memory).
+/// </summary>
+public sealed class ComparisonRunner : IDisposable
+{
+    private readonly ComparisonOptions _o;
+    private readonly IProgress<ComparisonProgress> _progress;
+    private readonly CancellationToken _cancel;
+    private readonly List<IDisposable> _owned = [];
+    private readonly AwqModel _source;
+    private readonly int _threads;
+    private CalibrationSet? _calibration;
+    private Lazy<string>? _f32Gguf;
+    private readonly Dictionary<int, Lazy<string>> _scaledGguf = [];
+    private readonly Dictionary<string, IReadOnlyList<GgufTensorInfo>> _tensorTables = [];
+
+    private ComparisonRunner(ComparisonOptions options, IProgress<ComparisonProgress>? progress, CancellationToken cancel)
+    {
+        _o = options;
+        _progress = progress ?? new Progress<ComparisonProgress>();
+        _cancel = cancel;
+        _threads = options.Threads ?? Environment.ProcessorCount;
+        _source = AwqModel.FromPretrained(options.ModelPath, options.TokenizerPath);
+    }
+
+    public static ComparisonReport Run(ComparisonOptions options, IProgress<ComparisonProgress>? progress = null, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var previousThreads = Native.Kernels.Threads;
+        Native.Kernels.Threads = options.Threads ?? Environment.ProcessorCount;
+        try
+        {
+            using var runner = new ComparisonRunner(options, progress, cancel);
+            return runner.Execute();
+        }
+        finally
+        {
+            Native.Kernels.Threads = previousThreads;
+        }
+    }
+
+    public void Dispose()
+    {
+        for (var i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
+        _source.Dispose();
+    }
+
+    /// <summary>A row under construction: what was measured so far, and what runs it.</summary>
+    private sealed class RowState(ComparisonRowSpec spec, string name)
+    {
+        public ComparisonRowSpec Spec { get; } = spec;
+        public ComparisonRow Row { get; set; } = new() { Name = name, Kind = spec.Kind, Runtime = spec.IsOurs ? "ours" : "llama.cpp", Format = "" };
+        public ILogitsSource? Logits { get; set; }
+        public GuardedLogitsSource? Guard { get; set; }
+        public Func<int[], int, SpeedResult>? Speed { get; set; }
+
+        public void Fail(string stage, Exception e) => Row = Row with { Error = $"{stage}: {Message(e)}" };
+    }
+
+    private ComparisonReport Execute()
+    {
+        var clock = Stopwatch.StartNew();
+        var tokenizer = _source.Tokenizer;
+        var text = File.ReadAllText(_o.EvalTextPath);
+        var ids = tokenizer.Encode(text, addBos: true);
+        var windows = EvalWindows.Build(ids, _o.Context, tokenizer.Spec.BosId, _o.MaxChunks ?? int.MaxValue);
+        Report($"evaluation text: {ids.Length:N0} tokens, {windows.Count} windows of {_o.Context}", milestone: true);
+
+        var reference = new RecordingLogitsSource(new RuntimeLogitsSource(_source.Model, "FP32 (ours)"));
+        var notes = new List<string>();
+        var rows = new List<RowState>();
+        foreach (var spec in _o.Rows)
+        {
+            _cancel.ThrowIfCancellationRequested();
+            var state = Build(spec, reference, notes);
+            if (state != null) rows.Add(state);
+        }
+
+        Evaluate(reference, rows, windows);
+        var speed = _o.SpeedPromptTokens > 0 || _o.SpeedDecodeTokens > 0;
+        var loadBefore = speed ? MachineInfo.LoadAverage() : null;
+        MeasureSpeed(rows, ids, tokenizer.Spec.BosId);
+        var loadAfter = speed ? MachineInfo.LoadAverage() : null;
+
+        var c = _source.Config;
+        notes.InsertRange(0,
+        [
+            $"Quality: every row is scored on the same {windows.Count} windows of {_o.Context} token ids (our tokenizer's; the first id of each window is BOS, the second half is scored, as llama.cpp's perplexity tool does) against FP32 (ours): KLD = KL(P_FP32 ‖ P_row), top-1 = same most likely token, RMS Δp = RMS change of the probability of the observed next token.",
+            $"Size: bytes counted from each file's tensors (metadata excluded), so tensors that llama.cpp kept at a fallback type are counted; bits/weight (file) over all {LlamaWeightShapes.ParameterCount(c):N0} parameters, bits/weight (linears) over the seven linears of the {c.NumLayers} blocks.",
+            $"llama.cpp: LLamaSharp 0.30.0 (llama.cpp b10221), KV cache {_o.LlamaCppKvCache}{(_o.LlamaCppKvCache == KvCacheType.F32 ? "" : " (F32 for the F32 row)")}, flash attention off; GGUFs quantized from one F32 export with quantize_output_tensor on, as llama-quantize does.",
+            _o.SpeedPromptTokens > 0 || _o.SpeedDecodeTokens > 0
+                ? $"Speed: {_threads} threads for both runtimes; prefill = a {Math.Min(_o.SpeedPromptTokens, ids.Length)}-token prompt in one batch from an empty cache, decode = {_o.SpeedDecodeTokens} greedy tokens after BOS (llama-bench's pp/tg); median of {_o.SpeedRuns} runs after one warm-up."
+                : "Speed: not measured.",
+        ]);
+        if (c.TieWordEmbeddings && rows.Any(r => !r.Spec.IsOurs))
+            notes.Add("The model ties its classifier to the embedding: our checkpoints store the matrix once, the GGUF export writes output.weight as well (llama.cpp quantizes it as its own tensor), and each file's bits/weight counts the tensors it holds.");
+        if (_calibration != null)
+            notes.Add($"Calibration: {_calibration.Samples.Length} × {_calibration.SeqLen} tokens from {Path.GetFileName(_o.CalibrationTextPath)}; AWQ rows: duo scaling, 20-point α grid, clipping search; RTN rows: the same INT4 format without the search.");
+        if (_o.Rows.Any(r => r.Kind == ComparisonRowKind.AwqScaledLlamaCpp))
+            notes.Add($"AWQ-scaled rows: AWQ's scale search (groups of {string.Join("/", _o.Rows.Where(r => r.Kind == ComparisonRowKind.AwqScaledLlamaCpp).Select(r => r.GroupSize).Distinct())}, the block size of Q4_0/Q4_1 and the sub-block of Q4_K) folded into the FP32 weights without rounding{(_o.AwqScaledClip ? ", with AWQ's clipping" : " or clipping")}, exported as F32 GGUF and quantized by llama.cpp.");
+
+        var metadata = new ComparisonMetadata
+        {
+            CommandLine = _o.CommandLine,
+            Model = _o.ModelPath,
+            Tokenizer = _o.TokenizerPath,
+            EvalText = _o.EvalTextPath,
+            CalibrationText = _o.CalibrationTextPath,
+            CalibrationSamples = _calibration?.Samples.Length ?? 0,
+            CalibrationSeqLen = _calibration?.SeqLen ?? 0,
+            EvalTokens = ids.Length,
+            Windows = windows.Count,
+            ScoredTokens = windows.Sum(w => (long)w.ScoredCount),
+            Context = _o.Context,
+            Threads = _threads,
+            SpeedRuns = _o.SpeedRuns,
+            SpeedPromptTokens = Math.Min(_o.SpeedPromptTokens, ids.Length),
+            SpeedDecodeTokens = _o.SpeedDecodeTokens,
+            LoadAverageBeforeSpeed = loadBefore,
+            LoadAverageAfterSpeed = loadAfter,
+            LlamaCppKvCache = _o.LlamaCppKvCache.ToString(),
+            Reference = reference.Name,
+            Machine = MachineInfo.Collect(),
+            Date = DateTimeOffset.Now,
+            GitCommit = _o.GitCommit,
+            Elapsed = clock.Elapsed,
+            Notes = notes,
+        };
+        return new ComparisonReport(metadata, rows.Select(r => r.Row).ToList());
+    }
+
+    // ---------------------------------------------------------------- building rows
+
+    private RowState? Build(ComparisonRowSpec spec, RecordingLogitsSource reference, List<string> notes)
+    {
+        var name = spec.Name;
+        IReadOnlyList<string> notConvert = [];
+        if (spec.Kind == ComparisonRowKind.OursAwqLlamaCppCompatible)
+        {
+            notConvert = LinearsLlamaCppCannotSplit(_source.Config);
+            if (notConvert.Count == 0)
+            {
+                notes.Add($"Row \"{name}\" omitted: llama.cpp's 32-element blocks split every linear of this model, so the plain AWQ rows are already comparable.");
+                return null;
+            }
+            name = $"AWQ g{spec.GroupSize}, {string.Join("+", notConvert)} fp16";
+        }
+        var state = new RowState(spec, name);
+        var clock = Stopwatch.StartNew();
+        Report($"{name}: building");
+        try
+        {
+            switch (spec.Kind)
+            {
+                case ComparisonRowKind.OursFp32: BuildOursFp32(state, reference); break;
+                case ComparisonRowKind.OursAwq: BuildOursInt4(state, QuantMethod.Awq, []); break;
+                case ComparisonRowKind.OursRtn: BuildOursInt4(state, QuantMethod.Rtn, []); break;
+                case ComparisonRowKind.OursAwqLlamaCppCompatible: BuildOursInt4(state, QuantMethod.Awq, notConvert); break;
+                case ComparisonRowKind.LlamaCppF32: BuildLlamaCppF32(state); break;
+                case ComparisonRowKind.LlamaCppQuantized: BuildLlamaCppQuantized(state, F32Gguf(), spec.GgufType!, "llama.cpp"); break;
+                case ComparisonRowKind.AwqScaledLlamaCpp: BuildLlamaCppQuantized(state, ScaledGguf(spec.GroupSize), spec.GgufType!, $"AWQ-scaled (g{spec.GroupSize}) then llama.cpp"); break;
+                default: throw new ArgumentOutOfRangeException(nameof(spec), spec.Kind, "unknown row kind");
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+        {
+            state.Fail("build", e);
+        }
+        state.Row = state.Row with { BuildSeconds = clock.Elapsed.TotalSeconds };
+        Report(state.Row.Error is { } err ? $"{name}: FAILED — {err}" : $"{name}: built in {clock.Elapsed.TotalSeconds:F1} s", milestone: true);
+        return state;
+    }
+
+    /// <summary>Linear kinds whose input width (the GGUF row length) 32 does not divide: llama.cpp's plain formats cannot store them.</summary>
+    public static IReadOnlyList<string> LinearsLlamaCppCannotSplit(LlamaConfig c) =>
+        LlamaTensorNames.LinearKinds.Where(k => LlamaWeightShapes.Linear(c, k)[1] % 32 != 0).ToList();
+
+    private void BuildOursFp32(RowState s, RecordingLogitsSource reference)
+    {
+        var size = CheckpointSize.Measure(_o.ModelPath);
+        s.Row = WithSize(s.Row, size) with { Format = _source.Format switch
+        {
+            CheckpointFormat.Llama2c => "FP32 (llama2.c file)",
+            CheckpointFormat.Gguf => "FP32 (from GGUF)",
+            _ => "FP32 (from safetensors)",
+        }, Path = Path.GetFullPath(_o.ModelPath) };
+        s.Logits = reference.Replay(s.Row.Name);
+        var model = _source.Model;
+        s.Speed = (prompt, first) => SpeedBenchmark.Ours(model, prompt, first, _o.SpeedDecodeTokens, _o.SpeedRuns);
+    }
+
+    private void BuildOursInt4(RowState s, QuantMethod method, IReadOnlyList<string> notConvert)
+    {
+        var config = new AwqConfig { Method = method, GroupSize = s.Spec.GroupSize, ModulesToNotConvert = notConvert }.Validate();
+        var dir = Path.Combine(_o.WorkFolder, "ours", Slug(s.Row.Name));
+        var calibration = Calibration();
+        using (var m = AwqModel.FromPretrained(_o.ModelPath, _o.TokenizerPath))
+        {
+            var label = s.Row.Name;
+            m.Quantize(calibration, config, new InlineProgress<QuantProgress>(p =>
+                Report($"{label}: block {Math.Min(p.Layer + 1, p.Layers)}/{p.Layers} {p.Step}", (p.Layer + (double)p.StepIndex / Math.Max(p.Steps, 1)) / p.Layers)), _cancel);
+            m.SaveQuantized(dir, overwrite: true);
+        }
+        // The row runs what was saved: the checkpoint is reloaded as any user would load it.
+        var loaded = Own(AwqModel.FromQuantized(dir, _o.TokenizerPath));
+        var size = CheckpointSize.Measure(dir);
+        var rowNotes = new List<string>();
+        if (notConvert.Count > 0)
+            rowNotes.Add($"{string.Join(", ", notConvert)} kept in fp16 (modules_to_not_convert), as llama.cpp's plain formats must keep them: their rows ({string.Join("/", notConvert.Select(k => LlamaWeightShapes.Linear(_source.Config, k)[1]).Distinct())}) are not a multiple of 32");
+        s.Row = WithSize(s.Row, size) with
+        {
+            Format = $"INT4 g{config.GroupSize} (AutoAWQ GEMM)",
+            Path = Path.GetFullPath(dir),
+            Notes = rowNotes,
+        };
+        var model = loaded.Model;
+        s.Logits = new RuntimeLogitsSource(model, s.Row.Name);
+        s.Speed = (prompt, first) => SpeedBenchmark.Ours(model, prompt, first, _o.SpeedDecodeTokens, _o.SpeedRuns);
+    }
+
+    private void BuildLlamaCppF32(RowState s)
+    {
+        var path = F32Gguf();
+        // The agreement check needs llama.cpp's KV cache at F32, whatever the other rows use.
+        AttachLlamaCpp(s, path, "GGUF F32", KvCacheType.F32, GgufTensorTable.Read(path), []);
+    }
+
+    private void BuildLlamaCppQuantized(RowState s, string sourceGguf, string type, string origin)
+    {
+        var sourceTensors = TensorTable(sourceGguf);
+        var overrides = s.Spec.AutoOverrides ? GgufFallbackPlan.Overrides(sourceTensors, type) : new Dictionary<string, string>();
+        var dst = Path.Combine(_o.WorkFolder, "gguf", Slug(s.Row.Name) + ".gguf");
+        Report($"{s.Row.Name}: llama.cpp quantizing to {type}");
+        var result = GgufQuantizer.Quantize(sourceGguf, dst, type, _threads, quantizeOutputTensor: true, overrides);
+        s.Row = s.Row with { Format = $"GGUF {type}", Path = Path.GetFullPath(dst) };
+        if (!result.Success)
+        {
+            s.Row = s.Row with { Error = $"quantize: {result.Error}" };
+            return;
+        }
+        var notes = GgufFallbackPlan.Describe(result.Tensors, type, overrides).ToList();
+        if (origin != "llama.cpp") notes.Insert(0, $"source: {origin}");
+        AttachLlamaCpp(s, dst, $"GGUF {type}", _o.LlamaCppKvCache, result.Tensors, notes);
+    }
+
+    private void AttachLlamaCpp(RowState s, string gguf, string format, KvCacheType kv, IReadOnlyList<GgufTensorInfo> tensors, IReadOnlyList<string> notes)
+    {
+        var size = CheckpointSize.Measure(gguf);
+        s.Row = WithSize(s.Row, size) with
+        {
+            Format = format,
+            Path = Path.GetFullPath(gguf),
+            TensorTypes = tensors.GroupBy(t => t.TypeName).OrderByDescending(g => g.Count()).ThenBy(g => g.Key)
+                .ToDictionary(g => g.Key, g => g.Count()),
+            Notes = notes,
+        };
+        var prompt = Math.Max(_o.SpeedPromptTokens, 1);
+        var model = Own(LlamaCppModel.Load(gguf, new LlamaCppOptions
+        {
+            ContextSize = Math.Max(_o.Context, Math.Max(prompt, _o.SpeedDecodeTokens + 1)),
+            Threads = _threads,
+            KvCacheType = kv,
+        }));
+        if (model.VocabSize != _source.Config.VocabSize)
+            throw new InvalidDataException($"llama.cpp reads a vocabulary of {model.VocabSize} from {gguf}; the model has {_source.Config.VocabSize}");
+        s.Logits = new LlamaCppLogitsSource(model, s.Row.Name);
+        s.Speed = (p, first) => SpeedBenchmark.LlamaCpp(model, p, first, _o.SpeedDecodeTokens, _o.SpeedRuns);
+    }
+
+    private static ComparisonRow WithSize(ComparisonRow row, CheckpointSize size) => row with
+    {
+        FileBytes = size.FileBytes,
+        BitsPerWeight = size.BitsPerWeight,
+        LinearBitsPerWeight = size.LinearBitsPerWeight,
+    };
+
+    // ---------------------------------------------------------------- shared inputs
+
+    private CalibrationSet Calibration()
+    {
+        if (_calibration != null) return _calibration;
+        Report($"calibration: {_o.CalibrationSamples} × {_o.CalibrationSeqLen} tokens from {Path.GetFileName(_o.CalibrationTextPath)}");
+        _calibration = _source.CalibrationFromText(File.ReadAllText(_o.CalibrationTextPath), _o.CalibrationSamples, _o.CalibrationSeqLen,
+            $"file {Path.GetFileName(_o.CalibrationTextPath)}");
+        return _calibration;
+    }
+
+    /// <summary>The source as an F32 GGUF with our tokenizer's vocabulary (what `awq export-gguf` writes), made once.</summary>
+    private string F32Gguf()
+    {
+        // A Lazy caches its exception too: every llama.cpp row then reports why the export failed.
+        _f32Gguf ??= new Lazy<string>(() =>
+        {
+            var path = Path.Combine(_o.WorkFolder, "gguf", "model-f32.gguf");
+            Report("exporting the source as F32 GGUF");
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            GgufModelExporter.Export(_source.Source, path, GgufExportType.F32, GgufTokenizerWriter.ToMetadata(_source.Tokenizer.Spec),
+                Path.GetFileNameWithoutExtension(_o.ModelPath.TrimEnd('/', '\\')));
+            return path;
+        });
+        return _f32Gguf.Value;
+    }
+
+    /// <summary>AWQ scales of group size <paramref name="group"/> folded into the FP32 weights, as F32 GGUF, made once per group size.</summary>
+    private string ScaledGguf(int group)
+    {
+        if (!_scaledGguf.TryGetValue(group, out var lazy))
+        {
+            lazy = new Lazy<string>(() =>
+            {
+                var path = Path.Combine(_o.WorkFolder, "gguf", $"awq-scaled-g{group}-f32.gguf");
+                var config = new AwqConfig { GroupSize = group };
+                var result = AwqQuantizer.ApplyScales(_source.Source, Calibration(), config, _o.AwqScaledClip,
+                    new InlineProgress<QuantProgress>(p => Report($"AWQ scales g{group}: block {Math.Min(p.Layer + 1, p.Layers)}/{p.Layers} {p.Step}",
+                        (p.Layer + (double)p.StepIndex / Math.Max(p.Steps, 1)) / p.Layers)), _cancel);
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                using var weights = new ModelWeightSource(result.Model, $"{_o.ModelPath} (AWQ-scaled g{group})");
+                GgufModelExporter.Export(weights, path, GgufExportType.F32, GgufTokenizerWriter.ToMetadata(_source.Tokenizer.Spec),
+                    $"{Path.GetFileNameWithoutExtension(_o.ModelPath.TrimEnd('/', '\\'))}-awq-scaled-g{group}");
+                return path;
+            });
+            _scaledGguf[group] = lazy;
+        }
+        return lazy.Value;
+    }
+
+    private IReadOnlyList<GgufTensorInfo> TensorTable(string gguf)
+    {
+        if (!_tensorTables.TryGetValue(gguf, out var t)) _tensorTables[gguf] = t = GgufTensorTable.Read(gguf);
+        return t;
+    }
+
+    // ---------------------------------------------------------------- measuring
+
+    private void Evaluate(RecordingLogitsSource reference, List<RowState> rows, IReadOnlyList<EvalWindow> windows)
+    {
+        var runnable = rows.Where(r => r.Row.Error == null && r.Logits != null).ToList();
+        if (runnable.Count == 0) return;
+        foreach (var r in runnable) r.Guard = new GuardedLogitsSource(r.Logits!);
+        Report($"evaluating {runnable.Count} rows on {windows.Count} windows");
+        var results = Evaluator.Compare(reference, runnable.Select(r => (ILogitsSource)r.Guard!).ToList(), windows,
+            new InlineProgress<(int Done, int Total)>(p =>
+            {
+                _cancel.ThrowIfCancellationRequested();
+                Report($"evaluating: window {p.Done}/{p.Total}", (double)p.Done / p.Total);
+            }));
+        for (var i = 0; i < runnable.Count; i++)
+        {
+            var r = runnable[i];
+            if (r.Guard!.Failure is { } e)
+            {
+                r.Fail("evaluate", e);
+                continue;
+            }
+            var m = results[i].Summary();
+            r.Row = r.Row with
+            {
+                Perplexity = m.Perplexity, MeanKld = m.MeanKld, KldP99 = m.KldP99, Top1Agreement = m.Top1Agreement, RmsDeltaP = m.RmsDeltaP,
+            };
+        }
+        Report($"evaluated {runnable.Count} rows on {windows.Count} windows", milestone: true);
+    }
+
+    private void MeasureSpeed(List<RowState> rows, int[] ids, int bosId)
+    {
+        if (_o.SpeedPromptTokens == 0 && _o.SpeedDecodeTokens == 0) return;
+        var prompt = ids.AsSpan(0, Math.Min(_o.SpeedPromptTokens, ids.Length)).ToArray();
+        var first = bosId >= 0 ? bosId : ids[0];
+        foreach (var r in rows.Where(r => r.Row.Error == null && r.Speed != null))
+        {
+            _cancel.ThrowIfCancellationRequested();
+            Report($"{r.Row.Name}: measuring speed");
+            try
+            {
+                var speed = r.Speed!(prompt, first);
+                r.Row = r.Row with
+                {
+                    PrefillTokensPerSecond = double.IsNaN(speed.PrefillTokensPerSecond) ? null : speed.PrefillTokensPerSecond,
+                    DecodeTokensPerSecond = double.IsNaN(speed.DecodeTokensPerSecond) ? null : speed.DecodeTokensPerSecond,
+                };
+            }
+            catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+            {
+                r.Fail("speed", e);
+            }
+        }
+        Report("speed measured", milestone: true);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private T Own<T>(T disposable) where T : IDisposable
+    {
+        _owned.Add(disposable);
+        return disposable;
+    }
+
+    private void Report(string message, double? fraction = null, bool milestone = false) =>
+        _progress.Report(new ComparisonProgress(message, fraction, milestone));
+
+    /// <summary>A folder/file name for a row: "AWQ g32, down_proj fp16" → "awq-g32-down_proj-fp16".</summary>
+    internal static string Slug(string name)
+    {
+        var chars = name.ToLowerInvariant().Select(ch => char.IsAsciiLetterOrDigit(ch) || ch == '_' ? ch : '-').ToArray();
+        var slug = new string(chars);
+        while (slug.Contains("--", StringComparison.Ordinal)) slug = slug.Replace("--", "-", StringComparison.Ordinal);
+        return slug.Trim('-');
+    }
+
+    /// <summary>The exception's message, with llama.cpp's quoted reasons when it carries them.</summary>
+    private static string Message(Exception e) => e switch
+    {
+        AggregateException { InnerExceptions.Count: 1 } a => Message(a.InnerExceptions[0]),
+        _ => e.Message.ReplaceLineEndings(" "),
+    };
+}
+
+/// <summary>Reports on the calling thread (Progress&lt;T&gt; posts to the thread pool, too late for a live display).</summary>
+internal sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}

@@ -1,0 +1,148 @@
+using System.Buffers.Binary;
+using AwqRuntime.Cli.Commands;
+using AwqRuntime.Cli.Comparison;
+using AwqRuntime.LlamaSharp.Comparison;
+using AwqRuntime.Tests.Formats;
+using Spectre.Console;
+
+namespace AwqRuntime.Tests.Compare;
+
+/// <summary>The report's outputs: Markdown, JSON, the terminal table, the PNG, and --rows.</summary>
+public class ComparisonOutputTests
+{
+    [Fact]
+    public void Markdown_has_a_table_line_for_every_row_and_the_provenance()
+    {
+        var report = ReportSample.Create();
+        var md = ComparisonMarkdown.Write(report, "report.png");
+        var tableLines = md.Split('\n').Where(l => l.StartsWith("| ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(report.Rows.Count + 1, tableLines.Count); // + header
+        foreach (var r in report.Rows)
+            Assert.Contains(tableLines, l => l.StartsWith($"| {r.Name} |", StringComparison.Ordinal) || l.StartsWith($"| {r.Name} (failed) |", StringComparison.Ordinal));
+        var columns = tableLines[0].Count(ch => ch == '|');
+        Assert.All(tableLines, l => Assert.Equal(columns, l.Replace("\\|", "", StringComparison.Ordinal).Count(ch => ch == '|')));
+        Assert.Contains("| AWQ g32 | ours | INT4 g32 (AutoAWQ GEMM) |", md);
+        Assert.Contains("| 4.40e-12 |", md);
+        Assert.Contains("| 0.0735 |", md);
+        Assert.Contains("`awq compare stories260K.bin --data eval.txt`", md);
+        Assert.Contains("Threads: 2", md);
+        Assert.Contains("Test CPU, 2 logical cores", md);
+        Assert.Contains("2026-11-26", md);
+        Assert.Contains("commit `abc123`", md);
+        Assert.Contains("![KL divergence against bits per weight](report.png)", md);
+        Assert.Contains("**Q4_0**: kept at F16 by a tensor-type override: ffn_down ×5", md);
+        Assert.Contains("**Q4_K_M**: tensor types Q5_0 ×29, F32 ×11; llama.cpp fell back", md);
+        Assert.Contains("## Rows that failed", md);
+        Assert.Contains("**Q9_9**: build: unknown quantization type 'Q9_9' | with a pipe", md);
+    }
+
+    [Fact]
+    public void Json_round_trips_every_row_with_nulls_for_what_was_not_measured()
+    {
+        var report = ReportSample.Create();
+        var json = ComparisonJson.Serialize(report);
+        Assert.Contains("\"mean_kld\": 0.0735", json);
+        Assert.Contains("\"kind\": \"AwqScaledLlamaCpp\"", json);
+        Assert.Contains("\"Q5_0\": 29", json); // ggml type names are not snake-cased
+        var back = ComparisonJson.Deserialize(json);
+        Assert.Equal(report.Rows.Select(r => r.Name), back.Rows.Select(r => r.Name));
+        Assert.Equal(report.Rows.Select(r => r.MeanKld), back.Rows.Select(r => r.MeanKld));
+        Assert.Equal(report.Rows.Select(r => r.Kind), back.Rows.Select(r => r.Kind));
+        var failed = back.Row("Q9_9")!;
+        Assert.Null(failed.Perplexity);
+        Assert.Null(failed.FileBytes);
+        Assert.StartsWith("build: unknown quantization type", failed.Error);
+        Assert.Equal(report.Metadata.Machine, back.Metadata.Machine);
+        Assert.Equal(259, back.Metadata.Windows);
+    }
+
+    [Fact]
+    public void Terminal_table_shows_every_row_its_notes_and_its_errors()
+    {
+        var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = 400;
+        var report = ReportSample.Create();
+        ComparisonTable.Print(console, report);
+        var output = writer.ToString();
+        foreach (var r in report.Rows) Assert.Contains(r.Name, output);
+        Assert.Contains("Q9_9 failed: build: unknown quantization type", output);
+        Assert.Contains("Q4_0: kept at F16 by a tensor-type override", output);
+        Assert.Contains("0.0735", output);
+    }
+
+    [Fact]
+    public void Plot_is_a_png_with_one_point_per_quantized_row()
+    {
+        var report = ReportSample.Create();
+        var plotted = ComparisonPlot.Plotted(report).Select(r => r.Name).ToList();
+        // Full-precision rows are written in the caption, failed rows cannot be drawn.
+        Assert.Equal(report.Rows.Count - 3, plotted.Count);
+        Assert.DoesNotContain("FP32 (ours)", plotted);
+        Assert.DoesNotContain("F32 (llama.cpp)", plotted);
+        Assert.DoesNotContain("Q9_9", plotted);
+
+        using var dir = new TempDir("plot");
+        var path = dir.File("sub/report.png");
+        ComparisonPlot.Save(report, path);
+        PngAssert.IsPng(path, ComparisonPlot.Width, ComparisonPlot.Height);
+    }
+
+    [Fact]
+    public void Rows_option_accepts_default_names_types_and_prefixed_forms()
+    {
+        Assert.Same(ComparisonRowSpec.Defaults, CompareCommand.ParseRows(null));
+        var rows = CompareCommand.ParseRows(["AWQ g32,q4_0", "IQ4_NL", "rtn:g128", "awq-scaled:q4_k_m", "awq-compat:g64", "fp32", "f32"]);
+        Assert.Equal(
+            ["FP32 (ours)", "AWQ g32", "Q4_0", "IQ4_NL", "RTN g128", "AWQ-scaled Q4_K_M", "AWQ g64 llama.cpp-compatible", "F32 (llama.cpp)"],
+            rows.Select(r => r.Name).ToArray());
+        Assert.Equal(ComparisonRowKind.LlamaCppQuantized, rows[3].Kind);
+        Assert.Equal(128, rows[4].GroupSize);
+        var e = Assert.Throws<ArgumentException>(() => CompareCommand.ParseRows(["Q9_9"]));
+        Assert.Contains("Q9_9", e.Message);
+        Assert.Throws<ArgumentException>(() => CompareCommand.ParseRows(["awq:32"]));
+    }
+
+    [Fact]
+    public void Default_rows_are_the_acceptance_list()
+    {
+        var names = ComparisonRowSpec.Defaults.Select(r => r.Name).ToArray();
+        foreach (var n in new[] { "FP32 (ours)", "F32 (llama.cpp)", "AWQ g32", "AWQ g64", "RTN g32", "RTN g64", "Q8_0", "Q4_0", "Q4_1", "Q4_K_M", "Q5_K_M", "AWQ-scaled Q4_0", "AWQ-scaled Q4_K_M" })
+            Assert.Contains(n, names);
+        Assert.Equal(names.Length, names.Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData(0.0, "0")]
+    [InlineData(4.4e-12, "4.40e-12")]
+    [InlineData(0.00067, "6.70e-04")]
+    [InlineData(0.0152, "0.0152")]
+    [InlineData(double.NaN, "—")]
+    public void Small_numbers_keep_their_magnitude(double v, string text) => Assert.Equal(text, ComparisonFormat.Small(v));
+
+    [Theory]
+    [InlineData(1023L, "1.0 KiB")]
+    [InlineData(281_600L, "275.0 KiB")]
+    [InlineData(1_184_000L, "1.13 MiB")]
+    [InlineData(3_700_000_000L, "3.45 GiB")]
+    public void Sizes_in_binary_units(long bytes, string text) => Assert.Equal(text, ComparisonFormat.Bytes(bytes));
+}
+
+internal static class PngAssert
+{
+    /// <summary>PNG signature, an IHDR of the expected size, an IEND, and more than a blank image's bytes.</summary>
+    public static void IsPng(string path, int width, int height)
+    {
+        var bytes = File.ReadAllBytes(path);
+        Assert.True(bytes.Length > 20_000, $"{path}: {bytes.Length} bytes, too small for a plot with text");
+        Assert.True(bytes.Length < 5_000_000, $"{path}: {bytes.Length} bytes");
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }, bytes[..8]);
+        Assert.Equal("IHDR", System.Text.Encoding.ASCII.GetString(bytes, 12, 4));
+        Assert.Equal(width, BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)));
+        Assert.Equal(height, BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20)));
+        Assert.Equal("IEND", System.Text.Encoding.ASCII.GetString(bytes, bytes.Length - 8, 4));
+    }
+}
