@@ -46,6 +46,24 @@ public abstract class WeightSourceBase : IWeightSource
         _list.Add(info);
     }
 
+    /// <summary>
+    /// Runs a freshly opened source's table building; on a bad checkpoint the half-built source
+    /// (its mapped files) is disposed before the error propagates.
+    /// </summary>
+    protected static T BuildOrDispose<T>(T source, Action build) where T : WeightSourceBase
+    {
+        try
+        {
+            build();
+            return source;
+        }
+        catch
+        {
+            source.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Decodes the tensor to fp32 in canonical layout.</summary>
     protected abstract float[] ReadCore(WeightInfo info);
 

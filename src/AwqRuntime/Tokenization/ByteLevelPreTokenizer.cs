@@ -175,16 +175,8 @@ public sealed class ByteLevelPreTokenizer
         while (pos < end)
         {
             var cp = cps[pos];
-            if (cp == '\'' && pos + 1 < end)
-            {
-                var n1 = cps[pos + 1];
-                if (n1 is 's' or 't' or 'm' or 'd') { Emit(pos += 2); continue; }
-                if (pos + 2 < end)
-                {
-                    var n2 = cps[pos + 2];
-                    if ((n1 == 'r' && n2 == 'e') || (n1 == 'v' && n2 == 'e') || (n1 == 'l' && n2 == 'l')) { Emit(pos += 3); continue; }
-                }
-            }
+            var contraction = ContractionLength(cps, pos, end, ignoreCase: false);
+            if (contraction > 0) { Emit(pos += contraction); continue; }
 
             // " ?X+" where X is the class of the character after an optional leading space.
             var head = cp == ' ' ? pos + 1 : pos;
@@ -231,16 +223,8 @@ public sealed class ByteLevelPreTokenizer
         while (pos < end)
         {
             var cp = cps[pos];
-            if (cp == '\'' && pos + 1 < end)
-            {
-                var n1 = AsciiLower(cps[pos + 1]);
-                if (n1 is 's' or 't' or 'm' or 'd') { Emit(pos += 2); continue; }
-                if (pos + 2 < end)
-                {
-                    var n2 = AsciiLower(cps[pos + 2]);
-                    if ((n1 == 'r' && n2 == 'e') || (n1 == 'v' && n2 == 'e') || (n1 == 'l' && n2 == 'l')) { Emit(pos += 3); continue; }
-                }
-            }
+            var contraction = ContractionLength(cps, pos, end, ignoreCase: true);
+            if (contraction > 0) { Emit(pos += contraction); continue; }
 
             var cls = ClassOf(cp);
 
@@ -293,6 +277,20 @@ public sealed class ByteLevelPreTokenizer
     };
 
     private static int AsciiLower(int cp) => cp is >= 'A' and <= 'Z' ? cp + 32 : cp;
+
+    /// <summary>
+    /// Length of the contraction ('s 't 'm 'd 're 've 'll) starting at <paramref name="pos"/>, or 0.
+    /// GPT-2's pattern matches lower case only; Llama 3's (?i:...) any case.
+    /// </summary>
+    private static int ContractionLength(int[] cps, int pos, int end, bool ignoreCase)
+    {
+        if (cps[pos] != '\'' || pos + 1 >= end) return 0;
+        var n1 = ignoreCase ? AsciiLower(cps[pos + 1]) : cps[pos + 1];
+        if (n1 is 's' or 't' or 'm' or 'd') return 2;
+        if (pos + 2 >= end) return 0;
+        var n2 = ignoreCase ? AsciiLower(cps[pos + 2]) : cps[pos + 2];
+        return (n1 == 'r' && n2 == 'e') || (n1 == 'v' && n2 == 'e') || (n1 == 'l' && n2 == 'l') ? 3 : 0;
+    }
 
     // ---- DeepSeek LLM character classes (llama.cpp LLAMA_VOCAB_PRE_TYPE_DEEPSEEK_LLM, from the model's tokenizer.json) ----
 

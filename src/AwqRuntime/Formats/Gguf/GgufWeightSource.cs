@@ -24,16 +24,7 @@ public sealed class GgufWeightSource : WeightSourceBase
     {
         var gguf = GgufFile.Open(path);
         var src = new GgufWeightSource(gguf);
-        try
-        {
-            src.Build();
-            return src;
-        }
-        catch
-        {
-            src.Dispose();
-            throw;
-        }
+        return BuildOrDispose(src, src.Build);
     }
 
     private void Build()

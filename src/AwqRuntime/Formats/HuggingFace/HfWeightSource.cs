@@ -56,16 +56,7 @@ public sealed class HfWeightSource : WeightSourceBase
         var cfg = HfModelConfig.ReadFolder(folder);
         var checkpoint = SafetensorsCheckpoint.OpenFolder(folder);
         var src = new HfWeightSource(folder, cfg, checkpoint);
-        try
-        {
-            src.Build();
-            return src;
-        }
-        catch
-        {
-            src.Dispose();
-            throw;
-        }
+        return BuildOrDispose(src, src.Build);
     }
 
     private void Build()

@@ -33,16 +33,7 @@ public sealed class Llama2cWeightSource : WeightSourceBase
     {
         var file = new MappedFile(path);
         var src = new Llama2cWeightSource(file);
-        try
-        {
-            src.Build();
-            return src;
-        }
-        catch
-        {
-            src.Dispose();
-            throw;
-        }
+        return BuildOrDispose(src, src.Build);
     }
 
     private void Build()
