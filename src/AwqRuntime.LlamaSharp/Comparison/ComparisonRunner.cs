@@ -30,6 +30,8 @@ public sealed class ComparisonRunner : IDisposable
     private CalibrationSet? _calibration;
     private Lazy<string>? _f32Gguf;
     private readonly Dictionary<int, Lazy<string>> _scaledGguf = [];
+    // Scales chosen by an AWQ row of this run, per group size: the AWQ-scaled rows fold them instead of searching again.
+    private readonly Dictionary<int, IReadOnlyList<BlockReport>> _awqSearches = [];
     private readonly Dictionary<string, IReadOnlyList<GgufTensorInfo>> _tensorTables = [];
 
     private ComparisonRunner(ComparisonOptions options, IProgress<ComparisonProgress>? progress, CancellationToken cancel)
@@ -116,7 +118,7 @@ public sealed class ComparisonRunner : IDisposable
         if (_calibration != null)
             notes.Add($"Calibration: {_calibration.Samples.Length} × {_calibration.SeqLen} tokens from {Path.GetFileName(_o.CalibrationTextPath)}; AWQ rows: duo scaling, 20-point α grid, clipping search; RTN rows: the same INT4 format without the search.");
         if (_o.Rows.Any(r => r.Kind == ComparisonRowKind.AwqScaledLlamaCpp))
-            notes.Add($"AWQ-scaled rows: AWQ's scale search (groups of {string.Join("/", _o.Rows.Where(r => r.Kind == ComparisonRowKind.AwqScaledLlamaCpp).Select(r => r.GroupSize).Distinct())}, the block size of Q4_0/Q4_1 and the sub-block of Q4_K) folded into the FP32 weights without rounding{(_o.AwqScaledClip ? ", with AWQ's clipping" : " or clipping")}, exported as F32 GGUF and quantized by llama.cpp.");
+            notes.Add($"AWQ-scaled rows: AWQ's scale search (groups of {string.Join("/", _o.Rows.Where(r => r.Kind == ComparisonRowKind.AwqScaledLlamaCpp).Select(r => r.GroupSize).Distinct())}, the block size of Q4_0/Q4_1 and the sub-block of Q4_K) folded into the FP32 weights without rounding{(_o.AwqScaledClip ? ", with AWQ's clipping" : " or clipping; the scales the AWQ row of that group size chose, when it ran")}, exported as F32 GGUF and quantized by llama.cpp.");
 
         var metadata = new ComparisonMetadata
         {
@@ -219,6 +221,7 @@ public sealed class ComparisonRunner : IDisposable
             m.Quantize(calibration, config, new InlineProgress<QuantProgress>(p =>
                 Report($"{label}: block {Math.Min(p.Layer + 1, p.Layers)}/{p.Layers} {p.Step}", (p.Layer + (double)p.StepIndex / Math.Max(p.Steps, 1)) / p.Layers)), _cancel);
             m.SaveQuantized(dir, overwrite: true);
+            if (method == QuantMethod.Awq && notConvert.Count == 0 && m.LastQuantization is { } q) _awqSearches[config.GroupSize] = q.Blocks;
         }
         // The row runs what was saved: the checkpoint is reloaded as any user would load it.
         var loaded = Own(AwqModel.FromQuantized(dir, _o.TokenizerPath));
@@ -329,11 +332,20 @@ public sealed class ComparisonRunner : IDisposable
             {
                 var path = Path.Combine(_o.WorkFolder, "gguf", $"awq-scaled-g{group}-f32.gguf");
                 var config = new AwqConfig { GroupSize = group };
-                var result = AwqQuantizer.ApplyScales(_source.Source, Calibration(), config, _o.AwqScaledClip,
-                    new InlineProgress<QuantProgress>(p => Report($"AWQ scales g{group}: block {Math.Min(p.Layer + 1, p.Layers)}/{p.Layers} {p.Step}",
-                        (p.Layer + (double)p.StepIndex / Math.Max(p.Steps, 1)) / p.Layers)), _cancel);
+                LlamaModel scaled;
+                if (!_o.AwqScaledClip && _awqSearches.TryGetValue(group, out var searched))
+                {
+                    Report($"AWQ scales g{group}: folding the scales the AWQ g{group} row chose");
+                    scaled = AwqQuantizer.FoldScales(_source.Source, searched);
+                }
+                else
+                {
+                    scaled = AwqQuantizer.ApplyScales(_source.Source, Calibration(), config, _o.AwqScaledClip,
+                        new InlineProgress<QuantProgress>(p => Report($"AWQ scales g{group}: block {Math.Min(p.Layer + 1, p.Layers)}/{p.Layers} {p.Step}",
+                            (p.Layer + (double)p.StepIndex / Math.Max(p.Steps, 1)) / p.Layers)), _cancel).Model;
+                }
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                using var weights = new ModelWeightSource(result.Model, $"{_o.ModelPath} (AWQ-scaled g{group})");
+                using var weights = new ModelWeightSource(scaled, $"{_o.ModelPath} (AWQ-scaled g{group})");
                 GgufModelExporter.Export(weights, path, GgufExportType.F32, GgufTokenizerWriter.ToMetadata(_source.Tokenizer.Spec),
                     $"{Path.GetFileNameWithoutExtension(_o.ModelPath.TrimEnd('/', '\\'))}-awq-scaled-g{group}");
                 return path;

@@ -26,6 +26,28 @@ public static class AwqQuantizer
         IProgress<QuantProgress>? progress = null, CancellationToken cancel = default) =>
         Run(src, calib, (config with { Method = QuantMethod.Awq, ApplyClip = clip }).Validate(), quantize: false, progress, cancel);
 
+    /// <summary>
+    /// Folds the scales an earlier AWQ run chose (its <see cref="QuantizationResult.Blocks"/>) into the
+    /// full-precision weights of <paramref name="src"/>: what <see cref="ApplyScales"/> returns without
+    /// clipping, without searching again (the search is deterministic and sees the same fp32 blocks,
+    /// since calibration inputs always come from the unquantized model; tested equal).
+    /// </summary>
+    public static LlamaModel FoldScales(IWeightSource src, IReadOnlyList<BlockReport> searched)
+    {
+        var c = src.Config;
+        if (searched.Count != c.NumLayers)
+            throw new ArgumentException($"{searched.Count} block reports for a model of {c.NumLayers} blocks", nameof(searched));
+        var blocks = new LlamaBlock[c.NumLayers];
+        for (var l = 0; l < c.NumLayers; l++)
+        {
+            if (searched[l].Layer != l) throw new ArgumentException($"block report {l} is for block {searched[l].Layer}", nameof(searched));
+            var block = LlamaModel.LoadBlock(src, l);
+            foreach (var r in searched[l].Scales) ScaleFolding.Apply(block, r);
+            blocks[l] = block;
+        }
+        return AssembleFp32(src, blocks);
+    }
+
     private static QuantizationResult Run(IWeightSource src, CalibrationSet calib, AwqConfig config, bool quantize,
         IProgress<QuantProgress>? progress, CancellationToken cancel)
     {

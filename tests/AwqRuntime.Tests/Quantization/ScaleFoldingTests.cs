@@ -75,6 +75,28 @@ public class ScaleFoldingTests
     }
 
     [Fact]
+    public void Folding_the_scales_of_a_quantization_run_equals_searching_again()
+    {
+        // awq compare's AWQ-scaled rows reuse the AWQ row's scales: the result must be the model
+        // ApplyScales (search, no clip) would have made, weight for weight.
+        var config = SyntheticModel.PresetConfig("tiny", vocabSize: 512) with { NumKvHeads = 4, NumHeads = 4, Name = "tiny-mha" };
+        using var src = new SyntheticWeightSource(config, seed: 9);
+        var calib = SmallCalibration(512);
+        var quantized = AwqQuantizer.Quantize(src, calib, new AwqConfig { GroupSize = 32 });
+        var folded = AwqQuantizer.FoldScales(src, quantized.Blocks);
+        var searched = AwqQuantizer.ApplyScales(src, calib, new AwqConfig { GroupSize = 32 }).Model;
+        for (var l = 0; l < config.NumLayers; l++)
+        {
+            Assert.Equal(searched.Blocks[l].AttnNorm, folded.Blocks[l].AttnNorm);
+            Assert.Equal(searched.Blocks[l].FfnNorm, folded.Blocks[l].FfnNorm);
+            foreach (var kind in LlamaTensorNames.LinearKinds)
+                Assert.Equal(((FloatLinear)searched.Blocks[l][kind]).Weight, ((FloatLinear)folded.Blocks[l][kind]).Weight);
+        }
+        Assert.NotEqual(LlamaModel.FromWeights(src).Blocks[0].AttnNorm, folded.Blocks[0].AttnNorm);
+        Assert.Throws<ArgumentException>(() => AwqQuantizer.FoldScales(src, quantized.Blocks.Take(1).ToList()));
+    }
+
+    [Fact]
     public void Gqa_models_skip_the_v_to_o_group_and_say_so()
     {
         using var src = CheckpointLoader.Open(SharedData.Stories260KBin);
