@@ -117,8 +117,13 @@ public sealed class ComparisonRunner : IDisposable
             notes.Add("The model ties its classifier to the embedding: our checkpoints store the matrix once, the GGUF export writes output.weight as well (llama.cpp quantizes it as its own tensor), and each file's bits/weight counts the tensors it holds.");
         if (_calibration != null)
             notes.Add($"Calibration: {_calibration.Samples.Length} × {_calibration.SeqLen} tokens from {Path.GetFileName(_o.CalibrationTextPath)}; AWQ rows: duo scaling, 20-point α grid, clipping search; RTN rows: the same INT4 format without the search.");
-        if (_o.Rows.Any(r => r.Kind == ComparisonRowKind.AwqScaledLlamaCpp))
-            notes.Add($"AWQ-scaled rows: AWQ's scale search (groups of {string.Join("/", _o.Rows.Where(r => r.Kind == ComparisonRowKind.AwqScaledLlamaCpp).Select(r => r.GroupSize).Distinct())}, the block size of Q4_0/Q4_1 and the sub-block of Q4_K) folded into the FP32 weights without rounding{(_o.AwqScaledClip ? ", with AWQ's clipping" : " or clipping; the scales the AWQ row of that group size chose, when it ran")}, exported as F32 GGUF and quantized by llama.cpp.");
+        var scaledGroups = _o.Rows.Where(r => r.Kind == ComparisonRowKind.AwqScaledLlamaCpp).Select(r => r.GroupSize).Distinct().ToList();
+        if (scaledGroups.Count > 0)
+        {
+            var reused = !_o.AwqScaledClip && scaledGroups.All(_awqSearches.ContainsKey)
+                ? $" (the scales the AWQ g{string.Join("/", scaledGroups)} row chose, not a second search)" : "";
+            notes.Add($"AWQ-scaled rows: AWQ's scale search (groups of {string.Join("/", scaledGroups)}, the block size of Q4_0/Q4_1 and the sub-block of Q4_K) folded into the FP32 weights without rounding{(_o.AwqScaledClip ? ", with AWQ's clipping" : " or clipping")}{reused}, exported as F32 GGUF and quantized by llama.cpp.");
+        }
 
         var metadata = new ComparisonMetadata
         {
