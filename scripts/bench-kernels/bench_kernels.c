@@ -157,6 +157,25 @@ static void bench_w4_gemm(int64_t M, int64_t N, int64_t K, int64_t G) {
     free(w.qw), free(w.zeros), free(w.scales), free(x), free(y);
 }
 
+/* fp16-weight GEMV: the classifier AutoAWQ checkpoints keep in fp16 (vocab x hidden), read once per decoded token */
+static void bench_f16_gemv(int64_t N, int64_t K) {
+    uint16_t *w = xmalloc((size_t)(N * K) * 2);
+    for (int64_t i = 0; i < N * K; i++) w[i] = (uint16_t)(0x2000 + (rng() & 0x3ff));
+    float *x = xmalloc((size_t)K * sizeof(float)), *y = xmalloc((size_t)N * sizeof(float));
+    for (int64_t k = 0; k < K; k++) x[k] = (float)(rng() % 2001) / 1000.0f - 1.0f;
+    check(awq_f16_gemm(x, 1, K, w, N, y), "f16");
+    int iters = 0;
+    double t0 = now(), dt;
+    do {
+        check(awq_f16_gemm(x, 1, K, w, N, y), "f16");
+        iters++;
+        dt = now() - t0;
+    } while (dt < 1.0 || iters < 8);
+    printf("  f16   GEMV M=1 N=%-5lld K=%-5lld     : %7.1f us/call  %6.2f GB/s weights\n", (long long)N, (long long)K,
+           1e6 * dt / iters, 2.0 * N * K * iters / dt / 1e9);
+    free(w), free(x), free(y);
+}
+
 /* ---- INT8 ------------------------------------------------------------------------------------ */
 static void bench_int8(int64_t M, int64_t N, int64_t K) {
     int nmat = M == 1 ? 4 : 1;
@@ -194,7 +213,7 @@ int main(int argc, char **argv) {
         nt = 0;
         for (int i = 1; i < argc && nt < 16; i++) threads[nt++] = atoi(argv[i]);
     }
-    const char *only = getenv("BENCH_ONLY"); /* optional: "stream", "w4", "int8" */
+    const char *only = getenv("BENCH_ONLY"); /* optional: "stream", "w4", "f16", "int8" */
     printf("awq_kernels %s, simd path %s\n", awq_version(), awq_simd_path());
     size_t n = (size_t)64 << 20; /* 64 Mi floats = 256 MiB per array */
     float *src = NULL, *dst = NULL;
@@ -216,6 +235,7 @@ int main(int argc, char **argv) {
             bench_w4_gemv(4096, 11008, 128);
             bench_w4_gemm(512, 4096, 4096, 128);
         }
+        if (!only || strcmp(only, "f16") == 0) bench_f16_gemv(32000, 2048);
         if (!only || strcmp(only, "int8") == 0) {
             bench_int8(1, 4096, 4096);
             bench_int8(512, 4096, 4096);
