@@ -21,15 +21,7 @@ public static unsafe partial class Kernels
         ReadOnlySpan<byte> zeros, int n, int groupSize, Span<float> y)
     {
         const string fn = "awq_cuda_w4a16_gemm";
-        if (m > 0 && k > 0 && n > 0 && groupSize > 0)
-        {
-            var groups = ((long)k + groupSize - 1) / groupSize;
-            RequireLength(x, (long)m * k, fn, "x");
-            RequireLength(qweight, (long)n * ((k + 1) / 2), fn, "qweight");
-            RequireLength(scales, n * groups, fn, "scales");
-            RequireLength(zeros, n * groups, fn, "zeros");
-            RequireLength(y, (long)m * n, fn, "y");
-        }
+        RequireW4A16Lengths(x, m, k, qweight, scales, zeros, n, groupSize, y, fn);
         fixed (float* px = x, py = y)
         fixed (byte* pq = qweight, pz = zeros)
         fixed (Half* ps = scales)

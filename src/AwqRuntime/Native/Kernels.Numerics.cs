@@ -5,40 +5,27 @@ namespace AwqRuntime.Native;
 /// <summary>Number formats, quantizers and INT4 packing on the native library (bit-identical to the managed <see cref="Numerics"/> classes).</summary>
 public static unsafe partial class Kernels
 {
-    public static void Fp32ToFp16(ReadOnlySpan<float> source, Span<ushort> destination)
-    {
-        const string fn = "awq_fp32_to_fp16";
-        RequireLength(destination, source.Length, fn, "dst");
-        fixed (float* s = source)
-        fixed (ushort* d = destination)
-            NativeMethods.Check(NativeMethods.awq_fp32_to_fp16(s, d, source.Length), fn);
-    }
+    public static void Fp32ToFp16(ReadOnlySpan<float> source, Span<ushort> destination) =>
+        Convert(source, destination, &NativeMethods.awq_fp32_to_fp16, "awq_fp32_to_fp16");
 
-    public static void Fp16ToFp32(ReadOnlySpan<ushort> source, Span<float> destination)
-    {
-        const string fn = "awq_fp16_to_fp32";
-        RequireLength(destination, source.Length, fn, "dst");
-        fixed (ushort* s = source)
-        fixed (float* d = destination)
-            NativeMethods.Check(NativeMethods.awq_fp16_to_fp32(s, d, source.Length), fn);
-    }
+    public static void Fp16ToFp32(ReadOnlySpan<ushort> source, Span<float> destination) =>
+        Convert(source, destination, &NativeMethods.awq_fp16_to_fp32, "awq_fp16_to_fp32");
 
-    public static void Fp32ToBf16(ReadOnlySpan<float> source, Span<ushort> destination)
-    {
-        const string fn = "awq_fp32_to_bf16";
-        RequireLength(destination, source.Length, fn, "dst");
-        fixed (float* s = source)
-        fixed (ushort* d = destination)
-            NativeMethods.Check(NativeMethods.awq_fp32_to_bf16(s, d, source.Length), fn);
-    }
+    public static void Fp32ToBf16(ReadOnlySpan<float> source, Span<ushort> destination) =>
+        Convert(source, destination, &NativeMethods.awq_fp32_to_bf16, "awq_fp32_to_bf16");
 
-    public static void Bf16ToFp32(ReadOnlySpan<ushort> source, Span<float> destination)
+    public static void Bf16ToFp32(ReadOnlySpan<ushort> source, Span<float> destination) =>
+        Convert(source, destination, &NativeMethods.awq_bf16_to_fp32, "awq_bf16_to_fp32");
+
+    /// <summary>One element-wise conversion entry point (src, dst, n): the length check and the pinning they share.</summary>
+    private static void Convert<TSource, TDestination>(ReadOnlySpan<TSource> source, Span<TDestination> destination,
+        delegate*<TSource*, TDestination*, long, int> convert, string fn)
+        where TSource : unmanaged where TDestination : unmanaged
     {
-        const string fn = "awq_bf16_to_fp32";
         RequireLength(destination, source.Length, fn, "dst");
-        fixed (ushort* s = source)
-        fixed (float* d = destination)
-            NativeMethods.Check(NativeMethods.awq_bf16_to_fp32(s, d, source.Length), fn);
+        fixed (TSource* s = source)
+        fixed (TDestination* d = destination)
+            NativeMethods.Check(convert(s, d, source.Length), fn);
     }
 
     /// <summary>awq_quantize: x [rows, cols] → q [rows, cols], scales and zeros [rows, ceil(cols/groupSize)].</summary>

@@ -18,20 +18,25 @@ public static unsafe partial class Kernels
                                  ReadOnlySpan<byte> zeros, int n, int groupSize, Span<float> y)
     {
         const string fn = "awq_w4a16_gemm";
-        // Lengths only make sense for a valid shape; otherwise the native call names the bad size.
-        if (m > 0 && k > 0 && n > 0 && groupSize > 0)
-        {
-            long groups = ((long)k + groupSize - 1) / groupSize;
-            RequireLength(x, (long)m * k, fn, "x");
-            RequireLength(qweight, (long)n * (((long)k + 1) / 2), fn, "qweight");
-            RequireLength(scales, n * groups, fn, "scales");
-            RequireLength(zeros, n * groups, fn, "zeros");
-            RequireLength(y, (long)m * n, fn, "y");
-        }
+        RequireW4A16Lengths(x, m, k, qweight, scales, zeros, n, groupSize, y, fn);
         fixed (float* px = x, py = y)
         fixed (byte* pq = qweight, pz = zeros)
         fixed (Half* ps = scales)
             NativeMethods.Check(NativeMethods.awq_w4a16_gemm(px, m, k, pq, (ushort*)ps, pz, n, groupSize, py), fn);
+    }
+
+    /// <summary>The operand lengths of a W4A16 GEMM (CPU or CUDA) for the shape m×k · (n×k)ᵀ.</summary>
+    internal static void RequireW4A16Lengths(ReadOnlySpan<float> x, int m, int k, ReadOnlySpan<byte> qweight, ReadOnlySpan<Half> scales,
+        ReadOnlySpan<byte> zeros, int n, int groupSize, Span<float> y, string fn)
+    {
+        // Lengths only make sense for a valid shape; otherwise the native call names the bad size.
+        if (m <= 0 || k <= 0 || n <= 0 || groupSize <= 0) return;
+        long groups = ((long)k + groupSize - 1) / groupSize;
+        RequireLength(x, (long)m * k, fn, "x");
+        RequireLength(qweight, (long)n * (((long)k + 1) / 2), fn, "qweight");
+        RequireLength(scales, n * groups, fn, "scales");
+        RequireLength(zeros, n * groups, fn, "zeros");
+        RequireLength(y, (long)m * n, fn, "y");
     }
 
     /// <summary>

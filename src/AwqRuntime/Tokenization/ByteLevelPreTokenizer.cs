@@ -162,43 +162,30 @@ public sealed class ByteLevelPreTokenizer
 
     // ---- GPT-2: 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ ----
 
-    private static readonly Stage Gpt2 = (cps, start, end, lengths) =>
+    private static readonly Stage Gpt2 = Pieces(static (cps, pos, end) =>
     {
-        var pos = start;
-        var prev = start;
-        void Emit(int to)
-        {
-            if (to > prev) lengths.Add(to - prev);
-            prev = to;
-        }
+        var cp = cps[pos];
+        var contraction = ContractionLength(cps, pos, end, ignoreCase: false);
+        if (contraction > 0) return pos + contraction;
 
-        while (pos < end)
+        // " ?X+" where X is the class of the character after an optional leading space.
+        var head = cp == ' ' ? pos + 1 : pos;
+        if (head < end)
         {
-            var cp = cps[pos];
-            var contraction = ContractionLength(cps, pos, end, ignoreCase: false);
-            if (contraction > 0) { Emit(pos += contraction); continue; }
-
-            // " ?X+" where X is the class of the character after an optional leading space.
-            var head = cp == ' ' ? pos + 1 : pos;
-            if (head < end)
+            var cls = ClassOf(cps[head]);
+            if (cls != CharClass.Whitespace)
             {
-                var cls = ClassOf(cps[head]);
-                if (cls != CharClass.Whitespace)
-                {
-                    pos = head;
-                    while (pos < end && ClassOf(cps[pos]) == cls) pos++;
-                    Emit(pos);
-                    continue;
-                }
+                pos = head;
+                while (pos < end && ClassOf(cps[pos]) == cls) pos++;
+                return pos;
             }
-
-            var ws = 0;
-            while (pos + ws < end && UnicodeClasses.IsWhitespace(cps[pos + ws])) ws++;
-            if (ws > 1 && pos + ws < end) { Emit(pos += ws - 1); continue; } // \s+(?!\S): leave the last space to the next word
-            if (ws > 0) { Emit(pos += ws); continue; }
-            Emit(++pos);
         }
-    };
+
+        var ws = 0;
+        while (pos + ws < end && UnicodeClasses.IsWhitespace(cps[pos + ws])) ws++;
+        if (ws > 1 && pos + ws < end) return pos + ws - 1; // \s+(?!\S): leave the last space to the next word
+        return pos + Math.Max(ws, 1);
+    });
 
     private enum CharClass { Letter, Number, Whitespace, Other }
 
@@ -210,69 +197,68 @@ public sealed class ByteLevelPreTokenizer
 
     // ---- Llama 3: (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+ ----
 
-    private static readonly Stage Llama3 = (cps, start, end, lengths) =>
+    private static readonly Stage Llama3 = Pieces(static (cps, pos, end) =>
     {
-        var pos = start;
-        var prev = start;
-        void Emit(int to)
+        var cp = cps[pos];
+        var contraction = ContractionLength(cps, pos, end, ignoreCase: true);
+        if (contraction > 0) return pos + contraction;
+
+        var cls = ClassOf(cp);
+
+        // [^\r\n\p{L}\p{N}]?\p{L}+
+        if (cp is not ('\r' or '\n') && cls != CharClass.Number
+            && (cls == CharClass.Letter || (pos + 1 < end && ClassOf(cps[pos + 1]) == CharClass.Letter)))
         {
-            if (to > prev) lengths.Add(to - prev);
-            prev = to;
+            pos++;
+            while (pos < end && ClassOf(cps[pos]) == CharClass.Letter) pos++;
+            return pos;
         }
 
-        while (pos < end)
+        // \p{N}{1,3}
+        if (cls == CharClass.Number)
         {
-            var cp = cps[pos];
-            var contraction = ContractionLength(cps, pos, end, ignoreCase: true);
-            if (contraction > 0) { Emit(pos += contraction); continue; }
+            var runEnd = Math.Min(end, pos + 3);
+            pos++;
+            while (pos < runEnd && ClassOf(cps[pos]) == CharClass.Number) pos++;
+            return pos;
+        }
 
-            var cls = ClassOf(cp);
+        // " ?[^\s\p{L}\p{N}]+[\r\n]*"
+        var head = cp == ' ' ? pos + 1 : pos;
+        if (head < end ? ClassOf(cps[head]) == CharClass.Other : cp == ' ')
+        {
+            pos = head;
+            while (pos < end && ClassOf(cps[pos]) == CharClass.Other) pos++;
+            while (pos < end && cps[pos] is '\r' or '\n') pos++;
+            return pos;
+        }
 
-            // [^\r\n\p{L}\p{N}]?\p{L}+
-            if (cp is not ('\r' or '\n') && cls != CharClass.Number
-                && (cls == CharClass.Letter || (pos + 1 < end && ClassOf(cps[pos + 1]) == CharClass.Letter)))
-            {
-                pos++;
-                while (pos < end && ClassOf(cps[pos]) == CharClass.Letter) pos++;
-                Emit(pos);
-                continue;
-            }
+        var ws = 0;
+        var afterLastNewline = -1;
+        while (pos + ws < end && UnicodeClasses.IsWhitespace(cps[pos + ws]))
+        {
+            if (cps[pos + ws] is '\r' or '\n') afterLastNewline = pos + ws + 1;
+            ws++;
+        }
+        if (afterLastNewline > 0) return afterLastNewline;       // \s*[\r\n]+
+        if (ws > 1 && pos + ws < end) return pos + ws - 1;     // \s+(?!\S)
+        return pos + Math.Max(ws, 1);                          // \s+, or one character nothing else matched
+    });
 
-            // \p{N}{1,3}
-            if (cls == CharClass.Number)
-            {
-                var runStart = pos;
-                while (pos < end && ClassOf(cps[pos]) == CharClass.Number)
-                {
-                    pos++;
-                    if (pos - runStart == 3) { Emit(pos); runStart = pos; }
-                }
-                Emit(pos);
-                continue;
-            }
+    /// <summary>End of the piece that starts at pos (always past pos): one match of an alternation.</summary>
+    private delegate int PieceEnd(int[] cps, int pos, int end);
 
-            // " ?[^\s\p{L}\p{N}]+[\r\n]*"
-            var head = cp == ' ' ? pos + 1 : pos;
-            if (head < end ? ClassOf(cps[head]) == CharClass.Other : cp == ' ')
-            {
-                pos = head;
-                while (pos < end && ClassOf(cps[pos]) == CharClass.Other) pos++;
-                while (pos < end && cps[pos] is '\r' or '\n') pos++;
-                Emit(pos);
-                continue;
-            }
-
-            var ws = 0;
-            var afterLastNewline = -1;
-            while (pos + ws < end && UnicodeClasses.IsWhitespace(cps[pos + ws]))
-            {
-                if (cps[pos + ws] is '\r' or '\n') afterLastNewline = pos + ws + 1;
-                ws++;
-            }
-            if (afterLastNewline > 0) { Emit(pos = afterLastNewline); continue; } // \s*[\r\n]+
-            if (ws > 1 && pos + ws < end) { Emit(pos += ws - 1); continue; }   // \s+(?!\S)
-            if (ws > 0) { Emit(pos += ws); continue; }                           // \s+
-            Emit(++pos);
+    /// <summary>
+    /// A stage for a pattern that matches everywhere (llama.cpp's custom GPT-2 and Llama 3 splitters):
+    /// the span is cut into consecutive pieces, each where the previous one ended.
+    /// </summary>
+    private static Stage Pieces(PieceEnd next) => (cps, start, end, lengths) =>
+    {
+        for (var pos = start; pos < end;)
+        {
+            var to = next(cps, pos, end);
+            lengths.Add(to - pos);
+            pos = to;
         }
     };
 
