@@ -38,16 +38,20 @@ public static unsafe partial class Kernels
             RequireLength(x, numel, fn, "x");
             RequireLength(q, numel, fn, "q");
         }
-        if (groupSize > 0 && Numel(rows, cols / groupSize + (cols % groupSize != 0 ? 1 : 0)) is long nScales)
-        {
-            RequireLength(scales, nScales, fn, "scales");
-            RequireLength(zeros, nScales, fn, "zeros");
-        }
+        RequireGroupParams(scales, zeros, rows, cols, groupSize, fn);
         fixed (float* px = x)
         fixed (int* pq = q)
         fixed (float* ps = scales)
         fixed (int* pz = zeros)
             NativeMethods.Check(NativeMethods.awq_quantize(px, rows, cols, groupSize, bits, (int)scheme, pq, ps, pz), fn);
+    }
+
+    /// <summary>scales and zeros hold one entry per group: [rows, ceil(cols/groupSize)] (checked only for a valid shape; the native call names a bad one).</summary>
+    private static void RequireGroupParams(ReadOnlySpan<float> scales, ReadOnlySpan<int> zeros, long rows, long cols, long groupSize, string fn)
+    {
+        if (groupSize <= 0 || Numel(rows, cols / groupSize + (cols % groupSize != 0 ? 1 : 0)) is not long nScales) return;
+        RequireLength(scales, nScales, fn, "scales");
+        RequireLength(zeros, nScales, fn, "zeros");
     }
 
     /// <summary>The native counterpart of <see cref="Quantizer.Quantize(ReadOnlySpan{float}, int, int, QuantSpec)"/> (same bits).</summary>
@@ -74,11 +78,7 @@ public static unsafe partial class Kernels
             RequireLength(q, numel, fn, "q");
             RequireLength(output, numel, fn, "out");
         }
-        if (groupSize > 0 && Numel(rows, cols / groupSize + (cols % groupSize != 0 ? 1 : 0)) is long nScales)
-        {
-            RequireLength(scales, nScales, fn, "scales");
-            RequireLength(zeros, nScales, fn, "zeros");
-        }
+        RequireGroupParams(scales, zeros, rows, cols, groupSize, fn);
         fixed (int* pq = q)
         fixed (float* ps = scales)
         fixed (int* pz = zeros)
