@@ -92,13 +92,19 @@ public sealed class AwqModel : IDisposable
     public CalibrationSet CalibrationFromSelf(int samples = 128, int seqLen = 512, ulong seed = 42) =>
         CalibrationSet.FromModel(Model, Tokenizer.Spec.BosId, samples, seqLen, seed);
 
-    /// <summary>Quantizes this full-precision model; afterwards <see cref="Model"/> runs on the INT4 kernels.</summary>
+    /// <summary>
+    /// Quantizes this full-precision model; afterwards <see cref="Model"/> runs on the INT4 kernels.
+    /// <paramref name="searchedScales"/>: the <see cref="QuantizationResult.Blocks"/> of an earlier AWQ run of
+    /// this model with the same calibration and group size, to skip the scale search.
+    /// </summary>
     public QuantizationResult Quantize(CalibrationSet calibration, AwqConfig config, IProgress<QuantProgress>? progress = null,
-        CancellationToken cancel = default)
+        CancellationToken cancel = default, IReadOnlyList<BlockReport>? searchedScales = null)
     {
         if (IsQuantized) throw new InvalidOperationException($"{Path} is already quantized");
         var source = _source ?? throw new ObjectDisposedException(nameof(AwqModel));
-        var result = AwqQuantizer.Quantize(source, calibration, config, progress, cancel);
+        var result = searchedScales == null
+            ? AwqQuantizer.Quantize(source, calibration, config, progress, cancel)
+            : AwqQuantizer.Quantize(source, calibration, config, searchedScales, progress, cancel);
         LastQuantization = result;
         _model = result.Model;
         Quantization = new AwqQuantizationConfig

@@ -223,10 +223,13 @@ public sealed class ComparisonRunner : IDisposable
         using (var m = AwqModel.FromPretrained(_o.ModelPath, _o.TokenizerPath))
         {
             var label = s.Row.Name;
-            m.Quantize(calibration, config, new InlineProgress<QuantProgress>(p =>
-                Report($"{label}: block {Math.Min(p.Layer + 1, p.Layers)}/{p.Layers} {p.Step}", (p.Layer + (double)p.StepIndex / Math.Max(p.Steps, 1)) / p.Layers)), _cancel);
+            // A variant of an AWQ row already built (modules kept in fp16) reuses its scale search: same result, less time.
+            var searched = method == QuantMethod.Awq ? _awqSearches.GetValueOrDefault(config.GroupSize) : null;
+            var result = m.Quantize(calibration, config, new InlineProgress<QuantProgress>(p =>
+                Report($"{label}: block {Math.Min(p.Layer + 1, p.Layers)}/{p.Layers} {p.Step}", (p.Layer + (double)p.StepIndex / Math.Max(p.Steps, 1)) / p.Layers)), _cancel,
+                searched);
             m.SaveQuantized(dir, overwrite: true);
-            if (method == QuantMethod.Awq && notConvert.Count == 0 && m.LastQuantization is { } q) _awqSearches[config.GroupSize] = q.Blocks;
+            if (method == QuantMethod.Awq) _awqSearches.TryAdd(config.GroupSize, result.Blocks);
         }
         // The row runs what was saved: the checkpoint is reloaded as any user would load it.
         var loaded = Own(AwqModel.FromQuantized(dir, _o.TokenizerPath));

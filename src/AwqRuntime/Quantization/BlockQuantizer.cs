@@ -25,9 +25,12 @@ internal sealed class BlockQuantizer(LlamaConfig config, AwqConfig awq, Calibrat
 
     /// <summary>
     /// Runs steps 1–3 on <paramref name="block"/>; <paramref name="x"/> ([tokens, hidden]) is the block's
-    /// input and is overwritten with the full-precision block's output.
+    /// input and is overwritten with the full-precision block's output. With <paramref name="searched"/>
+    /// (this block's report from an earlier run with the same calibration and group size) step 2 folds
+    /// those scales instead of searching: the search is deterministic, so the result is the same.
     /// </summary>
-    public BlockReport SearchAndApply(int layer, LlamaBlock block, float[] x, Action<string, int, int>? step = null)
+    public BlockReport SearchAndApply(int layer, LlamaBlock block, float[] x, Action<string, int, int>? step = null,
+        BlockReport? searched = null)
     {
         var clock = Stopwatch.StartNew();
         var seq = calib.SeqLen;
@@ -48,12 +51,20 @@ internal sealed class BlockQuantizer(LlamaConfig config, AwqConfig awq, Calibrat
         var clipErrors = new Dictionary<string, double>();
         if (awq.Method == QuantMethod.Awq)
         {
-            var groups = Groups(block, capture, buffers, kc, vc, skipped);
-            for (var i = 0; i < groups.Count; i++)
+            if (searched != null)
             {
-                step?.Invoke($"search {groups[i].Name}", 1 + i, 6);
-                var linears = groups[i].Linears.Select(k => (FloatLinear)block[k]).ToArray();
-                results.Add(ScaleSearch.Run(groups[i], linears, awq, _work));
+                results.AddRange(searched.Scales);
+                skipped.AddRange(searched.SkippedGroups);
+            }
+            else
+            {
+                var groups = Groups(block, capture, buffers, kc, vc, skipped);
+                for (var i = 0; i < groups.Count; i++)
+                {
+                    step?.Invoke($"search {groups[i].Name}", 1 + i, 6);
+                    var linears = groups[i].Linears.Select(k => (FloatLinear)block[k]).ToArray();
+                    results.Add(ScaleSearch.Run(groups[i], linears, awq, _work));
+                }
             }
             // AutoAWQ searches all groups on the original weights and inputs, then applies them.
             foreach (var r in results)

@@ -97,6 +97,26 @@ public class ScaleFoldingTests
     }
 
     [Fact]
+    public void Quantizing_with_the_scales_of_an_earlier_run_equals_searching_again()
+    {
+        // awq compare's "down_proj fp16" row reuses the AWQ row's search: the search ignores
+        // modules_to_not_convert and clipping, so the model must come out the same.
+        var config = SyntheticModel.PresetConfig("tiny", vocabSize: 512) with { NumKvHeads = 4, NumHeads = 4, Name = "tiny-mha" };
+        using var src = new SyntheticWeightSource(config, seed: 13);
+        var calib = SmallCalibration(512);
+        var first = AwqQuantizer.Quantize(src, calib, new AwqConfig { GroupSize = 32 });
+        var variant = new AwqConfig { GroupSize = 32, ModulesToNotConvert = ["down_proj"] };
+        var searched = AwqQuantizer.Quantize(src, calib, variant);
+        var reused = AwqQuantizer.Quantize(src, calib, variant, first.Blocks);
+        var tokens = SmallCalibration(512, 1, 48, seed: 17).Samples[0];
+        Assert.Equal(0, WorstRelativeL2(searched.Model, reused.Model, tokens));
+        Assert.NotEqual(0, WorstRelativeL2(first.Model, reused.Model, tokens)); // down_proj really is fp16 here
+        Assert.Equal(searched.Blocks.SelectMany(b => b.Scales).Select(r => r.BestAlpha), reused.Blocks.SelectMany(b => b.Scales).Select(r => r.BestAlpha));
+        Assert.Throws<ArgumentException>(() => AwqQuantizer.Quantize(src, calib, variant with { Method = QuantMethod.Rtn }, first.Blocks));
+        Assert.Throws<ArgumentException>(() => AwqQuantizer.Quantize(src, calib, variant, first.Blocks.Skip(1).ToList()));
+    }
+
+    [Fact]
     public void Gqa_models_skip_the_v_to_o_group_and_say_so()
     {
         using var src = CheckpointLoader.Open(SharedData.Stories260KBin);
