@@ -186,6 +186,11 @@ AWQ_API int awq_rmsnorm(const float *x, const float *weight, int64_t M, int64_t 
  * rotated by angle pos * theta^(-2i/rot_dim). Dimensions at or beyond rot_dim are left unchanged. */
 AWQ_API int awq_rope(float *x, int64_t M, int64_t n_heads, int64_t head_dim, int64_t rot_dim,
                      const int32_t *pos, float theta);
+/* awq_rope with per-pair frequency factors (ggml's rope_ext freq_factors): pair i is rotated by
+ * pos * theta^(-2i/rot_dim) / freq_factors[i]. freq_factors: [rot_dim/2] finite and > 0, or NULL
+ * (all 1: awq_rope). Llama 3.1's rope_scaling "llama3" is expressed this way. */
+AWQ_API int awq_rope_ext(float *x, int64_t M, int64_t n_heads, int64_t head_dim, int64_t rot_dim,
+                         const int32_t *pos, float theta, const float *freq_factors);
 
 /* Causal grouped-query attention of M new query rows against a KV cache.
  *   q      : [M, n_heads, head_dim]          (already RoPE'd)
@@ -198,6 +203,11 @@ AWQ_API int awq_rope(float *x, int64_t M, int64_t n_heads, int64_t head_dim, int
 AWQ_API int awq_attention(const float *q, const float *k_cache, const float *v_cache, int64_t M,
                           int64_t n_past, int64_t n_ctx, int64_t n_heads, int64_t n_kv_heads,
                           int64_t head_dim, float *out);
+/* awq_attention with a sliding window (Mistral's sliding_window): the query at position p sees
+ * cache rows max(0, p - window + 1) .. p. window 0 means no window (awq_attention). */
+AWQ_API int awq_attention_ext(const float *q, const float *k_cache, const float *v_cache,
+                              int64_t M, int64_t n_past, int64_t n_ctx, int64_t n_heads,
+                              int64_t n_kv_heads, int64_t head_dim, int64_t window, float *out);
 
 /* out[i] = silu(gate[i]) * up[i], silu(x) = x / (1 + exp(-x)). out may alias gate or up. */
 AWQ_API int awq_silu_mul(const float *gate, const float *up, int64_t n, float *out);

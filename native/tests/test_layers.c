@@ -88,16 +88,49 @@ static void check_rope(int64_t M, int64_t H, int64_t hd, int64_t rot, float thet
     free(x), free(orig), free(pos);
 }
 
+/* awq_rope_ext: pair i turns by pos * theta^(-2i/rot) / factor[i]; NULL factors are awq_rope */
+static void check_rope_ext(void) {
+    const int64_t M = 9, H = 3, hd = 16, rot = 16;
+    unsigned long long s = 99;
+    float *x = random_floats(M * H * hd, &s, -1.0f, 1.0f);
+    float *y = malloc(sizeof(float) * (size_t)(M * H * hd)), *z = malloc(sizeof(float) * (size_t)(M * H * hd));
+    float ff[8] = {1.0f, 1.0f, 1.5f, 2.0f, 3.5f, 8.0f, 8.0f, 8.0f};
+    int32_t pos[9];
+    for (int m = 0; m < 9; m++) pos[m] = 700 * m + 3;
+    memcpy(y, x, sizeof(float) * (size_t)(M * H * hd));
+    memcpy(z, x, sizeof(float) * (size_t)(M * H * hd));
+    CHECK_STATUS(awq_rope_ext(y, M, H, hd, rot, pos, 500000.0f, ff), AWQ_OK);
+    for (int64_t m = 0; m < M; m++)
+        for (int64_t h = 0; h < H; h++)
+            for (int64_t i = 0; 2 * i < rot; i++) {
+                const float *o = x + (m * H + h) * hd;
+                double a = pos[m] * pow(500000.0, -2.0 * (double)i / (double)rot) / ff[i];
+                CHECK_NEAR(y[(m * H + h) * hd + 2 * i], o[2 * i] * cos(a) - o[2 * i + 1] * sin(a), 3e-7);
+                CHECK_NEAR(y[(m * H + h) * hd + 2 * i + 1], o[2 * i] * sin(a) + o[2 * i + 1] * cos(a), 3e-7);
+            }
+    CHECK_STATUS(awq_rope_ext(z, M, H, hd, rot, pos, 500000.0f, NULL), AWQ_OK);
+    memcpy(y, x, sizeof(float) * (size_t)(M * H * hd));
+    CHECK_STATUS(awq_rope(y, M, H, hd, rot, pos, 500000.0f), AWQ_OK);
+    CHECK(memcmp(y, z, sizeof(float) * (size_t)(M * H * hd)) == 0);
+    ff[3] = 0.0f;
+    memcpy(y, x, sizeof(float) * (size_t)(M * H * hd));
+    CHECK_STATUS(awq_rope_ext(y, M, H, hd, rot, pos, 500000.0f, ff), AWQ_ERR_INVALID_ARGUMENT);
+    CHECK(memcmp(y, x, sizeof(float) * (size_t)(M * H * hd)) == 0); /* refused before anything moved */
+    free(x), free(y), free(z);
+}
+
 /* ---- attention ---------------------------------------------------------------------------------- */
 static void attention_ref(const float *q, const float *k, const float *v, int64_t M, int64_t n_past,
-                          int64_t H, int64_t KVH, int64_t hd, double *out) {
+                          int64_t H, int64_t KVH, int64_t hd, int64_t window, double *out) {
     double *sc = malloc(sizeof(double) * (size_t)(n_past + M));
     for (int64_t m = 0; m < M; m++)
         for (int64_t h = 0; h < H; h++) {
             int64_t g = h / (H / KVH), len = n_past + m + 1;
+            int64_t t0 = window > 0 && len > window ? len - window : 0;
             const float *qr = q + (m * H + h) * hd;
             double mx = -INFINITY, sum = 0.0;
-            for (int64_t t = 0; t < len; t++) {
+            for (int64_t t = 0; t < t0; t++) sc[t] = -INFINITY; /* outside the window: weight 0 */
+            for (int64_t t = t0; t < len; t++) {
                 double d = 0.0;
                 for (int64_t i = 0; i < hd; i++) d += (double)qr[i] * k[(t * KVH + g) * hd + i];
                 sc[t] = d / sqrt((double)hd);
@@ -114,7 +147,7 @@ static void attention_ref(const float *q, const float *k, const float *v, int64_
 }
 
 static void check_attention(int64_t M, int64_t n_past, int64_t H, int64_t KVH, int64_t hd,
-                            unsigned long long seed) {
+                            int64_t window, unsigned long long seed) {
     unsigned long long s = seed;
     int64_t n_ctx = n_past + M + 3; /* rows past n_past + M hold garbage the kernel must not read */
     float *q = random_floats(M * H * hd, &s, -2.0f, 2.0f);
@@ -124,13 +157,13 @@ static void check_attention(int64_t M, int64_t n_past, int64_t H, int64_t KVH, i
     float *out = malloc(sizeof(float) * (size_t)(M * H * hd)), *out0 = malloc(sizeof(float) * (size_t)(M * H * hd));
     float *out4 = malloc(sizeof(float) * (size_t)(M * H * hd));
     double *ref = malloc(sizeof(double) * (size_t)(M * H * hd));
-    attention_ref(q, k, v, M, n_past, H, KVH, hd, ref);
+    attention_ref(q, k, v, M, n_past, H, KVH, hd, window, ref);
     for (int isa = AWQ_ISA_SCALAR; isa <= AWQ_ISA_AVX512; isa++) {
         if (!isa_available((awq_isa)isa)) continue;
         awq_set_num_threads(1);
         memset(out, 0xff, sizeof(float) * (size_t)(M * H * hd)); /* NaN: a skipped store cannot pass */
         memset(out4, 0xff, sizeof(float) * (size_t)(M * H * hd));
-        CHECK_STATUS(awq_attention_isa((awq_isa)isa, q, k, v, M, n_past, H, KVH, hd, out), AWQ_OK);
+        CHECK_STATUS(awq_attention_isa((awq_isa)isa, q, k, v, M, n_past, H, KVH, hd, window, out), AWQ_OK);
         int bad = 0;
         for (int64_t i = 0; i < M * H * hd && !bad; i++)
             if (!(fabs(out[i] - ref[i]) <= 2e-6)) {
@@ -143,13 +176,14 @@ static void check_attention(int64_t M, int64_t n_past, int64_t H, int64_t KVH, i
         if (isa == AWQ_ISA_SCALAR) memcpy(out0, out, sizeof(float) * (size_t)(M * H * hd));
         for (int64_t i = 0; i < M * H * hd; i++) CHECK_NEAR(out[i], out0[i], 2e-6);
         awq_set_num_threads(4);
-        CHECK_STATUS(awq_attention_isa((awq_isa)isa, q, k, v, M, n_past, H, KVH, hd, out4), AWQ_OK);
+        CHECK_STATUS(awq_attention_isa((awq_isa)isa, q, k, v, M, n_past, H, KVH, hd, window, out4), AWQ_OK);
         CHECK(memcmp(out, out4, sizeof(float) * (size_t)(M * H * hd)) == 0);
     }
     /* decode consistency: the last row of a prefill equals that row computed alone on the cache */
     awq_set_num_threads(1);
-    CHECK_STATUS(awq_attention(q, k, v, M, n_past, n_ctx, H, KVH, hd, out), AWQ_OK);
-    CHECK_STATUS(awq_attention(q + (M - 1) * H * hd, k, v, 1, n_past + M - 1, n_ctx, H, KVH, hd, out4), AWQ_OK);
+    CHECK_STATUS(awq_attention_ext(q, k, v, M, n_past, n_ctx, H, KVH, hd, window, out), AWQ_OK);
+    CHECK_STATUS(awq_attention_ext(q + (M - 1) * H * hd, k, v, 1, n_past + M - 1, n_ctx, H, KVH, hd,
+                                   window, out4), AWQ_OK);
     CHECK(memcmp(out + (M - 1) * H * hd, out4, sizeof(float) * (size_t)(H * hd)) == 0);
     free(q), free(k), free(v), free(out), free(out0), free(out4), free(ref);
 }
@@ -269,15 +303,20 @@ int main(void) {
     check_rope(600, 8, 64, 64, 10000.0f, seed++);  /* positions up to ~4000, several chunks */
 
     /* M, n_past, n_heads, n_kv_heads, head_dim */
-    check_attention(1, 0, 8, 4, 8, seed++);    /* first token, stories260K shape */
-    check_attention(7, 0, 8, 4, 8, seed++);    /* prefill */
-    check_attention(1, 9, 8, 4, 8, seed++);    /* decode */
-    check_attention(5, 6, 4, 4, 13, seed++);   /* odd head_dim, MHA */
-    check_attention(9, 0, 6, 6, 48, seed++);
-    check_attention(4, 11, 8, 2, 64, seed++);  /* GQA 4:1 */
-    check_attention(3, 20, 4, 1, 80, seed++);  /* MQA, head_dim with a 16-lane tail */
-    check_attention(33, 30, 4, 2, 128, seed++);
-    check_attention(2, 2500, 2, 1, 64, seed++); /* scores beyond the stack scratch */
+    check_attention(1, 0, 8, 4, 8, 0, seed++);    /* first token, stories260K shape */
+    check_attention(7, 0, 8, 4, 8, 0, seed++);    /* prefill */
+    check_attention(1, 9, 8, 4, 8, 0, seed++);    /* decode */
+    check_attention(5, 6, 4, 4, 13, 0, seed++);   /* odd head_dim, MHA */
+    check_attention(9, 0, 6, 6, 48, 0, seed++);
+    check_attention(4, 11, 8, 2, 64, 0, seed++);  /* GQA 4:1 */
+    check_attention(3, 20, 4, 1, 80, 0, seed++);  /* MQA, head_dim with a 16-lane tail */
+    check_attention(33, 30, 4, 2, 128, 0, seed++);
+    check_attention(2, 2500, 2, 1, 64, 0, seed++); /* scores beyond the stack scratch */
+    check_attention(9, 0, 4, 2, 32, 4, seed++);    /* sliding window inside a prefill */
+    check_attention(1, 20, 4, 2, 32, 8, seed++);   /* decode with a window */
+    check_attention(6, 3, 4, 4, 16, 64, seed++);   /* window wider than the context: no effect */
+    check_attention(40, 2600, 2, 1, 64, 2048, seed++); /* window of a long cache */
+    check_rope_ext();
 
     check_silu_softmax();
     check_errors();

@@ -197,7 +197,7 @@ typedef struct attn_job {
     attn_mix_fn mix;
     const float *q, *k, *v;
     float *out;
-    int64_t n_past, n_heads, n_kv_heads, head_dim, group;
+    int64_t n_past, n_heads, n_kv_heads, head_dim, group, window;
     float scale;
     atomic_int out_of_memory;
     awq_isa isa;
@@ -220,7 +220,10 @@ static void attn_tasks(void *ctx, int64_t begin, int64_t end) {
     for (int64_t task = begin; task < end; task++) {
         int64_t m = task / j->n_heads, h = task % j->n_heads;
         int64_t len = j->n_past + m + 1;
-        int64_t kv_off = (h / j->group) * hd;
+        /* sliding window: the query at position p sees keys p - window + 1 .. p */
+        int64_t first = j->window > 0 && len > j->window ? len - j->window : 0;
+        len -= first;
+        int64_t kv_off = first * stride + (h / j->group) * hd;
         int64_t qo_off = task * hd; /* = (m * n_heads + h) * head_dim */
         j->scores(j->q + qo_off, j->k + kv_off, stride, len, hd, j->scale, scores);
         awq_softmax_row_isa(j->isa, scores, len);
@@ -231,9 +234,9 @@ static void attn_tasks(void *ctx, int64_t begin, int64_t end) {
 
 int awq_attention_isa(awq_isa isa, const float *q, const float *k_cache, const float *v_cache,
                       int64_t M, int64_t n_past, int64_t n_heads, int64_t n_kv_heads,
-                      int64_t head_dim, float *out) {
+                      int64_t head_dim, int64_t window, float *out) {
     attn_job j = {scores_scalar, mix_scalar, q, k_cache, v_cache, out, n_past, n_heads, n_kv_heads,
-                  head_dim, n_heads / n_kv_heads, 1.0f / sqrtf((float)head_dim), 0, isa};
+                  head_dim, n_heads / n_kv_heads, window, 1.0f / sqrtf((float)head_dim), 0, isa};
 #if AWQ_X86
     /* Heads of 8 or fewer dims (stories260K) fill half a zmm register and pay a 16-lane horizontal
      * sum per key: the 8-lane AVX2 code measured 3x faster there (M=512, 8 heads). */
@@ -254,10 +257,11 @@ int awq_attention_isa(awq_isa isa, const float *q, const float *k_cache, const f
     return atomic_load(&j.out_of_memory) ? AWQ_ERR_OUT_OF_MEMORY : AWQ_OK;
 }
 
-int awq_attention(const float *q, const float *k_cache, const float *v_cache, int64_t M,
-                  int64_t n_past, int64_t n_ctx, int64_t n_heads, int64_t n_kv_heads,
-                  int64_t head_dim, float *out) {
-    static const char fn[] = "awq_attention";
+/* both entry points; fn names the one called in errors */
+static int attention_checked(const char *fn, const float *q, const float *k_cache,
+                             const float *v_cache, int64_t M, int64_t n_past, int64_t n_ctx,
+                             int64_t n_heads, int64_t n_kv_heads, int64_t head_dim, int64_t window,
+                             float *out) {
     AWQ_REQUIRE_PTR(fn, q);
     AWQ_REQUIRE_PTR(fn, k_cache);
     AWQ_REQUIRE_PTR(fn, v_cache);
@@ -270,6 +274,9 @@ int awq_attention(const float *q, const float *k_cache, const float *v_cache, in
     if (n_past < 0)
         return awq_fail(AWQ_ERR_INVALID_SIZE, fn, "argument 'n_past' must be >= 0 (got %lld)",
                         (long long)n_past);
+    if (window < 0)
+        return awq_fail(AWQ_ERR_INVALID_ARGUMENT, fn,
+                        "argument 'window' must be >= 0, 0 for none (got %lld)", (long long)window);
     if (n_heads % n_kv_heads != 0)
         return awq_fail(AWQ_ERR_SIZE_MISMATCH, fn,
                         "argument 'n_heads' (%lld) must be a multiple of 'n_kv_heads' (%lld)",
@@ -287,9 +294,23 @@ int awq_attention(const float *q, const float *k_cache, const float *v_cache, in
     if ((st = awq_mul_size(fn, "q", M, row, &elems)) != AWQ_OK) return st;
     if ((st = awq_mul_size(fn, "q", elems, (int64_t)sizeof(float), &bytes)) != AWQ_OK) return st;
     st = awq_attention_isa(awq_isa_level(), q, k_cache, v_cache, M, n_past, n_heads, n_kv_heads,
-                           head_dim, out);
+                           head_dim, window, out);
     if (st != AWQ_OK)
         return awq_fail(st, fn, "could not allocate %lld floats of score scratch",
                         (long long)(n_past + M));
     return AWQ_OK;
+}
+
+int awq_attention(const float *q, const float *k_cache, const float *v_cache, int64_t M,
+                  int64_t n_past, int64_t n_ctx, int64_t n_heads, int64_t n_kv_heads,
+                  int64_t head_dim, float *out) {
+    return attention_checked("awq_attention", q, k_cache, v_cache, M, n_past, n_ctx, n_heads,
+                             n_kv_heads, head_dim, 0, out);
+}
+
+int awq_attention_ext(const float *q, const float *k_cache, const float *v_cache, int64_t M,
+                      int64_t n_past, int64_t n_ctx, int64_t n_heads, int64_t n_kv_heads,
+                      int64_t head_dim, int64_t window, float *out) {
+    return attention_checked("awq_attention_ext", q, k_cache, v_cache, M, n_past, n_ctx, n_heads,
+                             n_kv_heads, head_dim, window, out);
 }

@@ -76,6 +76,6 @@ void awq_softmax_row(float *x, int64_t n);
  * Returns AWQ_OK or AWQ_ERR_OUT_OF_MEMORY (score scratch); the caller names the failure. */
 int awq_attention_isa(awq_isa isa, const float *q, const float *k_cache, const float *v_cache,
                       int64_t M, int64_t n_past, int64_t n_heads, int64_t n_kv_heads,
-                      int64_t head_dim, float *out);
+                      int64_t head_dim, int64_t window, float *out);
 
 #endif /* AWQ_LAYERS_INTERNAL_H */

@@ -1,7 +1,9 @@
 /*
  * rope.c — in-place rotary position embedding, interleaved-pair layout (llama.cpp's
  * LLAMA_ROPE_TYPE_NORM, Meta's reference, llama2.c): pair (2i, 2i+1) of every head of row m is
- * rotated by angle pos[m] * theta^(-2i/rot_dim); dimensions at or beyond rot_dim pass through.
+ * rotated by angle pos[m] * theta^(-2i/rot_dim) / freq_factors[i] (factors optional: ggml's
+ * rope_ext "freq_factors", how Llama 3.1's frequency scaling reaches the kernel); dimensions at or
+ * beyond rot_dim pass through.
  *
  * The angle and its cosine/sine are computed in double and rounded once to fp32. At position
  * 2000 an fp32 angle (fp32 inverse frequency times fp32 position, as most runtimes do) is already
@@ -21,6 +23,7 @@ typedef struct rope_job {
     const int32_t *pos;
     int64_t n_heads, head_dim, rot_dim;
     double theta;
+    const float *freq_factors; /* [rot_dim/2] or NULL */
 } rope_job;
 
 static void rope_rows(void *ctx, int64_t begin, int64_t end) {
@@ -34,6 +37,7 @@ static void rope_rows(void *ctx, int64_t begin, int64_t end) {
             int64_t cnt = half - i0 < ROPE_PAIRS_PER_BLOCK ? half - i0 : ROPE_PAIRS_PER_BLOCK;
             for (int64_t i = 0; i < cnt; i++) {
                 double angle = p * pow(j->theta, -2.0 * (double)(i0 + i) / (double)j->rot_dim);
+                if (j->freq_factors != NULL) angle /= (double)j->freq_factors[i0 + i];
                 cs[i] = (float)cos(angle);
                 sn[i] = (float)sin(angle);
             }
@@ -49,9 +53,10 @@ static void rope_rows(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
-int awq_rope(float *x, int64_t M, int64_t n_heads, int64_t head_dim, int64_t rot_dim,
-             const int32_t *pos, float theta) {
-    static const char fn[] = "awq_rope";
+/* both entry points; fn names the one called in errors */
+static int rope_checked(const char *fn, float *x, int64_t M, int64_t n_heads, int64_t head_dim,
+                        int64_t rot_dim, const int32_t *pos, float theta,
+                        const float *freq_factors) {
     AWQ_REQUIRE_PTR(fn, x);
     AWQ_REQUIRE_PTR(fn, pos);
     AWQ_REQUIRE_POSITIVE(fn, M);
@@ -79,7 +84,24 @@ int awq_rope(float *x, int64_t M, int64_t n_heads, int64_t head_dim, int64_t rot
             return awq_fail(AWQ_ERR_INVALID_ARGUMENT, fn, "argument 'pos' must be >= 0 (pos[%lld] = %d)",
                             (long long)m, (int)pos[m]);
 
-    rope_job j = {x, pos, n_heads, head_dim, rot_dim, (double)theta};
+    if (freq_factors != NULL)
+        for (int64_t i = 0; i < rot_dim / 2; i++)
+            if (!(freq_factors[i] > 0.0f) || isinf(freq_factors[i]))
+                return awq_fail(AWQ_ERR_INVALID_ARGUMENT, fn,
+                                "argument 'freq_factors' must be finite and > 0 (freq_factors[%lld] = %g)",
+                                (long long)i, (double)freq_factors[i]);
+
+    rope_job j = {x, pos, n_heads, head_dim, rot_dim, (double)theta, freq_factors};
     awq_parallel_for(M, ROPE_MIN_ELEMS_PER_CHUNK / row + 1, rope_rows, &j);
     return AWQ_OK;
+}
+
+int awq_rope(float *x, int64_t M, int64_t n_heads, int64_t head_dim, int64_t rot_dim,
+             const int32_t *pos, float theta) {
+    return rope_checked("awq_rope", x, M, n_heads, head_dim, rot_dim, pos, theta, NULL);
+}
+
+int awq_rope_ext(float *x, int64_t M, int64_t n_heads, int64_t head_dim, int64_t rot_dim,
+                 const int32_t *pos, float theta, const float *freq_factors) {
+    return rope_checked("awq_rope_ext", x, M, n_heads, head_dim, rot_dim, pos, theta, freq_factors);
 }

@@ -1,3 +1,4 @@
+using AwqRuntime.Synthetic;
 using System.CommandLine;
 using AwqRuntime.Formats;
 using AwqRuntime.Formats.Gguf;

@@ -199,7 +199,7 @@ public sealed class ComparisonRunner : IDisposable
 
     /// <summary>Linear kinds whose input width (the GGUF row length) 32 does not divide: llama.cpp's plain formats cannot store them.</summary>
     public static IReadOnlyList<string> LinearsLlamaCppCannotSplit(LlamaConfig c) =>
-        LlamaTensorNames.LinearKinds.Where(k => LlamaWeightShapes.Linear(c, k)[1] % 32 != 0).ToList();
+        LinearKinds.All.Where(k => k.Shape(c)[1] % 32 != 0).Select(k => k.Name()).ToList();
 
     private void BuildOursFp32(RowState s, RecordingLogitsSource reference)
     {
@@ -236,7 +236,7 @@ public sealed class ComparisonRunner : IDisposable
         var size = CheckpointSize.Measure(dir);
         var rowNotes = new List<string>();
         if (notConvert.Count > 0)
-            rowNotes.Add($"{string.Join(", ", notConvert)} kept in fp16 (modules_to_not_convert), as llama.cpp's plain formats must keep them: their rows ({string.Join("/", notConvert.Select(k => LlamaWeightShapes.Linear(_source.Config, k)[1]).Distinct())}) are not a multiple of 32");
+            rowNotes.Add($"{string.Join(", ", notConvert)} kept in fp16 (modules_to_not_convert), as llama.cpp's plain formats must keep them: their rows ({string.Join("/", notConvert.Select(k => LinearKinds.Parse(k).Shape(_source.Config)[1]).Distinct())}) are not a multiple of 32");
         s.Row = WithSize(s.Row, size) with
         {
             Format = $"INT4 g{config.GroupSize} (AutoAWQ GEMM)",

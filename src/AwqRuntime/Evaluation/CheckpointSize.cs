@@ -49,7 +49,8 @@ public sealed record CheckpointSize(long FileBytes, long TensorBytes, long Param
         foreach (var t in ckpt.Tensors)
         {
             bytes += t.ByteSize;
-            var isLinear = LlamaTensorNames.LinearKinds.Any(k => t.Name.Contains($".{k}.", StringComparison.Ordinal));
+            // Biases (Qwen2's q/k/v) are not weights of the linear: they count toward the file only.
+            var isLinear = LinearKinds.All.Any(k => t.Name.Contains($".{k.Name()}.", StringComparison.Ordinal)) && !t.Name.EndsWith(".bias", StringComparison.Ordinal);
             // A quantized linear is three tensors; its parameters are in × out, read off qweight
             // (rows = in) and scales (columns = out).
             var count = t.Name.EndsWith(".qzeros", StringComparison.Ordinal) ? 0
@@ -78,7 +79,7 @@ public sealed record CheckpointSize(long FileBytes, long TensorBytes, long Param
     {
         using var src = CheckpointLoader.Open(path);
         var c = src.Config;
-        var linear = LlamaTensorNames.LinearKinds.Sum(k => LlamaWeightShapes.Linear(c, k).Aggregate(1L, (a, d) => a * d)) * c.NumLayers;
+        var linear = LinearKinds.All.Sum(k => k.Shape(c).Aggregate(1L, (a, d) => a * d)) * c.NumLayers;
         var total = src.Tensors.Where(t => !(c.TieWordEmbeddings && t.Name == LlamaTensorNames.Output)).Sum(t => t.ElementCount);
         return new CheckpointSize(new FileInfo(path).Length, total * 4, total, linear * 4, linear);
     }

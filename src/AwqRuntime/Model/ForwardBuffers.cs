@@ -21,6 +21,7 @@ public sealed class ForwardBuffers
         Gate = new float[maxRows * config.IntermediateSize];
         Up = new float[maxRows * config.IntermediateSize];
         Positions = new int[maxRows];
+        RopeFreqFactors = config.RopeFreqFactors();
     }
 
     public int MaxRows { get; }
@@ -34,4 +35,7 @@ public sealed class ForwardBuffers
     internal float[] Gate { get; }
     internal float[] Up { get; }
     internal int[] Positions { get; }
+
+    /// <summary>The config's RoPE frequency factors (empty for plain RoPE), computed once.</summary>
+    internal float[] RopeFreqFactors { get; }
 }

@@ -1,17 +1,28 @@
 namespace AwqRuntime.Model;
 
 /// <summary>
-/// One decoder block's parameters: two RMSNorm weights and seven linears. The linears are swappable
-/// (<see cref="SetLinear"/>) so quantization can replace them one at a time.
+/// One decoder block's parameters: two RMSNorm weights, seven linears and, where the family has
+/// them (<see cref="Families.ModelFamily.HasBias"/>), the linears' fp32 biases. The linears are
+/// swappable (<see cref="SetLinear"/>) so quantization can replace them one at a time.
 /// </summary>
 public sealed class LlamaBlock
 {
+    private readonly ILinear[] _linears;
+    private readonly float[]?[] _biases;
+
     public LlamaBlock(float[] attnNorm, float[] ffnNorm, ILinear q, ILinear k, ILinear v, ILinear o,
-        ILinear gate, ILinear up, ILinear down)
+        ILinear gate, ILinear up, ILinear down, IReadOnlyDictionary<LinearKind, float[]>? biases = null)
     {
         AttnNorm = attnNorm;
         FfnNorm = ffnNorm;
-        Q = q; K = k; V = v; O = o; Gate = gate; Up = up; Down = down;
+        _linears = [q, k, v, o, gate, up, down];
+        _biases = new float[]?[_linears.Length];
+        foreach (var (kind, b) in biases ?? new Dictionary<LinearKind, float[]>())
+        {
+            if (b.Length != this[kind].OutFeatures)
+                throw new ArgumentException($"{kind.Name()} bias has {b.Length} values, the linear has {this[kind].OutFeatures} outputs");
+            _biases[(int)kind] = b;
+        }
     }
 
     /// <summary>input_layernorm weight. Mutable: AWQ folds 1/s of group 1 into it.</summary>
@@ -20,39 +31,29 @@ public sealed class LlamaBlock
     /// <summary>post_attention_layernorm weight. Mutable: AWQ folds 1/s of group 3 into it.</summary>
     public float[] FfnNorm { get; }
 
-    public ILinear Q { get; private set; }
-    public ILinear K { get; private set; }
-    public ILinear V { get; private set; }
-    public ILinear O { get; private set; }
-    public ILinear Gate { get; private set; }
-    public ILinear Up { get; private set; }
-    public ILinear Down { get; private set; }
+    public ILinear Q => _linears[0];
+    public ILinear K => _linears[1];
+    public ILinear V => _linears[2];
+    public ILinear O => _linears[3];
+    public ILinear Gate => _linears[4];
+    public ILinear Up => _linears[5];
+    public ILinear Down => _linears[6];
 
-    /// <summary>The linear of a kind ("q_proj" … "down_proj", see <see cref="LlamaTensorNames.LinearKinds"/>).</summary>
-    public ILinear this[string kind] => kind switch
-    {
-        "q_proj" => Q, "k_proj" => K, "v_proj" => V, "o_proj" => O,
-        "gate_proj" => Gate, "up_proj" => Up, "down_proj" => Down,
-        _ => throw new ArgumentException($"unknown linear kind '{kind}'", nameof(kind)),
-    };
+    public ILinear this[LinearKind kind] => _linears[(int)kind];
 
-    public void SetLinear(string kind, ILinear linear)
+    /// <summary>The linear's bias [out] (mutable: folding a scale into its rows divides it too), or null.</summary>
+    public float[]? Bias(LinearKind kind) => _biases[(int)kind];
+
+    public float[] Norm(Families.BlockNorm norm) => norm == Families.BlockNorm.Attention ? AttnNorm : FfnNorm;
+
+    public void SetLinear(LinearKind kind, ILinear linear)
     {
         var old = this[kind];
         if (old.InFeatures != linear.InFeatures || old.OutFeatures != linear.OutFeatures)
-            throw new ArgumentException($"{kind}: replacement is {linear.OutFeatures}x{linear.InFeatures}, expected {old.OutFeatures}x{old.InFeatures}");
-        switch (kind)
-        {
-            case "q_proj": Q = linear; break;
-            case "k_proj": K = linear; break;
-            case "v_proj": V = linear; break;
-            case "o_proj": O = linear; break;
-            case "gate_proj": Gate = linear; break;
-            case "up_proj": Up = linear; break;
-            case "down_proj": Down = linear; break;
-        }
+            throw new ArgumentException($"{kind.Name()}: replacement is {linear.OutFeatures}x{linear.InFeatures}, expected {old.OutFeatures}x{old.InFeatures}");
+        _linears[(int)kind] = linear;
     }
 
     public long WeightBytes =>
-        LlamaTensorNames.LinearKinds.Sum(k => this[k].WeightBytes) + (AttnNorm.Length + FfnNorm.Length) * sizeof(float);
+        _linears.Sum(l => l.WeightBytes) + (AttnNorm.Length + FfnNorm.Length + _biases.Sum(b => b?.Length ?? 0)) * (long)sizeof(float);
 }

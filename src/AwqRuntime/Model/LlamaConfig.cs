@@ -1,3 +1,5 @@
+using AwqRuntime.Model.Families;
+
 namespace AwqRuntime.Model;
 
 /// <summary>
@@ -27,6 +29,18 @@ public sealed record LlamaConfig
     public int BosTokenId { get; init; } = 1;
     public int EosTokenId { get; init; } = 2;
     public string Name { get; init; } = "llama";
+
+    /// <summary>The architecture (<see cref="ModelFamilies"/>): what differs between LLaMA, Mistral, Qwen2, ….</summary>
+    public ModelFamily Family { get; init; } = ModelFamilies.Llama;
+
+    /// <summary>Llama 3.1-style RoPE frequency scaling, or null for plain RoPE.</summary>
+    public RopeScaling? RopeScaling { get; init; }
+
+    /// <summary>Sliding-window attention width (Mistral's sliding_window); 0 for full attention.</summary>
+    public int SlidingWindow { get; init; }
+
+    /// <summary>The per-pair RoPE frequency factors the kernel divides angles by; empty for plain RoPE.</summary>
+    public float[] RopeFreqFactors() => RopeScaling?.FreqFactors(EffectiveRopeDim, RopeTheta) ?? [];
 
     public int EffectiveHeadDim => HeadDim > 0 ? HeadDim : HiddenSize / Math.Max(NumHeads, 1);
     public int EffectiveRopeDim => RopeDim > 0 ? RopeDim : EffectiveHeadDim;
@@ -59,6 +73,7 @@ public sealed record LlamaConfig
         if (!(RopeTheta > 0) || float.IsInfinity(RopeTheta)) throw new InvalidDataException($"{source}: rope_theta must be positive (got {RopeTheta})");
         if (BosTokenId >= VocabSize || EosTokenId >= VocabSize)
             throw new InvalidDataException($"{source}: bos/eos token id ({BosTokenId}/{EosTokenId}) outside the vocabulary of {VocabSize}");
+        Family.Validate(this, source);
         return this;
     }
 }

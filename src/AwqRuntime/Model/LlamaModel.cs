@@ -67,19 +67,29 @@ public sealed class LlamaModel
         return new LlamaModel(c, embedding, blocks, ReadVector(src, LlamaTensorNames.FinalNorm, c.HiddenSize), output);
     }
 
-    /// <summary>One block's weights as fp32 (the quantizer streams blocks through this).</summary>
+    /// <summary>One block's weights (and the family's biases) as fp32 (the quantizer streams blocks through this).</summary>
     public static LlamaBlock LoadBlock(IWeightSource src, int l)
     {
         var c = src.Config;
+        FloatLinear Lin(LinearKind kind)
+        {
+            var shape = kind.Shape(c);
+            return ReadLinear(src, LlamaTensorNames.Linear(l, kind), (int)shape[0], (int)shape[1]);
+        }
         return new LlamaBlock(
             ReadVector(src, LlamaTensorNames.AttnNorm(l), c.HiddenSize), ReadVector(src, LlamaTensorNames.FfnNorm(l), c.HiddenSize),
-            ReadLinear(src, LlamaTensorNames.Linear(l, "q_proj"), c.QDim, c.HiddenSize),
-            ReadLinear(src, LlamaTensorNames.Linear(l, "k_proj"), c.KvDim, c.HiddenSize),
-            ReadLinear(src, LlamaTensorNames.Linear(l, "v_proj"), c.KvDim, c.HiddenSize),
-            ReadLinear(src, LlamaTensorNames.Linear(l, "o_proj"), c.HiddenSize, c.QDim),
-            ReadLinear(src, LlamaTensorNames.Linear(l, "gate_proj"), c.IntermediateSize, c.HiddenSize),
-            ReadLinear(src, LlamaTensorNames.Linear(l, "up_proj"), c.IntermediateSize, c.HiddenSize),
-            ReadLinear(src, LlamaTensorNames.Linear(l, "down_proj"), c.HiddenSize, c.IntermediateSize));
+            Lin(LinearKind.QProj), Lin(LinearKind.KProj), Lin(LinearKind.VProj), Lin(LinearKind.OProj),
+            Lin(LinearKind.GateProj), Lin(LinearKind.UpProj), Lin(LinearKind.DownProj), ReadBiases(src, l));
+    }
+
+    /// <summary>The block's biases as fp32, for the kinds the family has them.</summary>
+    public static Dictionary<LinearKind, float[]> ReadBiases(IWeightSource src, int l)
+    {
+        var c = src.Config;
+        var biases = new Dictionary<LinearKind, float[]>();
+        foreach (var kind in LinearKinds.All)
+            if (c.Family.HasBias(kind)) biases[kind] = ReadVector(src, LlamaTensorNames.Bias(l, kind), kind.Shape(c)[0]);
+        return biases;
     }
 
     internal static FloatLinear ReadLinear(IWeightSource src, string name, int outF, int inF) =>

@@ -3,41 +3,33 @@ namespace AwqRuntime.Model;
 /// <summary>
 /// Every tensor a LLaMA decoder with a given <see cref="LlamaConfig"/> has, under canonical names,
 /// with the row-major shape the config implies ([out, in] for linears, [hidden] for norms), in
-/// checkpoint order: embedding, blocks (norm, q, k, v, o, norm, gate, up, down), final norm, lm_head.
+/// checkpoint order: embedding, blocks (norm, q, k, v, o, norm, gate, up, down, each linear's bias
+/// after it where the family has one), final norm, lm_head.
 /// Loaders check stored tensors against this; writers use it as their tensor plan.
 /// </summary>
 public static class LlamaWeightShapes
 {
     public static IEnumerable<(string Name, long[] Shape)> Expected(LlamaConfig c)
     {
-        long h = c.HiddenSize, v = c.VocabSize, ff = c.IntermediateSize, q = c.QDim, kv = c.KvDim;
+        long h = c.HiddenSize, v = c.VocabSize;
         yield return (LlamaTensorNames.Embedding, [v, h]);
         for (var l = 0; l < c.NumLayers; l++)
         {
             yield return (LlamaTensorNames.AttnNorm(l), [h]);
-            yield return (LlamaTensorNames.Linear(l, "q_proj"), [q, h]);
-            yield return (LlamaTensorNames.Linear(l, "k_proj"), [kv, h]);
-            yield return (LlamaTensorNames.Linear(l, "v_proj"), [kv, h]);
-            yield return (LlamaTensorNames.Linear(l, "o_proj"), [h, q]);
-            yield return (LlamaTensorNames.FfnNorm(l), [h]);
-            yield return (LlamaTensorNames.Linear(l, "gate_proj"), [ff, h]);
-            yield return (LlamaTensorNames.Linear(l, "up_proj"), [ff, h]);
-            yield return (LlamaTensorNames.Linear(l, "down_proj"), [h, ff]);
+            foreach (var kind in LinearKinds.All)
+            {
+                if (kind == LinearKind.GateProj) yield return (LlamaTensorNames.FfnNorm(l), [h]);
+                var shape = kind.Shape(c);
+                yield return (LlamaTensorNames.Linear(l, kind), shape);
+                if (c.Family.HasBias(kind)) yield return (LlamaTensorNames.Bias(l, kind), [shape[0]]);
+            }
         }
         yield return (LlamaTensorNames.FinalNorm, [h]);
         yield return (LlamaTensorNames.Output, [v, h]);
     }
 
     /// <summary>Shape of the linear <paramref name="kind"/> ([out, in]).</summary>
-    public static long[] Linear(LlamaConfig c, string kind) => kind switch
-    {
-        "q_proj" => [c.QDim, c.HiddenSize],
-        "k_proj" or "v_proj" => [c.KvDim, c.HiddenSize],
-        "o_proj" => [c.HiddenSize, c.QDim],
-        "gate_proj" or "up_proj" => [c.IntermediateSize, c.HiddenSize],
-        "down_proj" => [c.HiddenSize, c.IntermediateSize],
-        _ => throw new ArgumentException($"unknown linear kind '{kind}'", nameof(kind)),
-    };
+    public static long[] Linear(LlamaConfig c, LinearKind kind) => kind.Shape(c);
 
     /// <summary>Total parameter count (lm_head counted once more unless tied).</summary>
     public static long ParameterCount(LlamaConfig c) =>

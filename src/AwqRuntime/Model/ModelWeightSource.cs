@@ -28,10 +28,11 @@ public sealed class ModelWeightSource : WeightSourceBase
         {
             var b = model.Blocks[l];
             Add(LlamaTensorNames.AttnNorm(l), [c.HiddenSize], () => b.AttnNorm);
-            foreach (var kind in LlamaTensorNames.LinearKinds)
+            foreach (var kind in LinearKinds.All)
             {
                 var lin = b[kind];
                 Add(LlamaTensorNames.Linear(l, kind), [lin.OutFeatures, lin.InFeatures], () => Values(lin));
+                if (b.Bias(kind) is { } bias) Add(LlamaTensorNames.Bias(l, kind), [bias.Length], () => bias);
             }
             Add(LlamaTensorNames.FfnNorm(l), [c.HiddenSize], () => b.FfnNorm);
         }

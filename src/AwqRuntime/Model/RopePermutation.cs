@@ -18,6 +18,17 @@ public static class RopePermutation
     public static float[] InterleavedToHf(ReadOnlySpan<float> weight, int heads, int headDim, int columns) =>
         Permute(weight, heads, headDim, columns, toInterleaved: false);
 
+    /// <summary>
+    /// A q/k tensor of <paramref name="c"/> (weight [rows, in] or bias [rows]) from HF's layout to the
+    /// interleaved one; <paramref name="shape"/> is the tensor's.
+    /// </summary>
+    public static float[] HfToInterleaved(ReadOnlySpan<float> tensor, LlamaConfig c, LinearKind kind, long[] shape) =>
+        Permute(tensor, kind.RotaryHeads(c), c.EffectiveHeadDim, shape.Length == 2 ? (int)shape[1] : 1, toInterleaved: true);
+
+    /// <summary>The inverse of <see cref="HfToInterleaved(ReadOnlySpan{float}, LlamaConfig, LinearKind, long[])"/>.</summary>
+    public static float[] InterleavedToHf(ReadOnlySpan<float> tensor, LlamaConfig c, LinearKind kind, long[] shape) =>
+        Permute(tensor, kind.RotaryHeads(c), c.EffectiveHeadDim, shape.Length == 2 ? (int)shape[1] : 1, toInterleaved: false);
+
     /// <summary>The HF row that becomes interleaved row <paramref name="row"/> (row = head·d + 2i + j).</summary>
     public static int HfRowOfInterleavedRow(int row, int headDim)
     {

@@ -59,6 +59,27 @@ public static unsafe partial class Kernels
     }
 
     /// <summary>
+    /// <see cref="Rope"/> with per-pair frequency factors: pair i turns by positions[r]·theta^(−2i/rotDim) / freqFactors[i]
+    /// (ggml's rope_ext freq_factors; Llama 3.1's rope scaling). Empty factors mean none.
+    /// </summary>
+    public static void Rope(Span<float> x, int m, int nHeads, int headDim, int rotDim, ReadOnlySpan<int> positions, float theta,
+        ReadOnlySpan<float> freqFactors)
+    {
+        if (freqFactors.IsEmpty)
+        {
+            Rope(x, m, nHeads, headDim, rotDim, positions, theta);
+            return;
+        }
+        const string fn = "awq_rope_ext";
+        RequireLength(x, (long)m * nHeads * headDim, fn, "x");
+        RequireLength(positions, m, fn, "pos");
+        RequireLength(freqFactors, rotDim / 2, fn, "freq_factors");
+        fixed (float* px = x, pf = freqFactors)
+        fixed (int* pp = positions)
+            NativeMethods.Check(NativeMethods.awq_rope_ext(px, m, nHeads, headDim, rotDim, pp, theta, pf), fn);
+    }
+
+    /// <summary>
     /// Causal grouped-query attention of <paramref name="m"/> new query rows q [m, nHeads, headDim]
     /// against caches [nCtx, nKvHeads, headDim] whose rows 0 .. nPast+m−1 are filled (the new keys and
     /// values already written). Query row r sits at position nPast + r and sees cache rows 0 .. nPast + r.
@@ -74,6 +95,28 @@ public static unsafe partial class Kernels
         RequireLength(output, qLen, fn, "out");
         fixed (float* pq = q, pk = kCache, pv = vCache, po = output)
             NativeMethods.Check(NativeMethods.awq_attention(pq, pk, pv, m, nPast, nCtx, nHeads, nKvHeads, headDim, po), fn);
+    }
+
+    /// <summary>
+    /// <see cref="Attention"/> with a sliding window: the query at position p sees cache rows max(0, p − window + 1) .. p
+    /// (Mistral's sliding_window). A window of 0 means none.
+    /// </summary>
+    public static void Attention(ReadOnlySpan<float> q, ReadOnlySpan<float> kCache, ReadOnlySpan<float> vCache,
+                                 int m, int nPast, int nCtx, int nHeads, int nKvHeads, int headDim, int window, Span<float> output)
+    {
+        if (window == 0)
+        {
+            Attention(q, kCache, vCache, m, nPast, nCtx, nHeads, nKvHeads, headDim, output);
+            return;
+        }
+        const string fn = "awq_attention_ext";
+        long qLen = (long)m * nHeads * headDim, cacheLen = (long)nCtx * nKvHeads * headDim;
+        RequireLength(q, qLen, fn, "q");
+        RequireLength(kCache, cacheLen, fn, "k_cache");
+        RequireLength(vCache, cacheLen, fn, "v_cache");
+        RequireLength(output, qLen, fn, "out");
+        fixed (float* pq = q, pk = kCache, pv = vCache, po = output)
+            NativeMethods.Check(NativeMethods.awq_attention_ext(pq, pk, pv, m, nPast, nCtx, nHeads, nKvHeads, headDim, window, po), fn);
     }
 
     /// <summary>output[i] = silu(gate[i]) · up[i] for i &lt; n; output may be the same memory as gate or up.</summary>

@@ -18,8 +18,15 @@ internal static unsafe partial class NativeMethods
     internal static partial int awq_rope(float* x, long m, long nHeads, long headDim, long rotDim, int* pos, float theta);
 
     [LibraryImport(Lib)]
+    internal static partial int awq_rope_ext(float* x, long m, long nHeads, long headDim, long rotDim, int* pos, float theta, float* freqFactors);
+
+    [LibraryImport(Lib)]
     internal static partial int awq_attention(float* q, float* kCache, float* vCache, long m, long nPast, long nCtx,
                                               long nHeads, long nKvHeads, long headDim, float* output);
+
+    [LibraryImport(Lib)]
+    internal static partial int awq_attention_ext(float* q, float* kCache, float* vCache, long m, long nPast, long nCtx,
+                                                  long nHeads, long nKvHeads, long headDim, long window, float* output);
 
     [LibraryImport(Lib)]
     internal static partial int awq_silu_mul(float* gate, float* up, long n, float* output);

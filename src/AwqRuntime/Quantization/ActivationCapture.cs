@@ -35,16 +35,16 @@ internal sealed class ActivationCapture : IActivationObserver
     /// <summary>Which sample the next forward pass belongs to.</summary>
     public int Sample { get; set; }
 
-    public float[] InputOf(string kind) => kind switch
+    public float[] InputOf(LinearKind kind) => kind switch
     {
-        "q_proj" or "k_proj" or "v_proj" => AttnInput,
-        "o_proj" => OInput,
-        "gate_proj" or "up_proj" => MlpInput,
-        "down_proj" => DownInput,
-        _ => throw new ArgumentException($"unknown linear kind '{kind}'"),
+        LinearKind.QProj or LinearKind.KProj or LinearKind.VProj => AttnInput,
+        LinearKind.OProj => OInput,
+        LinearKind.GateProj or LinearKind.UpProj => MlpInput,
+        LinearKind.DownProj => DownInput,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
-    public void OnLinearInput(int layer, string kind, ReadOnlySpan<float> x, int rows, int cols)
+    public void OnLinearInput(int layer, LinearKind kind, ReadOnlySpan<float> x, int rows, int cols)
     {
         if (rows != _seqLen) throw new InvalidOperationException($"capture expects {_seqLen} rows per call, got {rows}");
         x[..(rows * cols)].CopyTo(InputOf(kind).AsSpan(Sample * _seqLen * cols, rows * cols));

@@ -9,7 +9,7 @@ public enum QuantMethod
 
 /// <summary>
 /// Settings of a quantization run, named and defaulted as AutoAWQ's quant_config / quantize()
-/// (see ../shared/docs/awq-reference.md §1.8): w_bit 4, q_group_size 128, zero_point on,
+/// (AutoAWQ awq/models/base.py quantize and awq/quantize/quantizer.py): w_bit 4, q_group_size 128, zero_point on,
 /// duo_scaling on, apply_clip on, a 20-point α grid, clip shrink down to 0.55, 512 clip tokens.
 /// </summary>
 public sealed record AwqConfig
@@ -30,16 +30,22 @@ public sealed record AwqConfig
     /// <summary>Linear kinds left in fp16 (AutoAWQ's modules_to_not_convert), e.g. "down_proj".</summary>
     public IReadOnlyList<string> ModulesToNotConvert { get; init; } = [];
 
+    /// <summary>
+    /// Run the calibration forward even when the method reads no activations (RTN), to record each
+    /// linear's input statistics (awq_search.safetensors). AWQ always records them.
+    /// </summary>
+    public bool CaptureStatistics { get; init; }
+
     public AwqConfig Validate()
     {
-        if (WBit is < 2 or > 8) throw new ArgumentException($"w_bit must be 2..8 (got {WBit}); the INT4 kernels run w_bit 4");
+        if (WBit != 4) throw new ArgumentException($"w_bit {WBit} is not supported: the kernels and AutoAWQ's GEMM layout run 4-bit weights");
         if (GroupSize <= 0) throw new ArgumentException($"group size must be positive (got {GroupSize})");
         if (!ZeroPoint) throw new ArgumentException("zero_point=false (symmetric) is not supported: AutoAWQ's GEMM layout is asymmetric");
         if (NGrid < 1) throw new ArgumentException($"grid size must be positive (got {NGrid})");
         if (MaxShrink is < 0 or >= 1) throw new ArgumentException($"max shrink must be in [0, 1) (got {MaxShrink})");
         foreach (var m in ModulesToNotConvert)
-            if (!Model.LlamaTensorNames.LinearKinds.Contains(m))
-                throw new ArgumentException($"modules_to_not_convert: '{m}' is not one of {string.Join(", ", Model.LlamaTensorNames.LinearKinds)}");
+            if (!Model.LinearKinds.TryParse(m, out _))
+                throw new ArgumentException($"modules_to_not_convert: '{m}' is not one of {string.Join(", ", Model.LinearKinds.All.Select(k => Model.LinearKinds.Name(k)))}");
         return this;
     }
 

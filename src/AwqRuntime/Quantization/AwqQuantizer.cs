@@ -1,14 +1,17 @@
 using System.Diagnostics;
 using AwqRuntime.Model;
 using AwqRuntime.Numerics;
+using AwqRuntime.Quantization.Methods;
 
 namespace AwqRuntime.Quantization;
 
 /// <summary>
 /// The quantization pipeline over a checkpoint, one block at a time (AutoAWQ's quantize()): only the
 /// current block is materialised in fp32, plus the calibration activations; the rest of the source
-/// stays memory-mapped, and finished blocks are kept as INT4. Calibration activations always come
-/// from the unquantized model (block i+1's input is block i's full-precision output).
+/// stays memory-mapped, and finished blocks are kept as INT4. The method (<see cref="AwqConfig.Method"/>,
+/// one <see cref="IQuantizationMethod"/> each) decides what happens to a block's weights before they
+/// are rounded. Calibration activations always come from the unquantized model (block i+1's input is
+/// block i's full-precision output); a method that reads none (RTN) skips the calibration forward.
 /// </summary>
 public static class AwqQuantizer
 {
@@ -76,19 +79,60 @@ public static class AwqQuantizer
     {
         var clock = Stopwatch.StartNew();
         var c = src.Config;
-        foreach (var s in calib.Samples)
-            foreach (var t in s)
-                if ((uint)t >= (uint)c.VocabSize) throw new ArgumentException($"calibration token {t} is outside the vocabulary of {c.VocabSize}");
-        if (calib.SeqLen > c.MaxPositionEmbeddings)
-            throw new ArgumentException($"calibration sequence length {calib.SeqLen} exceeds the model's context of {c.MaxPositionEmbeddings}");
+        var method = QuantizationMethods.Create(c, config);
+        // RTN reads no activations: the calibration forward runs only when statistics are asked for.
+        var calibrate = method.NeedsActivations || config.CaptureStatistics;
+        if (calibrate)
+        {
+            foreach (var s in calib.Samples)
+                foreach (var t in s)
+                    if ((uint)t >= (uint)c.VocabSize) throw new ArgumentException($"calibration token {t} is outside the vocabulary of {c.VocabSize}");
+            if (calib.SeqLen > c.MaxPositionEmbeddings)
+                throw new ArgumentException($"calibration sequence length {calib.SeqLen} exceeds the model's context of {c.MaxPositionEmbeddings}");
+        }
 
-        var x = InitialActivations(src, calib);
-        if (quantize) CompactMemory(); // drop the fp32 embedding table InitialActivations read
+        var x = calibrate ? InitialActivations(src, calib) : null;
+        if (quantize && calibrate) CompactMemory(); // drop the fp32 embedding table InitialActivations read
         var blocks = new LlamaBlock[c.NumLayers];
         var reports = new List<BlockReport>();
         var stats = new Dictionary<string, ChannelStats>();
-        RunBlocks(src, calib, config, quantize, searched, x, blocks, reports, stats, progress, cancel);
-        x = null!;
+        var calibration = calibrate ? new BlockCalibration(c, calib) : null;
+        for (var l = 0; l < c.NumLayers; l++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var layer = l;
+            progress?.Report(new QuantProgress(l, c.NumLayers, "load", 0, 7));
+            var block = LlamaModel.LoadBlock(src, l);
+            if (calibration != null)
+            {
+                progress?.Report(new QuantProgress(l, c.NumLayers, "forward", 1, 7));
+                calibration.Run(l, block, x!);
+                foreach (var (kind, st) in calibration.Stats) stats[LlamaTensorNames.LinearModule(l, kind)] = st;
+            }
+            reports.Add(method.Prepare(l, block, calibration, searched?[l],
+                (step, i, n) => { cancel.ThrowIfCancellationRequested(); progress?.Report(new QuantProgress(layer, c.NumLayers, step, i, n + 1)); }));
+            if (quantize)
+            {
+                progress?.Report(new QuantProgress(l, c.NumLayers, "quantize", 6, 7));
+                foreach (var kind in LinearKinds.All)
+                {
+                    var full = (FloatLinear)block[kind];
+                    block.SetLinear(kind, config.ModulesToNotConvert.Contains(kind.Name())
+                        ? HalfLinear.From(full, LlamaTensorNames.Linear(l, kind))
+                        : method.QuantizeLinear(kind, full));
+                    if (block.Bias(kind) is { } bias) Fp16Encoder.RoundInPlace(bias, LlamaTensorNames.Bias(l, kind));
+                }
+                Fp16Encoder.RoundInPlace(block.AttnNorm, LlamaTensorNames.AttnNorm(l));
+                Fp16Encoder.RoundInPlace(block.FfnNorm, LlamaTensorNames.FfnNorm(l));
+            }
+            blocks[l] = block;
+            // The block's fp32 weights and the search's temporaries are large-object garbage now;
+            // collect it before the next block allocates the same amount again, so peak memory stays
+            // at one block's worth instead of growing with the LOH (measured on TinyLlama shapes).
+            if (quantize) CompactMemory();
+        }
+        x = null;
+        calibration = null;
         if (quantize) CompactMemory(); // the search workspace is garbage now: free it before reading the classifier
         progress?.Report(new QuantProgress(c.NumLayers, c.NumLayers, "done", 7, 7));
         var model = quantize ? AssembleFp16(src, blocks) : AssembleFp32(src, blocks);
@@ -111,39 +155,6 @@ public static class AwqQuantizer
             foreach (var t in sample)
                 table.AsSpan(t * d, d).CopyTo(x.AsSpan(row++ * d, d));
         return x;
-    }
-
-    private static void RunBlocks(IWeightSource src, CalibrationSet calib, AwqConfig config, bool quantize, IReadOnlyList<BlockReport>? searched,
-        float[] x, LlamaBlock[] blocks,
-        List<BlockReport> reports, Dictionary<string, ChannelStats> stats, IProgress<QuantProgress>? progress, CancellationToken cancel)
-    {
-        var c = src.Config;
-        var bq = new BlockQuantizer(c, config, calib);
-        for (var l = 0; l < c.NumLayers; l++)
-        {
-            cancel.ThrowIfCancellationRequested();
-            var layer = l;
-            progress?.Report(new QuantProgress(l, c.NumLayers, "load", 0, 7));
-            var block = LlamaModel.LoadBlock(src, l);
-            reports.Add(bq.SearchAndApply(l, block, x,
-                (step, i, n) => { cancel.ThrowIfCancellationRequested(); progress?.Report(new QuantProgress(layer, c.NumLayers, step, i, n + 1)); },
-                searched?[l]));
-            foreach (var (kind, st) in bq.Stats) stats[LlamaTensorNames.LinearModule(l, kind)] = st;
-            if (quantize)
-            {
-                progress?.Report(new QuantProgress(l, c.NumLayers, "quantize", 6, 7));
-                foreach (var (kind, w) in bq.Quantize(block)) block.SetLinear(kind, new Int4Linear(w));
-                foreach (var kind in config.ModulesToNotConvert)
-                    block.SetLinear(kind, HalfLinear.From((FloatLinear)block[kind], LlamaTensorNames.Linear(l, kind)));
-                Fp16Encoder.RoundInPlace(block.AttnNorm, LlamaTensorNames.AttnNorm(l));
-                Fp16Encoder.RoundInPlace(block.FfnNorm, LlamaTensorNames.FfnNorm(l));
-            }
-            blocks[l] = block;
-            // The block's fp32 weights and the search's temporaries are large-object garbage now;
-            // collect it before the next block allocates the same amount again, so peak memory stays
-            // at one block's worth instead of growing with the LOH (measured on TinyLlama shapes).
-            if (quantize) CompactMemory();
-        }
     }
 
     /// <summary>

@@ -9,14 +9,12 @@ namespace AwqRuntime.Quantization;
 /// [−max_val, max_val], quantize, and keep the max_val whose per-group partial outputs
 /// Σ_{k∈group} x_k·w_k on a sample of calibration tokens (every (n/512)-th) stay closest to the
 /// original in mean squared error. Applied as a clamp of the full-precision weights before the
-/// final quantization. Not used for q_proj/k_proj (their errors pass through q·kᵀ).
+/// final quantization, on the linears the family clips (<see cref="Model.Families.ModelFamily.IsClipped"/>).
 /// </summary>
 internal static class ClipSearch
 {
-    public static bool Applies(string kind) => kind is not ("q_proj" or "k_proj");
-
     /// <summary>Searches and applies the clip in place; returns the mean best error per group.</summary>
-    public static double Run(string kind, FloatLinear linear, float[] input, AwqConfig config, SearchWorkspace work)
+    public static double Run(LinearKind kind, FloatLinear linear, float[] input, AwqConfig config, SearchWorkspace work)
     {
         var k = linear.InFeatures;
         var n = linear.OutFeatures;

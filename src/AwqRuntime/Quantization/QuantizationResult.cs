@@ -22,7 +22,7 @@ public sealed class QuantizationResult
         {
             long bits = 0, weights = 0;
             foreach (var b in Model.Blocks)
-                foreach (var kind in LlamaTensorNames.LinearKinds)
+                foreach (var kind in LinearKinds.All)
                 {
                     var l = b[kind];
                     weights += (long)l.InFeatures * l.OutFeatures;

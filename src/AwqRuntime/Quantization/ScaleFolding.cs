@@ -3,11 +3,13 @@ using AwqRuntime.Model;
 namespace AwqRuntime.Quantization;
 
 /// <summary>
-/// Folds AWQ scales into the model so that the full-precision function is unchanged (reference §1.5):
-/// the linears' input columns are multiplied by s and the op that produces their input divides its
-/// output by s — an RMSNorm by dividing its weight, a linear by dividing its output rows (exact for
+/// Folds AWQ scales into the model so that the full-precision function is unchanged (AWQ paper §3.2;
+/// AutoAWQ awq/quantize/scale.py apply_scale): the linears' input columns are multiplied by s and the
+/// op that produces their input divides its output by s — an RMSNorm by dividing its weight
+/// (scale_ln_fcs), a linear by dividing its output rows and its bias (scale_fc_fc; exact for
 /// up_proj→down_proj because SwiGLU is linear in up, and for v_proj→o_proj because attention is
-/// linear in V).
+/// linear in V). The scaled linears' own biases are untouched: a bias is added after the matmul, so
+/// W·diag(s)·(x/s) + b = W·x + b.
 /// </summary>
 public static class ScaleFolding
 {
@@ -16,11 +18,12 @@ public static class ScaleFolding
         var s = result.Scales;
         foreach (var kind in result.Linears)
             ScaleInputColumns(AsFloat(block[kind], kind), s);
-        switch (result.PrevOp)
+        if (result.PrevOp.Norm is { } norm) DivideVector(block.Norm(norm), s);
+        else
         {
-            case "input_layernorm": DivideVector(block.AttnNorm, s); break;
-            case "post_attention_layernorm": DivideVector(block.FfnNorm, s); break;
-            default: DivideOutputRows(AsFloat(block[result.PrevOp], result.PrevOp), s); break;
+            var prev = result.PrevOp.Linear!.Value;
+            DivideOutputRows(AsFloat(block[prev], prev), s);
+            if (block.Bias(prev) is { } bias) DivideTail(bias, s);
         }
     }
 
@@ -46,6 +49,14 @@ public static class ScaleFolding
         }
     }
 
+    /// <summary>Divides the last s.Length entries of a bias by s, matching <see cref="DivideOutputRows"/>.</summary>
+    internal static void DivideTail(float[] bias, float[] s)
+    {
+        if (s.Length > bias.Length) throw new ArgumentException($"{s.Length} scales for a bias of {bias.Length}");
+        var first = bias.Length - s.Length;
+        for (var i = 0; i < s.Length; i++) bias[first + i] /= s[i];
+    }
+
     internal static void DivideVector(float[] v, float[] s)
     {
         if (s.Length != v.Length) throw new ArgumentException($"{s.Length} scales for a norm of width {v.Length}");
@@ -60,6 +71,6 @@ public static class ScaleFolding
             for (var c = 0; c < k; c++) x[off + c] /= s[c];
     }
 
-    private static FloatLinear AsFloat(ILinear l, string kind) =>
-        l as FloatLinear ?? throw new InvalidOperationException($"{kind} is already quantized; scales must be folded into full-precision weights");
+    private static FloatLinear AsFloat(ILinear l, LinearKind kind) =>
+        l as FloatLinear ?? throw new InvalidOperationException($"{kind.Name()} is already quantized; scales must be folded into full-precision weights");
 }

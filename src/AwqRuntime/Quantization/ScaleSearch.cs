@@ -1,9 +1,10 @@
 using AwqRuntime.Model;
+using AwqRuntime.Model.Families;
 
 namespace AwqRuntime.Quantization;
 
 /// <summary>The outcome of one group's grid search.</summary>
-public sealed record ScaleSearchResult(string Group, string PrevOp, string[] Linears, float[] Scales, double BestAlpha,
+public sealed record ScaleSearchResult(string Group, PrevOp PrevOp, LinearKind[] Linears, float[] Scales, double BestAlpha,
     double BestLoss, double UnscaledLoss, double[] GridLosses);
 
 /// <summary>

@@ -1,20 +1,19 @@
 using AwqRuntime.Model;
+using AwqRuntime.Model.Families;
 
 namespace AwqRuntime.Quantization;
 
 /// <summary>
-/// One of the four AWQ scaling groups of a LLaMA block (reference §1.4): the op whose output feeds
-/// the group (it absorbs 1/s), the linears whose input columns are multiplied by s, the cached
-/// input they share, and the module whose output defines the search loss.
+/// A family's scaling group (<see cref="ScalingGroupSpec"/>) bound to one block's calibration data:
+/// the cached input its linears share and the inspected module, runnable with candidate linears.
 /// </summary>
 internal sealed class ScalingGroup
 {
-    public required string Name { get; init; }
+    public required ScalingGroupSpec Spec { get; init; }
 
-    /// <summary>"input_layernorm", "post_attention_layernorm" (RMSNorm weights) or a linear kind ("v_proj", "up_proj").</summary>
-    public required string PrevOp { get; init; }
-
-    public required string[] Linears { get; init; }
+    public string Name => Spec.Name;
+    public PrevOp PrevOp => Spec.PrevOp;
+    public LinearKind[] Linears => Spec.Linears;
 
     /// <summary>Cached input of the linears, [tokens, in_features].</summary>
     public required float[] Input { get; init; }

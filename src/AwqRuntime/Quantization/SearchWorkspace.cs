@@ -9,7 +9,7 @@ namespace AwqRuntime.Quantization;
 /// </summary>
 internal sealed class SearchWorkspace(LlamaConfig config, long tokens)
 {
-    private readonly Dictionary<string, FloatLinear> _candidates = new();
+    private readonly Dictionary<LinearKind, FloatLinear> _candidates = new();
 
     public GroupQuantizer.Scratch Quantizer { get; } = new();
 
@@ -20,7 +20,7 @@ internal sealed class SearchWorkspace(LlamaConfig config, long tokens)
     public float[] Output { get; } = new float[tokens * config.HiddenSize];
 
     /// <summary>A scratch linear with the shape of <paramref name="like"/>, one per linear kind.</summary>
-    public FloatLinear Candidate(string kind, FloatLinear like)
+    public FloatLinear Candidate(LinearKind kind, FloatLinear like)
     {
         if (!_candidates.TryGetValue(kind, out var c) || c.OutFeatures != like.OutFeatures || c.InFeatures != like.InFeatures)
             _candidates[kind] = c = new FloatLinear(new float[like.Weight.Length], like.OutFeatures, like.InFeatures);

@@ -1,3 +1,4 @@
+using AwqRuntime.Synthetic;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using AwqRuntime.Formats;

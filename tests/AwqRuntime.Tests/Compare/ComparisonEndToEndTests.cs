@@ -1,3 +1,4 @@
+using AwqRuntime.Synthetic;
 using AwqRuntime.Cli.Commands;
 using AwqRuntime.Cli.Comparison;
 using AwqRuntime.Formats;
@@ -114,12 +115,12 @@ public sealed class ComparisonEndToEndTests : IDisposable
         double Int4Bits(int group, params string[] fp16Kinds)
         {
             double bits = 0, weights = 0;
-            foreach (var kind in LlamaTensorNames.LinearKinds)
+            foreach (var kind in LinearKinds.All)
             {
                 var shape = LlamaWeightShapes.Linear(Config, kind);
                 long outF = shape[0], inF = shape[1], groups = (inF + group - 1) / group, packed = (outF + 7) / 8;
                 weights += outF * inF;
-                bits += fp16Kinds.Contains(kind) ? outF * inF * 16 : inF * packed * 32 + groups * packed * 32 + groups * outF * 16;
+                bits += fp16Kinds.Contains(kind.Name()) ? outF * inF * 16 : inF * packed * 32 + groups * packed * 32 + groups * outF * 16;
             }
             return bits / weights;
         }
@@ -132,7 +133,7 @@ public sealed class ComparisonEndToEndTests : IDisposable
         Assert.Equal(2, q4.TensorTypes!["F16"]);
         Assert.Contains(q4.Notes, n => n.Contains("override") && n.Contains("ffn_down ×2"));
         var down = 172.0 * 128;
-        var others = LlamaTensorNames.LinearKinds.Where(k => k != "down_proj").Sum(k => LlamaWeightShapes.Linear(Config, k).Aggregate(1L, (a, d) => a * d));
+        var others = LinearKinds.All.Where(k => k != LinearKind.DownProj).Sum(k => LlamaWeightShapes.Linear(Config, k).Aggregate(1L, (a, d) => a * d));
         Assert.Equal((others * 4.5 + down * 16) / (others + down), q4.LinearBitsPerWeight!.Value, 9);
         Assert.Equal(2, GgufTensorTable.Read(q4.Path!).Count(t => t.TypeName == "F16"));
 

@@ -1,3 +1,4 @@
+using AwqRuntime.Synthetic;
 using AwqRuntime.Cli;
 using AwqRuntime.Formats;
 using AwqRuntime.Formats.HuggingFace;

@@ -36,8 +36,8 @@ public class GgufWeightSourceTests
         using var src = GgufWeightSource.Open(SharedData.Stories260KGguf);
         Assert.Equal(48, src.Tensors.Count); // 48 stored tensors, all canonical
         Assert.All(src.Tensors, t => Assert.Equal(TensorDType.F32, t.DType));
-        Assert.Equal(new long[] { 172, 64 }, src.Info(LlamaTensorNames.Linear(3, "gate_proj")).Shape);
-        Assert.Equal(new long[] { 64, 172 }, src.Info(LlamaTensorNames.Linear(3, "down_proj")).Shape);
+        Assert.Equal(new long[] { 172, 64 }, src.Info(LlamaTensorNames.Linear(3, LinearKind.GateProj)).Shape);
+        Assert.Equal(new long[] { 64, 172 }, src.Info(LlamaTensorNames.Linear(3, LinearKind.DownProj)).Shape);
         Assert.Equal(1, src.Config.BosTokenId);
         Assert.Equal(2, src.Config.EosTokenId);
         foreach (var t in src.File.Tensors) Assert.Equal(t.Name, GgufTensorNames.ToGguf(GgufTensorNames.ToCanonical(t.Name)!));
@@ -87,8 +87,8 @@ public class GgufWeightSourceTests
         TensorConversion.FromFloat32(TensorDType.Q8_0, values, q8);
         var path = Rewrite(dir, (_, v) => v, replace: t => t.Name == q.Name ? (t.Shape, TensorDType.Q8_0, q8) : null);
         using var src = GgufWeightSource.Open(path);
-        Assert.Equal(TensorDType.Q8_0, src.Info(LlamaTensorNames.Linear(1, "q_proj")).DType);
-        var got = src.ReadFloat32(LlamaTensorNames.Linear(1, "q_proj"));
+        Assert.Equal(TensorDType.Q8_0, src.Info(LlamaTensorNames.Linear(1, LinearKind.QProj)).DType);
+        var got = src.ReadFloat32(LlamaTensorNames.Linear(1, LinearKind.QProj));
         for (var i = 0; i < values.Length; i++)
         {
             var blk = i / 32;

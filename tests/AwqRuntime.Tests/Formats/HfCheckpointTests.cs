@@ -56,7 +56,7 @@ public class HfCheckpointTests
         using var bin = Llama2cWeightSource.Open(SharedData.Stories260KBin);
         using var hf = HfWeightSource.Open(folder);
         const int d = 8, cols = 64;
-        foreach (var (kind, heads) in new[] { ("q_proj", 8), ("k_proj", 4) })
+        foreach (var (kind, heads) in new[] { (LinearKind.QProj, 8), (LinearKind.KProj, 4) })
         {
             var canonical = bin.ReadFloat32(LlamaTensorNames.Linear(1, kind));
             var stored = hf.Checkpoint.ReadFloat32(LlamaTensorNames.Linear(1, kind)); // raw, as transformers sees it
@@ -69,7 +69,7 @@ public class HfCheckpointTests
             Assert.False(canonical.AsSpan().SequenceEqual(stored));
         }
         // v is not permuted.
-        Assert.Equal(bin.ReadFloat32(LlamaTensorNames.Linear(1, "v_proj")), hf.Checkpoint.ReadFloat32(LlamaTensorNames.Linear(1, "v_proj")));
+        Assert.Equal(bin.ReadFloat32(LlamaTensorNames.Linear(1, LinearKind.VProj)), hf.Checkpoint.ReadFloat32(LlamaTensorNames.Linear(1, LinearKind.VProj)));
     }
 
     [Theory]
@@ -176,7 +176,7 @@ public class HfCheckpointTests
         }
 
         Expect(j => j.Remove("hidden_size"), "required key 'hidden_size'");
-        Expect(j => j["model_type"] = "gpt2", "not a LLaMA model");
+        Expect(j => j["model_type"] = "gpt2", "not a supported family");
         Expect(j => j["rope_scaling"] = JsonNode.Parse("{\"type\":\"linear\",\"factor\":2.0}"), "rope_scaling");
         Expect(j => j["vocab_size"] = "512", "'vocab_size' must be an integer");
         Expect(j => j["num_key_value_heads"] = 3, "not a multiple");
@@ -212,7 +212,7 @@ public class HfCheckpointTests
         string St(string folder) => Path.Combine(folder, "model.safetensors");
 
         var f1 = Fresh();
-        EditTensors(f1, t => t.Name == LlamaTensorNames.Linear(2, "o_proj") ? null : Keep(f1, t));
+        EditTensors(f1, t => t.Name == LlamaTensorNames.Linear(2, LinearKind.OProj) ? null : Keep(f1, t));
         CorruptionAssert.FailsClearly(() => HfWeightSource.Open(f1).Dispose(), St(f1), "'model.layers.2.self_attn.o_proj.weight' is missing (expected shape [64, 64])");
 
         var f2 = Fresh();
@@ -275,7 +275,7 @@ public class HfCheckpointTests
         var extra = new List<(SafetensorsTensorSpec, byte[])>();
         using (var bin = Llama2cWeightSource.Open(SharedData.Stories260KBin))
             for (var l = 0; l < 5; l++)
-                foreach (var kind in new[] { "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj" })
+                foreach (var kind in LinearKinds.All.Where(k => k != LinearKind.DownProj))
                 {
                     var shape = LlamaWeightShapes.Linear(bin.Config, kind);
                     long nOut = shape[0], k = shape[1], packed = (nOut + 7) / 8, groups = (k + 31) / 32;
@@ -300,11 +300,11 @@ public class HfCheckpointTests
             Assert.NotNull(hf.Quantization);
             Assert.Equal((4, 32, true, "gemm"), (hf.Quantization!.Bits, hf.Quantization.GroupSize, hf.Quantization.ZeroPoint, hf.Quantization.Version));
             Assert.Equal(30, hf.QuantizedModules.Count);
-            Assert.True(hf.IsQuantized(0, "q_proj"));
-            Assert.False(hf.IsQuantized(0, "down_proj"));
-            Assert.False(hf.Contains(LlamaTensorNames.Linear(0, "q_proj")));
-            Assert.True(hf.Contains(LlamaTensorNames.Linear(0, "down_proj")));
-            Assert.Contains("AWQ-quantized", Assert.Throws<InvalidDataException>(() => hf.ReadFloat32(LlamaTensorNames.Linear(0, "q_proj"))).Message);
+            Assert.True(hf.IsQuantized(0, LinearKind.QProj));
+            Assert.False(hf.IsQuantized(0, LinearKind.DownProj));
+            Assert.False(hf.Contains(LlamaTensorNames.Linear(0, LinearKind.QProj)));
+            Assert.True(hf.Contains(LlamaTensorNames.Linear(0, LinearKind.DownProj)));
+            Assert.Contains("AWQ-quantized", Assert.Throws<InvalidDataException>(() => hf.ReadFloat32(LlamaTensorNames.Linear(0, LinearKind.QProj))).Message);
             Assert.Equal(new long[] { 64, 8 }, hf.StoredInfo("model.layers.0.self_attn.q_proj.qweight").Shape);
             Assert.Equal(64 * 8, hf.ReadStored<int>("model.layers.0.self_attn.q_proj.qweight").Length);
             Assert.Equal(2 * 64, hf.ReadStored<Half>("model.layers.0.self_attn.q_proj.scales").Length);

@@ -37,14 +37,14 @@ public class Llama2cWeightSourceTests
         Assert.Equal(At(0), emb[0]);
         Assert.Equal(At(vocab * dim - 1), emb[^1]);
         long off = vocab * dim + L * dim; // after token_embedding and rms_att
-        var q2 = src.ReadFloat32(LlamaTensorNames.Linear(2, "q_proj"));
+        var q2 = src.ReadFloat32(LlamaTensorNames.Linear(2, LinearKind.QProj));
         Assert.Equal(At(off + 2 * dim * dim + 7), q2[7]);
         off += L * dim * dim + 2 * L * kv * dim + L * dim * dim + L * dim; // wq, wk, wv, wo, rms_ffn
-        var gate4 = src.ReadFloat32(LlamaTensorNames.Linear(4, "gate_proj")); // w1
+        var gate4 = src.ReadFloat32(LlamaTensorNames.Linear(4, LinearKind.GateProj)); // w1
         Assert.Equal(At(off + 4L * hidden * dim + 100), gate4[100]);
-        var down0 = src.ReadFloat32(LlamaTensorNames.Linear(0, "down_proj")); // w2
+        var down0 = src.ReadFloat32(LlamaTensorNames.Linear(0, LinearKind.DownProj)); // w2
         Assert.Equal(At(off + L * hidden * dim + 5), down0[5]);
-        var up0 = src.ReadFloat32(LlamaTensorNames.Linear(0, "up_proj")); // w3
+        var up0 = src.ReadFloat32(LlamaTensorNames.Linear(0, LinearKind.UpProj)); // w3
         Assert.Equal(At(off + 2L * L * hidden * dim), up0[0]);
         Assert.Equal(emb, src.ReadFloat32(LlamaTensorNames.Output));
     }

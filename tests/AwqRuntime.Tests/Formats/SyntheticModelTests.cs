@@ -1,3 +1,4 @@
+using AwqRuntime.Synthetic;
 using AwqRuntime.Formats;
 using AwqRuntime.Formats.HuggingFace;
 using AwqRuntime.Model;
@@ -17,8 +18,8 @@ public class SyntheticModelTests
         Assert.Equal((512, 128, 352, 2, 4, 2, 32), (c.VocabSize, c.HiddenSize, c.IntermediateSize, c.NumLayers, c.NumHeads, c.NumKvHeads, c.EffectiveHeadDim));
         Assert.Equal("float16", hf.HfConfig.TorchDtype);
         Assert.All(hf.Tensors, t => Assert.Equal(TensorDType.F16, t.DType));
-        Assert.Equal(new long[] { 64, 128 }, hf.Info(LlamaTensorNames.Linear(1, "k_proj")).Shape);
-        Assert.Equal(new long[] { 128, 352 }, hf.Info(LlamaTensorNames.Linear(1, "down_proj")).Shape);
+        Assert.Equal(new long[] { 64, 128 }, hf.Info(LlamaTensorNames.Linear(1, LinearKind.KProj)).Shape);
+        Assert.Equal(new long[] { 128, 352 }, hf.Info(LlamaTensorNames.Linear(1, LinearKind.DownProj)).Shape);
         Assert.Equal(new long[] { 512, 128 }, hf.Info(LlamaTensorNames.Output).Shape);
 
         // Loaded values are the generator's, up to fp16 rounding (and with q/k permuted back).
@@ -38,11 +39,11 @@ public class SyntheticModelTests
         using var a = SyntheticModel.Create(opts);
         using var b = SyntheticModel.Create(opts);
         using var other = SyntheticModel.Create(opts with { Seed = 43 });
-        var name = LlamaTensorNames.Linear(1, "up_proj");
+        var name = LlamaTensorNames.Linear(1, LinearKind.UpProj);
         var w = a.ReadFloat32(name);
         Assert.Equal(w, b.ReadFloat32(name));
         Assert.NotEqual(w, other.ReadFloat32(name));
-        Assert.NotEqual(w, a.ReadFloat32(LlamaTensorNames.Linear(1, "gate_proj")));
+        Assert.NotEqual(w, a.ReadFloat32(LlamaTensorNames.Linear(1, LinearKind.GateProj)));
 
         var mean = w.Average(x => (double)x);
         var std = Math.Sqrt(w.Average(x => (x - mean) * (x - mean)));

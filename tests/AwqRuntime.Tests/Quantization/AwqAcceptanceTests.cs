@@ -61,7 +61,7 @@ public class AwqAcceptanceTests(StoriesQuantizationFixture f, ITestOutputHelper 
     public void Every_linear_of_every_block_runs_on_int4_kernels()
     {
         foreach (var b in f.Awq32.Model.Blocks)
-            foreach (var kind in LlamaTensorNames.LinearKinds)
+            foreach (var kind in LinearKinds.All)
                 Assert.IsType<Int4Linear>(b[kind]);
         Assert.InRange(f.Awq32.LinearBitsPerWeight, 4.625, 4.75); // 4 + 20/32, plus padding of the 172-wide rows
     }
@@ -85,7 +85,7 @@ public class AwqAcceptanceTests(StoriesQuantizationFixture f, ITestOutputHelper 
             var worst = a.Zip(b).Max(p => Math.Abs(p.First - p.Second));
             Assert.True(worst <= 1e-6, $"max |logit difference| after save/load = {worst}");
             for (var l = 0; l < loaded.Config.NumLayers; l++)
-                foreach (var kind in LlamaTensorNames.LinearKinds)
+                foreach (var kind in LinearKinds.All)
                 {
                     var x = ((Int4Linear)f.Awq32.Model.Blocks[l][kind]).ToWeights();
                     var y = ((Int4Linear)loaded.Blocks[l][kind]).ToWeights();
@@ -118,7 +118,7 @@ public class AwqAcceptanceTests(StoriesQuantizationFixture f, ITestOutputHelper 
             var c = f.Awq32.Model.Config;
             var hd = c.EffectiveHeadDim;
             for (var l = 0; l < c.NumLayers; l++)
-                foreach (var kind in LlamaTensorNames.LinearKinds)
+                foreach (var kind in LinearKinds.All)
                 {
                     var module = LlamaTensorNames.LinearModule(l, kind);
                     var qweight = st.Read<int>(module + ".qweight");
@@ -129,7 +129,7 @@ public class AwqAcceptanceTests(StoriesQuantizationFixture f, ITestOutputHelper 
                     Assert.Equal(new long[] { k, words }, st.Get(module + ".qweight").Shape);
                     Assert.Equal(new long[] { groups, n }, st.Get(module + ".scales").Shape);
                     // Our canonical output row r is stored at HF row hf(r) for q/k (rotate-half order).
-                    int Hf(int r) => kind is "q_proj" or "k_proj" ? r / hd * hd + (r % hd % 2) * (hd / 2) + r % hd / 2 : r;
+                    int Hf(int r) => kind.IsRotary() ? r / hd * hd + (r % hd % 2) * (hd / 2) + r % hd / 2 : r;
                     static int Nibble(int word, int k) => (word >> (4 * k)) & 0xF;
                     for (var r = 0; r < n; r++)
                     {

@@ -1,3 +1,4 @@
+using AwqRuntime.Synthetic;
 using System.Text.Json.Nodes;
 using AwqRuntime.Formats.Awq;
 using AwqRuntime.Model;

@@ -1,3 +1,4 @@
+using AwqRuntime.Synthetic;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AwqRuntime.Formats.Awq;

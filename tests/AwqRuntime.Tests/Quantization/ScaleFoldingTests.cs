@@ -1,3 +1,4 @@
+using AwqRuntime.Synthetic;
 using AwqRuntime.Formats;
 using AwqRuntime.Model;
 using AwqRuntime.Quantization;
@@ -70,7 +71,7 @@ public class ScaleFoldingTests
         var calib = SmallCalibration(512);
         var scaled = AwqQuantizer.ApplyScales(src, calib, new AwqConfig { GroupSize = 32 });
         Assert.All(scaled.Blocks, b => Assert.Equal(4, b.Scales.Count));
-        Assert.Contains(scaled.Blocks[0].Scales, s => s.PrevOp == "v_proj");
+        Assert.Contains(scaled.Blocks[0].Scales, s => s.PrevOp.Name == "v_proj");
         AssertFoldingIsExact(src, 32);
     }
 
@@ -89,7 +90,7 @@ public class ScaleFoldingTests
         {
             Assert.Equal(searched.Blocks[l].AttnNorm, folded.Blocks[l].AttnNorm);
             Assert.Equal(searched.Blocks[l].FfnNorm, folded.Blocks[l].FfnNorm);
-            foreach (var kind in LlamaTensorNames.LinearKinds)
+            foreach (var kind in LinearKinds.All)
                 Assert.Equal(((FloatLinear)searched.Blocks[l][kind]).Weight, ((FloatLinear)folded.Blocks[l][kind]).Weight);
         }
         Assert.NotEqual(LlamaModel.FromWeights(src).Blocks[0].AttnNorm, folded.Blocks[0].AttnNorm);

@@ -7,7 +7,7 @@ namespace AwqRuntime.Formats.Awq;
 /// Loads an AutoAWQ GEMM checkpoint (ours or anyone's) into a runnable model: every quantized linear
 /// is validated (dtypes, shapes against config.json and the group size), unpacked from AWQ order,
 /// its q/k output channels brought from HF's rotate_half order to the canonical interleaved order,
-/// and repacked into the W4A16 kernel's layout (<see cref="Int4Linear"/>). Nothing is dequantized.
+/// the family's biases (AutoAWQ keeps them beside qweight as fp16 "bias") read as fp32, and repacked into the W4A16 kernel's layout (<see cref="Int4Linear"/>). Nothing is dequantized.
 /// </summary>
 public static class AwqCheckpointReader
 {
@@ -21,16 +21,17 @@ public static class AwqCheckpointReader
         var blocks = new LlamaBlock[c.NumLayers];
         for (var l = 0; l < c.NumLayers; l++)
         {
-            ILinear Lin(string kind)
+            ILinear Lin(LinearKind kind)
             {
-                var shape = LlamaWeightShapes.Linear(c, kind);
+                var shape = kind.Shape(c);
                 if (!src.IsQuantized(l, kind)) return Unquantized(src, LlamaTensorNames.Linear(l, kind), (int)shape[0], (int)shape[1]);
                 return new Int4Linear(ReadQuantized(src, q, l, kind, (int)shape[0], (int)shape[1]));
             }
             blocks[l] = new LlamaBlock(
                 LlamaModel.ReadVector(src, LlamaTensorNames.AttnNorm(l), c.HiddenSize),
                 LlamaModel.ReadVector(src, LlamaTensorNames.FfnNorm(l), c.HiddenSize),
-                Lin("q_proj"), Lin("k_proj"), Lin("v_proj"), Lin("o_proj"), Lin("gate_proj"), Lin("up_proj"), Lin("down_proj"));
+                Lin(LinearKind.QProj), Lin(LinearKind.KProj), Lin(LinearKind.VProj), Lin(LinearKind.OProj),
+                Lin(LinearKind.GateProj), Lin(LinearKind.UpProj), Lin(LinearKind.DownProj), LlamaModel.ReadBiases(src, l));
         }
         // Kept in fp16, as stored: the same numbers the quantizer held in memory, at half the size.
         var embedding = new TokenEmbedding(src.ReadFloat16(LlamaTensorNames.Embedding), c.VocabSize, c.HiddenSize);
@@ -49,7 +50,7 @@ public static class AwqCheckpointReader
             : LlamaModel.ReadLinear(src, name, outF, inF);
     }
 
-    private static Quantization.Int4Weights ReadQuantized(HfWeightSource src, AwqQuantizationConfig q, int layer, string kind, int n, int k)
+    private static Quantization.Int4Weights ReadQuantized(HfWeightSource src, AwqQuantizationConfig q, int layer, LinearKind kind, int n, int k)
     {
         var module = LlamaTensorNames.LinearModule(layer, kind);
         var shapes = new AwqGemmTensors([], [], [], k, n, q.GroupSize);
@@ -75,7 +76,7 @@ public static class AwqCheckpointReader
         var w = tensors.ToWeights();
         foreach (var s in w.Scales)
             if (!float.IsFinite(s)) throw new InvalidDataException($"{src.Path}: {module}.scales holds a non-finite value");
-        var heads = AwqCheckpointWriter.HeadsOf(src.Config, kind);
+        var heads = kind.RotaryHeads(src.Config);
         return heads > 0 ? w.PermuteRows(RopePermutation.InterleavedChannelOrder(heads, src.Config.EffectiveHeadDim)) : w;
     }
 }

@@ -8,8 +8,8 @@ namespace AwqRuntime.Formats.Awq;
 
 /// <summary>
 /// Saves a quantized model as an AutoAWQ "GEMM" checkpoint (reference §2.1) that vLLM and
-/// transformers load: per quantized linear qweight/qzeros/scales, every other tensor fp16 under its
-/// HF name, q_proj/k_proj output channels in HF's rotate_half order, config.json with
+/// transformers load: per quantized linear qweight/qzeros/scales (and the family's bias, as AutoAWQ's
+/// WQLinear_GEMM keeps it), every other tensor fp16 under its HF name, q_proj/k_proj output channels in HF's rotate_half order, config.json with
 /// quantization_config {quant_method "awq", bits, group_size, zero_point, version "gemm",
 /// modules_to_not_convert}. Shapes the layout cannot express use the ceil-groups extension, recorded
 /// in quantization_config.layout_extension. Everything is written into a temporary sibling folder
@@ -46,10 +46,10 @@ public static class AwqCheckpointWriter
             var block = model.Blocks[l];
             Fp16Tensor(LlamaTensorNames.AttnNorm(l), [c.HiddenSize], () => block.AttnNorm);
             Fp16Tensor(LlamaTensorNames.FfnNorm(l), [c.HiddenSize], () => block.FfnNorm);
-            foreach (var kind in LlamaTensorNames.LinearKinds)
+            foreach (var kind in LinearKinds.All)
             {
                 var module = LlamaTensorNames.LinearModule(l, kind);
-                var heads = HeadsOf(c, kind);
+                var heads = kind.RotaryHeads(c);
                 switch (block[kind])
                 {
                     case Int4Linear q:
@@ -82,6 +82,9 @@ public static class AwqCheckpointWriter
                     default:
                         throw new NotSupportedException($"{module}: linear type {block[kind].GetType().Name} cannot be saved in the AWQ layout");
                 }
+                if (block.Bias(kind) is { } bias)
+                    Fp16Tensor(LlamaTensorNames.Bias(l, kind), [bias.Length], () =>
+                        heads > 0 ? RopePermutation.InterleavedToHf(bias, c, kind, [bias.Length]) : bias);
             }
         }
         Fp16Tensor(LlamaTensorNames.FinalNorm, [c.HiddenSize], () => model.FinalNorm);
@@ -159,14 +162,6 @@ public static class AwqCheckpointWriter
         foreach (var (name, values) in tensors) w.Write(name, values);
         w.Commit();
     }
-
-    /// <summary>Head count when the linear's output rows are RoPE'd (q/k), else 0.</summary>
-    internal static int HeadsOf(LlamaConfig c, string kind) => kind switch
-    {
-        "q_proj" => c.NumHeads,
-        "k_proj" => c.NumKvHeads,
-        _ => 0,
-    };
 
     /// <summary>perm[hfRow] = canonical (interleaved) row stored at that HF row.</summary>
     internal static int[] CanonicalRowOfHfRow(int heads, int headDim)

@@ -13,11 +13,14 @@ public enum GgufExportType
 }
 
 /// <summary>
-/// Writes any <see cref="IWeightSource"/> as a llama-architecture GGUF that llama.cpp loads: the
-/// llama.* keys with the exact types llama.cpp's loader type-checks (UINT32 counts, FLOAT32 eps and
-/// freq_base; reference §8.2), general.* keys, the caller's tokenizer metadata verbatim, and every
-/// tensor under its GGUF name (§8.3). Canonical q/k are already interleaved, as GGUF wants them.
-/// output.weight is written explicitly even when tied (llama.cpp accepts both).
+/// Writes any <see cref="IWeightSource"/> as a GGUF that llama.cpp loads, under the family's
+/// architecture (llama, qwen2): the {arch}.* keys with the exact types llama.cpp's loader type-checks
+/// (UINT32 counts, FLOAT32 eps and freq_base; ggml docs/gguf.md), general.* keys, the caller's
+/// tokenizer metadata verbatim, every tensor under its GGUF name (biases included) and, for Llama 3.1
+/// rope scaling, rope_freqs. Canonical q/k are interleaved, as llama.cpp's NORM RoPE wants them; for
+/// a NEOX architecture (qwen2) they are written back in HF order. output.weight is written explicitly
+/// even when tied (llama.cpp accepts both). A Mistral sliding window has no llama-architecture key:
+/// llama.cpp attends over the whole context.
 /// </summary>
 public static class GgufModelExporter
 {
@@ -44,26 +47,27 @@ public static class GgufModelExporter
             throw new ArgumentException($"{src.Path}: tokenizer has {tokens.Length} tokens but the model's vocabulary is {c.VocabSize}; llama.cpp would reject the file");
 
         var w = new GgufWriter();
-        w.Add("general.architecture", GgufValue.Of("llama"));
+        var arch = c.Family.GgufArchitecture;
+        w.Add("general.architecture", GgufValue.Of(arch));
         w.Add("general.name", GgufValue.Of(name ?? c.Name));
         w.Add("general.alignment", GgufValue.Of((uint)GgufWriter.DefaultAlignment));
         w.Add("general.file_type", GgufValue.Of(FileType(type)));
         if (type == GgufExportType.Q8_0) w.Add("general.quantization_version", GgufValue.Of(2u)); // GGML_QNT_VERSION
-        w.Add("llama.vocab_size", GgufValue.Of((uint)c.VocabSize));
-        w.Add("llama.context_length", GgufValue.Of((uint)c.MaxPositionEmbeddings));
-        w.Add("llama.embedding_length", GgufValue.Of((uint)c.HiddenSize));
-        w.Add("llama.block_count", GgufValue.Of((uint)c.NumLayers));
-        w.Add("llama.feed_forward_length", GgufValue.Of((uint)c.IntermediateSize));
-        w.Add("llama.rope.dimension_count", GgufValue.Of((uint)c.EffectiveRopeDim));
-        w.Add("llama.attention.head_count", GgufValue.Of((uint)c.NumHeads));
-        w.Add("llama.attention.head_count_kv", GgufValue.Of((uint)c.NumKvHeads));
+        w.Add($"{arch}.vocab_size", GgufValue.Of((uint)c.VocabSize));
+        w.Add($"{arch}.context_length", GgufValue.Of((uint)c.MaxPositionEmbeddings));
+        w.Add($"{arch}.embedding_length", GgufValue.Of((uint)c.HiddenSize));
+        w.Add($"{arch}.block_count", GgufValue.Of((uint)c.NumLayers));
+        w.Add($"{arch}.feed_forward_length", GgufValue.Of((uint)c.IntermediateSize));
+        w.Add($"{arch}.rope.dimension_count", GgufValue.Of((uint)c.EffectiveRopeDim));
+        w.Add($"{arch}.attention.head_count", GgufValue.Of((uint)c.NumHeads));
+        w.Add($"{arch}.attention.head_count_kv", GgufValue.Of((uint)c.NumKvHeads));
         if (c.EffectiveHeadDim * c.NumHeads != c.HiddenSize)
         {
-            w.Add("llama.attention.key_length", GgufValue.Of((uint)c.EffectiveHeadDim));
-            w.Add("llama.attention.value_length", GgufValue.Of((uint)c.EffectiveHeadDim));
+            w.Add($"{arch}.attention.key_length", GgufValue.Of((uint)c.EffectiveHeadDim));
+            w.Add($"{arch}.attention.value_length", GgufValue.Of((uint)c.EffectiveHeadDim));
         }
-        w.Add("llama.attention.layer_norm_rms_epsilon", GgufValue.Of(c.RmsNormEps));
-        w.Add("llama.rope.freq_base", GgufValue.Of(c.RopeTheta));
+        w.Add($"{arch}.attention.layer_norm_rms_epsilon", GgufValue.Of(c.RmsNormEps));
+        w.Add($"{arch}.rope.freq_base", GgufValue.Of(c.RopeTheta));
         foreach (var (key, value) in tokenizerMetadata)
         {
             if (w.Metadata.Any(m => m.Key == key))
@@ -84,12 +88,22 @@ public static class GgufModelExporter
                 _ => shape[^1] % TensorConversion.Q8_0BlockElements == 0 ? TensorDType.Q8_0 : TensorDType.F16,
             };
             var ggufName = GgufTensorNames.ToGguf(canonical);
+            // Canonical q/k rows are interleaved; a NEOX-RoPE architecture (qwen2) wants HF's halves back.
+            var toHf = !c.Family.GgufQkInterleaved && LlamaTensorNames.IsRotary(canonical, out _);
             w.AddTensor(ggufName, shape, tensorType, () =>
             {
                 var data = src.ReadFloat32(canonical);
+                if (toHf && LlamaTensorNames.IsRotary(canonical, out var kind)) data = RopePermutation.InterleavedToHf(data, c, kind, shape);
                 if (tensorType == TensorDType.F16) TensorConversion.CheckFp16Range(src.Path, canonical, data);
                 return data;
             });
+        }
+        // Llama 3.1's rope scaling reaches llama.cpp as the rope_freqs tensor (convert_hf_to_gguf.py
+        // LlamaModel.generate_extra_tensors), which its rope_ext divides each pair's angle by.
+        if (c.RopeScaling != null)
+        {
+            var factors = c.RopeFreqFactors();
+            w.AddTensor(GgufTensorNames.RopeFreqs, [factors.Length], TensorDType.F32, () => factors);
         }
         return w;
     }

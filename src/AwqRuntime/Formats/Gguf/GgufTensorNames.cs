@@ -3,11 +3,15 @@ using AwqRuntime.Model;
 namespace AwqRuntime.Formats.Gguf;
 
 /// <summary>
-/// GGUF (llama.cpp) tensor names ↔ canonical (Hugging Face) names for LLaMA, per ggml docs/gguf.md
-/// "Standardized tensor names" and llama.cpp's convert_hf_to_gguf mapping (reference §8.3).
+/// GGUF (llama.cpp) tensor names ↔ canonical (Hugging Face) names for the LLaMA-family block, per
+/// ggml docs/gguf.md "Standardized tensor names" and llama.cpp's gguf-py tensor_mapping.py; weights
+/// end in ".weight", biases (Qwen2's blk.N.attn_q.bias) in ".bias".
 /// </summary>
 public static class GgufTensorNames
 {
+    /// <summary>The RoPE frequency factors llama.cpp divides angles by (Llama 3.1's rope scaling): F32 [rope_dim / 2].</summary>
+    public const string RopeFreqs = "rope_freqs.weight";
+
     private static readonly (string Gguf, string Canonical)[] BlockParts =
     [
         ("attn_norm", "input_layernorm"),
@@ -31,15 +35,16 @@ public static class GgufTensorNames
             case LlamaTensorNames.Output: return "output.weight";
         }
         const string prefix = "model.layers.";
-        if (canonical.StartsWith(prefix, StringComparison.Ordinal) && canonical.EndsWith(".weight", StringComparison.Ordinal))
+        var suffix = canonical.EndsWith(".bias", StringComparison.Ordinal) ? ".bias" : ".weight";
+        if (canonical.StartsWith(prefix, StringComparison.Ordinal) && canonical.EndsWith(suffix, StringComparison.Ordinal))
         {
-            var rest = canonical[prefix.Length..^".weight".Length];
+            var rest = canonical[prefix.Length..^suffix.Length];
             var dot = rest.IndexOf('.');
             if (dot > 0 && int.TryParse(rest[..dot], out var layer) && layer >= 0)
             {
                 var part = rest[(dot + 1)..];
                 foreach (var (g, c) in BlockParts)
-                    if (c == part) return $"blk.{layer}.{g}.weight";
+                    if (c == part) return $"blk.{layer}.{g}{suffix}";
             }
         }
         throw new ArgumentException($"'{canonical}' is not a canonical LLaMA tensor name", nameof(canonical));
@@ -54,15 +59,16 @@ public static class GgufTensorNames
             case "output_norm.weight": return LlamaTensorNames.FinalNorm;
             case "output.weight": return LlamaTensorNames.Output;
         }
-        if (gguf.StartsWith("blk.", StringComparison.Ordinal) && gguf.EndsWith(".weight", StringComparison.Ordinal))
+        var suffix = gguf.EndsWith(".bias", StringComparison.Ordinal) ? ".bias" : ".weight";
+        if (gguf.StartsWith("blk.", StringComparison.Ordinal) && gguf.EndsWith(suffix, StringComparison.Ordinal))
         {
-            var rest = gguf["blk.".Length..^".weight".Length];
+            var rest = gguf["blk.".Length..^suffix.Length];
             var dot = rest.IndexOf('.');
             if (dot > 0 && int.TryParse(rest[..dot], out var layer) && layer >= 0)
             {
                 var part = rest[(dot + 1)..];
                 foreach (var (g, c) in BlockParts)
-                    if (g == part) return $"model.layers.{layer}.{c}.weight";
+                    if (g == part) return $"model.layers.{layer}.{c}{suffix}";
             }
         }
         return null;

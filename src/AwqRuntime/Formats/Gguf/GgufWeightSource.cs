@@ -1,13 +1,14 @@
 using AwqRuntime.Model;
+using AwqRuntime.Model.Families;
 
 namespace AwqRuntime.Formats.Gguf;
 
 /// <summary>
-/// A llama-architecture GGUF file as an <see cref="IWeightSource"/>. The config comes from the
-/// llama.* keys (as llama.cpp's loader reads them), the vocabulary size from token_embd (checked
+/// A GGUF file of a LLaMA-family architecture (llama, qwen2) as an <see cref="IWeightSource"/>. The
+/// config comes from the {arch}.* keys (as llama.cpp's loader reads them), the vocabulary size from token_embd (checked
 /// against tokenizer.ggml.tokens when present); tensors are mapped to canonical names
-/// (<see cref="GgufTensorNames"/>) and checked against the config on open. GGUF q/k are already in
-/// the interleaved RoPE layout, so no permutation. Without output.weight the model is tied.
+/// (<see cref="GgufTensorNames"/>) and checked against the config on open. llama-architecture q/k
+/// are already in the interleaved RoPE layout; qwen2's (NEOX) are permuted on read. Without output.weight the model is tied.
 /// Readable types: F32, F16, BF16 and Q8_0; any other type fails on open naming type and tensor.
 /// </summary>
 public sealed class GgufWeightSource : WeightSourceBase
@@ -31,11 +32,12 @@ public sealed class GgufWeightSource : WeightSourceBase
     {
         var g = _gguf;
         var arch = g.GetStringOrNull("general.architecture") ?? throw new InvalidDataException($"{Path}: metadata key 'general.architecture' is missing");
-        if (arch != "llama") throw new InvalidDataException($"{Path}: general.architecture is '{arch}', only 'llama' is supported");
-        var scaling = g.GetStringOrNull("llama.rope.scaling.type");
+        var family = ModelFamilies.FromGgufArchitecture(arch)
+            ?? throw new InvalidDataException($"{Path}: general.architecture is '{arch}', supported: llama, qwen2");
+        var scaling = g.GetStringOrNull($"{arch}.rope.scaling.type");
         if (scaling is not (null or "none"))
-            throw new InvalidDataException($"{Path}: llama.rope.scaling.type '{scaling}' is not supported (only plain RoPE)");
-        if (g.TryGetTensor("rope_freqs.weight", out _))
+            throw new InvalidDataException($"{Path}: {arch}.rope.scaling.type '{scaling}' is not supported (only plain RoPE)");
+        if (g.TryGetTensor(GgufTensorNames.RopeFreqs, out _))
             throw new InvalidDataException($"{Path}: tensor 'rope_freqs.weight' (Llama 3.1-style RoPE frequency scaling) is not supported");
 
         int Int(string key, long? def = null)
@@ -50,32 +52,33 @@ public sealed class GgufWeightSource : WeightSourceBase
         if (g.GetArrayOrNull<string>("tokenizer.ggml.tokens") is { } tokens && tokens.Length != vocab)
             throw new InvalidDataException($"{Path}: tokenizer.ggml.tokens has {tokens.Length} tokens but token_embd.weight has {vocab} rows");
 
-        var heads = Int("llama.attention.head_count");
-        var hidden = Int("llama.embedding_length");
-        var keyLength = g.GetIntegerOrNull("llama.attention.key_length");
+        var heads = Int($"{arch}.attention.head_count");
+        var hidden = Int($"{arch}.embedding_length");
+        var keyLength = g.GetIntegerOrNull($"{arch}.attention.key_length");
         var config = new LlamaConfig
         {
             VocabSize = vocab,
             HiddenSize = hidden,
-            IntermediateSize = Int("llama.feed_forward_length"),
-            NumLayers = Int("llama.block_count"),
+            IntermediateSize = Int($"{arch}.feed_forward_length"),
+            NumLayers = Int($"{arch}.block_count"),
             NumHeads = heads,
-            NumKvHeads = Int("llama.attention.head_count_kv", heads),
-            HeadDim = keyLength.HasValue ? Int("llama.attention.key_length") : 0,
-            RopeDim = g.Has("llama.rope.dimension_count") ? Int("llama.rope.dimension_count") : 0,
-            RmsNormEps = g.GetFloat("llama.attention.layer_norm_rms_epsilon"),
-            RopeTheta = g.GetFloatOrNull("llama.rope.freq_base") ?? 10000f,
-            MaxPositionEmbeddings = Int("llama.context_length"),
+            NumKvHeads = Int($"{arch}.attention.head_count_kv", heads),
+            HeadDim = keyLength.HasValue ? Int($"{arch}.attention.key_length") : 0,
+            RopeDim = g.Has($"{arch}.rope.dimension_count") ? Int($"{arch}.rope.dimension_count") : 0,
+            RmsNormEps = g.GetFloat($"{arch}.attention.layer_norm_rms_epsilon"),
+            RopeTheta = g.GetFloatOrNull($"{arch}.rope.freq_base") ?? 10000f,
+            MaxPositionEmbeddings = Int($"{arch}.context_length"),
+            Family = family,
             TieWordEmbeddings = !g.TryGetTensor("output.weight", out _),
             BosTokenId = Int("tokenizer.ggml.bos_token_id", 1),
             EosTokenId = Int("tokenizer.ggml.eos_token_id", 2),
             Name = g.GetStringOrNull("general.name") ?? System.IO.Path.GetFileNameWithoutExtension(Path),
         };
-        if (g.GetIntegerOrNull("llama.attention.value_length") is { } vl && vl != config.EffectiveHeadDim)
-            throw new InvalidDataException($"{Path}: llama.attention.value_length {vl} differs from key_length {config.EffectiveHeadDim}; not supported");
+        if (g.GetIntegerOrNull($"{arch}.attention.value_length") is { } vl && vl != config.EffectiveHeadDim)
+            throw new InvalidDataException($"{Path}: {arch}.attention.value_length {vl} differs from key_length {config.EffectiveHeadDim}; not supported");
         Config = config.Validate(Path);
         if ((long)config.NumLayers * 2 > g.Tensors.Count)
-            throw new InvalidDataException($"{Path}: llama.block_count {config.NumLayers} but the file holds only {g.Tensors.Count} tensors");
+            throw new InvalidDataException($"{Path}: {arch}.block_count {config.NumLayers} but the file holds only {g.Tensors.Count} tensors");
 
         foreach (var (name, shape) in LlamaWeightShapes.Expected(config))
         {
@@ -91,7 +94,7 @@ public sealed class GgufWeightSource : WeightSourceBase
                 throw new InvalidDataException($"{Path}: tensor '{ggufName}' ({name}) is missing (expected shape {LlamaWeightShapes.Format(shape)})");
             }
             if (!t.Shape.SequenceEqual(shape))
-                throw new InvalidDataException($"{Path}: tensor '{ggufName}' has shape {LlamaWeightShapes.Format(t.Shape)}, but the llama.* metadata implies {LlamaWeightShapes.Format(shape)}");
+                throw new InvalidDataException($"{Path}: tensor '{ggufName}' has shape {LlamaWeightShapes.Format(t.Shape)}, but the {arch}.* metadata implies {LlamaWeightShapes.Format(shape)}");
             if (!TensorConversion.CanDecode(t.Type) || t.Type == TensorDType.F64)
                 throw new InvalidDataException($"{Path}: unsupported tensor type {t.Type} in tensor '{ggufName}' (supported: F32, F16, BF16, Q8_0)");
             _stored[name] = t;
@@ -104,7 +107,10 @@ public sealed class GgufWeightSource : WeightSourceBase
         var t = _stored[info.Name];
         var result = new float[t.ElementCount];
         TensorConversion.ToFloat32(t.Type, _gguf.TensorBytes(t), result);
-        return result;
+        // A NEOX-RoPE architecture (qwen2) stores q/k rows in HF's order: make them interleaved.
+        return !Config.Family.GgufQkInterleaved && LlamaTensorNames.IsRotary(info.Name, out var kind)
+            ? RopePermutation.HfToInterleaved(result, Config, kind, info.Shape)
+            : result;
     }
 
     /// <summary>F16 tensors come back as their stored bits.</summary>
@@ -112,7 +118,7 @@ public sealed class GgufWeightSource : WeightSourceBase
     {
         Info(name);
         var t = _stored[name];
-        return t.Type == TensorDType.F16
+        return t.Type == TensorDType.F16 && (Config.Family.GgufQkInterleaved || !LlamaTensorNames.IsRotary(name, out _))
             ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(_gguf.TensorBytes(t)).ToArray()
             : base.ReadFloat16(name);
     }

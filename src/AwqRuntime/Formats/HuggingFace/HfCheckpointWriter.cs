@@ -20,10 +20,10 @@ public sealed record HfWriteOptions
 }
 
 /// <summary>
-/// Writes any <see cref="IWeightSource"/> as a Hugging Face LLaMA folder that transformers'
-/// LlamaForCausalLM.from_pretrained loads: config.json, generation_config.json and model.safetensors
+/// Writes any <see cref="IWeightSource"/> as a Hugging Face folder that transformers' from_pretrained
+/// loads as the config's family (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM): config.json, generation_config.json and model.safetensors
 /// (sharded with an index above the shard limit), every tensor in one dtype (F32, F16 or BF16, the
-/// config's torch_dtype) as save_pretrained does. q_proj/k_proj rows are permuted from the canonical
+/// config's torch_dtype) as save_pretrained does. q_proj/k_proj rows (and biases) are permuted from the canonical
 /// interleaved layout to HF's rotate_half layout. A tied model omits lm_head.weight. Tensors are
 /// streamed one at a time into a temporary sibling folder, which is renamed onto the target only when
 /// complete. Tokenizer files are not written here (see <see cref="HfWriteOptions.AddFiles"/>).
@@ -64,10 +64,7 @@ public static class HfCheckpointWriter
                 foreach (var s in specs)
                 {
                     var data = src.ReadFloat32(s.Name);
-                    if (s.Name.EndsWith(".self_attn.q_proj.weight", StringComparison.Ordinal))
-                        data = RopePermutation.InterleavedToHf(data, c.NumHeads, c.EffectiveHeadDim, c.HiddenSize);
-                    else if (s.Name.EndsWith(".self_attn.k_proj.weight", StringComparison.Ordinal))
-                        data = RopePermutation.InterleavedToHf(data, c.NumKvHeads, c.EffectiveHeadDim, c.HiddenSize);
+                    if (LlamaTensorNames.IsRotary(s.Name, out var kind)) data = RopePermutation.InterleavedToHf(data, c, kind, s.Shape);
                     if (dtype == TensorDType.F16) TensorConversion.CheckFp16Range(src.Path, s.Name, data);
                     writer.Write(s.Name, data);
                 }

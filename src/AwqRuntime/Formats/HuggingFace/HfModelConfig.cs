@@ -2,15 +2,17 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using AwqRuntime.Model;
+using AwqRuntime.Model.Families;
 
 namespace AwqRuntime.Formats.HuggingFace;
 
 /// <summary>
-/// A Hugging Face LLaMA config.json: the <see cref="LlamaConfig"/> it describes plus what the config
-/// carries beyond it (stored dtype, every eos id, AWQ quantization_config). <see cref="Read"/>
-/// accepts model_type "llama" / LlamaForCausalLM with transformers' defaults for absent keys, and
-/// rejects what would change the math silently (rope_scaling, attention/mlp bias, a non-SiLU
-/// activation) with an error naming the key. <see cref="Write"/> produces what save_pretrained does.
+/// A Hugging Face config.json of a LLaMA-family model: the <see cref="LlamaConfig"/> it describes plus
+/// what the config carries beyond it (stored dtype, every eos id, AWQ quantization_config).
+/// <see cref="Read"/> finds the family (<see cref="ModelFamilies"/>) by model_type or architectures,
+/// reads the shared keys with transformers' defaults for absent ones and lets the family read its own
+/// (rope_scaling, sliding_window, biases); what would change the math silently is rejected with an
+/// error naming the key. <see cref="Write"/> produces what save_pretrained does.
 /// </summary>
 public sealed record HfModelConfig
 {
@@ -47,29 +49,21 @@ public sealed record HfModelConfig
         using var doc = ParseJson(path);
         var root = doc.RootElement;
         if (root.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: config.json is not a JSON object");
-        var r = new Reader(root, path);
+        var r = new HfConfigReader(root, path);
 
         var modelType = r.String("model_type");
         var archs = root.TryGetProperty("architectures", out var a) && a.ValueKind == JsonValueKind.Array
             ? a.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!).ToList()
             : [];
-        if (modelType != null ? modelType != "llama" : !archs.Contains("LlamaForCausalLM"))
-            throw new InvalidDataException($"{path}: model_type '{modelType ?? "(none)"}' / architectures [{string.Join(", ", archs)}] is not a LLaMA model (model_type \"llama\", LlamaForCausalLM)");
+        var family = (modelType != null ? ModelFamilies.FromHfModelType(modelType) : archs.Select(ModelFamilies.FromHfArchitecture).FirstOrDefault(f => f != null))
+            ?? throw new InvalidDataException(
+                $"{path}: model_type '{modelType ?? "(none)"}' / architectures [{string.Join(", ", archs)}] is not a supported family (model_type {string.Join(", ", ModelFamilies.All.Select(f => $"\"{f.HfModelType}\""))})");
 
         var ropeTheta = r.Double("rope_theta") ?? 10000.0;
-        if (root.TryGetProperty("rope_scaling", out var rs) && rs.ValueKind != JsonValueKind.Null)
-            throw new InvalidDataException($"{path}: rope_scaling {Compact(rs)} is not supported (only plain RoPE; rope_scaling must be null)");
-        if (root.TryGetProperty("rope_parameters", out var rp) && rp.ValueKind == JsonValueKind.Object)
-        {
-            // transformers v5 moves rope_theta/rope_scaling into rope_parameters.
-            var type = rp.TryGetProperty("rope_type", out var rt) && rt.ValueKind == JsonValueKind.String ? rt.GetString() : "default";
-            if (type != "default") throw new InvalidDataException($"{path}: rope_parameters.rope_type '{type}' is not supported (only plain RoPE)");
-            if (rp.TryGetProperty("rope_theta", out var th) && th.ValueKind == JsonValueKind.Number) ropeTheta = th.GetDouble();
-        }
-        if (r.Bool("attention_bias") == true) throw new InvalidDataException($"{path}: attention_bias=true is not supported (LLaMA has no attention biases)");
-        if (r.Bool("mlp_bias") == true) throw new InvalidDataException($"{path}: mlp_bias=true is not supported (LLaMA has no MLP biases)");
+        // transformers v5 moves rope_theta (and rope_scaling) into rope_parameters.
+        if (r.Object("rope_parameters") is { } rp && rp.Double("rope_theta") is { } th) ropeTheta = th;
         var act = r.String("hidden_act");
-        if (act != null && act != "silu") throw new InvalidDataException($"{path}: hidden_act '{act}' is not supported (LLaMA uses silu)");
+        if (act != null && act != "silu") throw new InvalidDataException($"{path}: hidden_act '{act}' is not supported (LLaMA-family models use silu)");
 
         var heads = r.RequiredInt("num_attention_heads");
         var hidden = r.RequiredInt("hidden_size");
@@ -93,8 +87,10 @@ public sealed record HfModelConfig
             TieWordEmbeddings = r.Bool("tie_word_embeddings") ?? false,
             BosTokenId = bos.Count > 0 ? bos[0] : 1,
             EosTokenId = eos.Count > 0 ? eos[0] : 2,
-            Name = !string.IsNullOrWhiteSpace(name) ? System.IO.Path.GetFileName(name.TrimEnd('/', '\\')) : defaultName ?? "llama",
+            Name = !string.IsNullOrWhiteSpace(name) ? System.IO.Path.GetFileName(name.TrimEnd('/', '\\')) : defaultName ?? family.Name,
+            Family = family,
         };
+        llama = family.ReadHfConfig(r, llama);
         if (llama.HeadDim < 0 || r.Int("head_dim") == 0) throw new InvalidDataException($"{path}: head_dim must be positive (got {r.Int("head_dim")})");
         if (bos.Concat(eos).Any(id => id < 0)) throw new InvalidDataException($"{path}: bos/eos token ids must be non-negative");
         llama.Validate(path);
@@ -119,40 +115,47 @@ public sealed record HfModelConfig
         var c = Llama;
         if (c.EffectiveRopeDim != c.EffectiveHeadDim)
             throw new InvalidOperationException($"{path}: rope dimension {c.EffectiveRopeDim} differs from head dimension {c.EffectiveHeadDim}; transformers' LLaMA cannot express partial RoPE");
-        WriteJsonFile(path, w =>
+        // save_pretrained writes the keys sorted: gather the shared and the family's, then write in order.
+        var keys = new SortedDictionary<string, Action<Utf8JsonWriter>>(StringComparer.Ordinal)
         {
-            w.WriteStartObject();
-            w.WriteStartArray("architectures");
-            w.WriteStringValue("LlamaForCausalLM");
-            w.WriteEndArray();
-            w.WriteBoolean("attention_bias", false);
-            w.WriteNumber("attention_dropout", 0.0);
-            w.WriteNumber("bos_token_id", c.BosTokenId);
-            WriteIds(w, "eos_token_id", EosTokenIds.Count > 0 ? EosTokenIds : [c.EosTokenId]);
-            w.WriteNumber("head_dim", c.EffectiveHeadDim);
-            w.WriteString("hidden_act", "silu");
-            w.WriteNumber("hidden_size", c.HiddenSize);
-            w.WriteNumber("initializer_range", 0.02);
-            w.WriteNumber("intermediate_size", c.IntermediateSize);
-            w.WriteNumber("max_position_embeddings", c.MaxPositionEmbeddings);
-            w.WriteBoolean("mlp_bias", false);
-            w.WriteString("model_type", "llama");
-            w.WriteNumber("num_attention_heads", c.NumHeads);
-            w.WriteNumber("num_hidden_layers", c.NumLayers);
-            w.WriteNumber("num_key_value_heads", c.NumKvHeads);
-            w.WriteNumber("pretraining_tp", 1);
-            if (Quantization != null)
+            ["architectures"] = w =>
+            {
+                w.WriteStartArray("architectures");
+                w.WriteStringValue(c.Family.HfArchitecture);
+                w.WriteEndArray();
+            },
+            ["attention_dropout"] = w => w.WriteNumber("attention_dropout", 0.0),
+            ["bos_token_id"] = w => w.WriteNumber("bos_token_id", c.BosTokenId),
+            ["eos_token_id"] = w => WriteIds(w, "eos_token_id", EosTokenIds.Count > 0 ? EosTokenIds : [c.EosTokenId]),
+            ["head_dim"] = w => w.WriteNumber("head_dim", c.EffectiveHeadDim),
+            ["hidden_act"] = w => w.WriteString("hidden_act", "silu"),
+            ["hidden_size"] = w => w.WriteNumber("hidden_size", c.HiddenSize),
+            ["initializer_range"] = w => w.WriteNumber("initializer_range", 0.02),
+            ["intermediate_size"] = w => w.WriteNumber("intermediate_size", c.IntermediateSize),
+            ["max_position_embeddings"] = w => w.WriteNumber("max_position_embeddings", c.MaxPositionEmbeddings),
+            ["model_type"] = w => w.WriteString("model_type", c.Family.HfModelType),
+            ["num_attention_heads"] = w => w.WriteNumber("num_attention_heads", c.NumHeads),
+            ["num_hidden_layers"] = w => w.WriteNumber("num_hidden_layers", c.NumLayers),
+            ["num_key_value_heads"] = w => w.WriteNumber("num_key_value_heads", c.NumKvHeads),
+            ["rms_norm_eps"] = w => w.WriteNumber("rms_norm_eps", ShortestDouble(c.RmsNormEps)),
+            ["rope_scaling"] = w => w.WriteNull("rope_scaling"),
+            ["rope_theta"] = w => w.WriteNumber("rope_theta", ShortestDouble(c.RopeTheta)),
+            ["tie_word_embeddings"] = w => w.WriteBoolean("tie_word_embeddings", c.TieWordEmbeddings),
+            ["torch_dtype"] = w => w.WriteString("torch_dtype", TorchDtype ?? "float32"),
+            ["use_cache"] = w => w.WriteBoolean("use_cache", true),
+            ["vocab_size"] = w => w.WriteNumber("vocab_size", c.VocabSize),
+        };
+        if (Quantization != null)
+            keys["quantization_config"] = w =>
             {
                 w.WritePropertyName("quantization_config");
                 Quantization.WriteJson(w);
-            }
-            w.WriteNumber("rms_norm_eps", ShortestDouble(c.RmsNormEps));
-            w.WriteNull("rope_scaling");
-            w.WriteNumber("rope_theta", ShortestDouble(c.RopeTheta));
-            w.WriteBoolean("tie_word_embeddings", c.TieWordEmbeddings);
-            w.WriteString("torch_dtype", TorchDtype ?? "float32");
-            w.WriteBoolean("use_cache", true);
-            w.WriteNumber("vocab_size", c.VocabSize);
+            };
+        c.Family.WriteHfConfig(keys, c);
+        WriteJsonFile(path, w =>
+        {
+            w.WriteStartObject();
+            foreach (var write in keys.Values) write(w);
             w.WriteEndObject();
         });
     }
@@ -217,57 +220,6 @@ public sealed record HfModelConfig
         catch (JsonException e)
         {
             throw new InvalidDataException($"{path}: not valid JSON ({e.Message})");
-        }
-    }
-
-    private static string Compact(JsonElement e)
-    {
-        var s = e.GetRawText();
-        return s.Length > 120 ? s[..120] + "…" : s;
-    }
-
-    /// <summary>Typed access to config keys; a key of the wrong type is an error naming it, null/absent is "default".</summary>
-    private readonly struct Reader(JsonElement root, string path)
-    {
-        private JsonElement? Get(string key) =>
-            root.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
-
-        private InvalidDataException Bad(string key, string expected, JsonElement v) =>
-            new($"{path}: '{key}' must be {expected} (got {Compact(v)})");
-
-        public string? String(string key) => Get(key) is { } v
-            ? v.ValueKind == JsonValueKind.String ? v.GetString() : throw Bad(key, "a string", v)
-            : null;
-
-        public bool? Bool(string key) => Get(key) is { } v
-            ? v.ValueKind switch { JsonValueKind.True => true, JsonValueKind.False => false, _ => throw Bad(key, "true or false", v) }
-            : null;
-
-        public int? Int(string key)
-        {
-            if (Get(key) is not { } v) return null;
-            if (v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i)) return i;
-            // Python writes integral floats as 2048.0 now and then.
-            if (v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var d) && d == Math.Floor(d) && Math.Abs(d) <= int.MaxValue) return (int)d;
-            throw Bad(key, "an integer", v);
-        }
-
-        public int RequiredInt(string key) => Int(key) ?? throw new InvalidDataException($"{path}: required key '{key}' is missing");
-
-        public double? Double(string key) => Get(key) is { } v
-            ? v.ValueKind == JsonValueKind.Number ? v.GetDouble() : throw Bad(key, "a number", v)
-            : null;
-
-        /// <summary>An int or a list of ints (bos/eos ids).</summary>
-        public List<int> IntList(string key)
-        {
-            if (Get(key) is not { } v) return [];
-            if (v.ValueKind == JsonValueKind.Number) return [Int(key)!.Value];
-            if (v.ValueKind != JsonValueKind.Array) throw Bad(key, "an integer or a list of integers", v);
-            var list = new List<int>();
-            foreach (var x in v.EnumerateArray())
-                list.Add(x.ValueKind == JsonValueKind.Number && x.TryGetInt32(out var i) && i >= 0 ? i : throw Bad(key, "a list of non-negative integers", v));
-            return list;
         }
     }
 }

@@ -4,12 +4,13 @@ using AwqRuntime.Model;
 namespace AwqRuntime.Formats.HuggingFace;
 
 /// <summary>
-/// A Hugging Face LLaMA folder (config.json + model.safetensors or a sharded index) as an
+/// A Hugging Face folder of a LLaMA-family model (config.json + model.safetensors or a sharded index) as an
 /// <see cref="IWeightSource"/>. On open every expected tensor is checked for presence, a float dtype
 /// (F32/F16/BF16) and the shape the config implies. ReadFloat32 returns canonical layout: q_proj and
 /// k_proj rows are un-permuted from HF's rotate_half order to interleaved pairs
 /// (<see cref="RopePermutation"/>). With tie_word_embeddings the embedding is the output matrix
-/// (transformers' semantics: any stored lm_head.weight is ignored).
+/// (transformers' semantics: any stored lm_head.weight is ignored). The family's biases (Qwen2's q/k/v)
+/// are tensors like any other; q/k biases are permuted with their rows.
 /// An AWQ folder (quantization_config with quant_method "awq") stores most linears as
 /// {module}.qweight / .qzeros / .scales: those modules are checked for presence but are not fp32
 /// tensors here; reach them by stored name through <see cref="Checkpoint"/> / <see cref="StoredBytes"/>.
@@ -40,7 +41,7 @@ public sealed class HfWeightSource : WeightSourceBase
     /// <summary>Modules ("model.layers.0.self_attn.q_proj") stored AWQ-quantized (qweight/qzeros/scales).</summary>
     public IReadOnlyCollection<string> QuantizedModules => _quantizedModules;
 
-    public bool IsQuantized(int layer, string kind) => _quantizedModules.Contains(LlamaTensorNames.LinearModule(layer, kind));
+    public bool IsQuantized(int layer, LinearKind kind) => _quantizedModules.Contains(LlamaTensorNames.LinearModule(layer, kind));
 
     public SafetensorsTensorInfo StoredInfo(string storedName) => _checkpoint.Get(storedName);
 
@@ -74,8 +75,8 @@ public sealed class HfWeightSource : WeightSourceBase
                 Register(new WeightInfo(name, emb.DType, shape));
                 continue;
             }
-            var module = name[..^".weight".Length];
-            if (Quantization != null && IsLinear(name) && !Quantization.IsExcluded(module))
+            var module = name.EndsWith(".weight", StringComparison.Ordinal) ? name[..^".weight".Length] : null;
+            if (Quantization != null && module != null && IsLinear(name) && !Quantization.IsExcluded(module))
             {
                 foreach (var part in new[] { "qweight", "qzeros", "scales" })
                     if (!_checkpoint.Contains($"{module}.{part}"))
@@ -108,11 +109,7 @@ public sealed class HfWeightSource : WeightSourceBase
         var c = Config;
         var stored = info.Name == LlamaTensorNames.Output && c.TieWordEmbeddings ? LlamaTensorNames.Embedding : info.Name;
         var data = _checkpoint.ReadFloat32(stored);
-        if (info.Name.EndsWith(".self_attn.q_proj.weight", StringComparison.Ordinal))
-            return RopePermutation.HfToInterleaved(data, c.NumHeads, c.EffectiveHeadDim, c.HiddenSize);
-        if (info.Name.EndsWith(".self_attn.k_proj.weight", StringComparison.Ordinal))
-            return RopePermutation.HfToInterleaved(data, c.NumKvHeads, c.EffectiveHeadDim, c.HiddenSize);
-        return data;
+        return LlamaTensorNames.IsRotary(info.Name, out var kind) ? RopePermutation.HfToInterleaved(data, c, kind, info.Shape) : data;
     }
 
     /// <summary>fp16-stored tensors without a RoPE permutation come back as their stored bits.</summary>
@@ -120,7 +117,7 @@ public sealed class HfWeightSource : WeightSourceBase
     {
         var info = Info(name);
         var stored = name == LlamaTensorNames.Output && Config.TieWordEmbeddings ? LlamaTensorNames.Embedding : name;
-        var permuted = name.EndsWith(".self_attn.q_proj.weight", StringComparison.Ordinal) || name.EndsWith(".self_attn.k_proj.weight", StringComparison.Ordinal);
+        var permuted = LlamaTensorNames.IsRotary(name, out _);
         return info.DType == TensorDType.F16 && !permuted ? _checkpoint.Read<ushort>(stored) : base.ReadFloat16(name);
     }
 

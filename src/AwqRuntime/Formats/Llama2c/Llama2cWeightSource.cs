@@ -85,14 +85,14 @@ public sealed class Llama2cWeightSource : WeightSourceBase
         }
         Arrays(_ => LlamaTensorNames.Embedding, (long)vocab * dim, 1);
         Arrays(LlamaTensorNames.AttnNorm, dim, layers);
-        Arrays(l => LlamaTensorNames.Linear(l, "q_proj"), (long)dim * dim, layers);
-        Arrays(l => LlamaTensorNames.Linear(l, "k_proj"), kvDim * dim, layers);
-        Arrays(l => LlamaTensorNames.Linear(l, "v_proj"), kvDim * dim, layers);
-        Arrays(l => LlamaTensorNames.Linear(l, "o_proj"), (long)dim * dim, layers);
+        Arrays(l => LlamaTensorNames.Linear(l, LinearKind.QProj), (long)dim * dim, layers);
+        Arrays(l => LlamaTensorNames.Linear(l, LinearKind.KProj), kvDim * dim, layers);
+        Arrays(l => LlamaTensorNames.Linear(l, LinearKind.VProj), kvDim * dim, layers);
+        Arrays(l => LlamaTensorNames.Linear(l, LinearKind.OProj), (long)dim * dim, layers);
         Arrays(LlamaTensorNames.FfnNorm, dim, layers);
-        Arrays(l => LlamaTensorNames.Linear(l, "gate_proj"), (long)hidden * dim, layers);
-        Arrays(l => LlamaTensorNames.Linear(l, "down_proj"), (long)dim * hidden, layers);
-        Arrays(l => LlamaTensorNames.Linear(l, "up_proj"), (long)hidden * dim, layers);
+        Arrays(l => LlamaTensorNames.Linear(l, LinearKind.GateProj), (long)hidden * dim, layers);
+        Arrays(l => LlamaTensorNames.Linear(l, LinearKind.DownProj), (long)dim * hidden, layers);
+        Arrays(l => LlamaTensorNames.Linear(l, LinearKind.UpProj), (long)hidden * dim, layers);
         Arrays(_ => LlamaTensorNames.FinalNorm, dim, 1);
         offset += (long)seqLen * headSize * 4; // freq_cis_real + freq_cis_imag, each seq_len × head/2
         if (SharedClassifier) _offsets[LlamaTensorNames.Output] = _offsets[LlamaTensorNames.Embedding];

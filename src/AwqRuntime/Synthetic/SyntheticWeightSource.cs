@@ -1,9 +1,11 @@
-namespace AwqRuntime.Model;
+using AwqRuntime.Model;
+
+namespace AwqRuntime.Synthetic;
 
 /// <summary>
 /// Deterministic random LLaMA weights with a trained model's statistics, generated tensor by tensor
 /// on demand (nothing is held), so that writers can stream even a 1.1B-parameter model:
-/// linears and embeddings N(0, 0.02²); RMSNorm weights 1 + N(0, 0.02²); and in the two norms of
+/// linears and embeddings N(0, 0.02²); biases N(0, 0.1²); RMSNorm weights 1 + N(0, 0.02²); and in the two norms of
 /// every even-numbered block a few fixed "outlier" channels scaled to 8–20, the persistent
 /// large-magnitude activation channels of real LLMs (LLM.int8(), AWQ §3.2) that AWQ's scale search
 /// is meant to find. Each tensor's values depend only on (seed, tensor name), never on read order
@@ -13,6 +15,9 @@ public sealed class SyntheticWeightSource : WeightSourceBase
 {
     public const float WeightStd = 0.02f;
     public const float NormStd = 0.02f;
+
+    /// <summary>Biases (Qwen2's q/k/v) are N(0, 0.1²): large next to the weights, as trained ones are.</summary>
+    public const float BiasStd = 0.1f;
     private const int ChunkElements = 1 << 16;
 
     private readonly ulong _seed;
@@ -51,7 +56,8 @@ public sealed class SyntheticWeightSource : WeightSourceBase
     {
         // A tied output shares the embedding's values.
         var name = info.Name == LlamaTensorNames.Output && Config.TieWordEmbeddings ? LlamaTensorNames.Embedding : info.Name;
-        var isNorm = info.Shape.Length == 1;
+        var isBias = name.EndsWith(".bias", StringComparison.Ordinal);
+        var isNorm = info.Shape.Length == 1 && !isBias;
         var data = new float[info.ElementCount];
         var tensorSeed = Mix(_seed, name);
         var chunks = (int)((data.LongLength + ChunkElements - 1) / ChunkElements);
@@ -66,6 +72,7 @@ public sealed class SyntheticWeightSource : WeightSourceBase
                 if (i + 1 < span.Length) span[i + 1] = b;
             }
             if (isNorm) foreach (ref var v in span) v = 1f + NormStd * v;
+            else if (isBias) foreach (ref var v in span) v *= BiasStd;
             else foreach (ref var v in span) v *= WeightStd;
         });
         if (isNorm && HasOutliers(name, out _))

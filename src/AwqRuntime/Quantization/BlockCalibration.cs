@@ -1,0 +1,104 @@
+using AwqRuntime.Model;
+using AwqRuntime.Model.Families;
+
+namespace AwqRuntime.Quantization;
+
+/// <summary>
+/// Step 1 of quantizing a block (AutoAWQ's _get_input_feat): run the full-precision block over the
+/// calibration activations, caching every linear's input (what AutoAWQ's forward hooks record) and
+/// producing the next block's input; then per-input-channel statistics of those inputs. It also binds
+/// a family's scaling groups to the cached inputs, so a method can evaluate the inspected module with
+/// candidate weights. Buffers are allocated once per run and reused by every block (same shapes).
+/// </summary>
+internal sealed class BlockCalibration(LlamaConfig config, CalibrationSet calib)
+{
+    private readonly ActivationCapture _capture = new(config, calib.Samples.Length, calib.SeqLen);
+    private readonly ForwardBuffers _buffers = new(config, calib.SeqLen);
+    private readonly float[] _kc = new float[(long)calib.SeqLen * config.KvDim];
+    private readonly float[] _vc = new float[(long)calib.SeqLen * config.KvDim];
+
+    public LlamaConfig Config => config;
+    public CalibrationSet Calibration => calib;
+
+    /// <summary>Calibration tokens (samples × seqLen), the rows of every cached input.</summary>
+    public int Tokens => (int)calib.TokenCount;
+
+    /// <summary>Statistics of each linear's input in the last block run (for the imatrix and awq_search).</summary>
+    public Dictionary<LinearKind, ChannelStats> Stats { get; } = new();
+
+    /// <summary>The cached input of <paramref name="kind"/>, [tokens, in_features] (AWQ divides it by the folded scales).</summary>
+    public float[] InputOf(LinearKind kind) => _capture.InputOf(kind);
+
+    /// <summary>
+    /// Runs <paramref name="block"/> over <paramref name="x"/> ([tokens, hidden], the block's input),
+    /// capturing the linears' inputs; x is overwritten with the block's output.
+    /// </summary>
+    public void Run(int layer, LlamaBlock block, float[] x)
+    {
+        var seq = calib.SeqLen;
+        for (var s = 0; s < calib.Samples.Length; s++)
+        {
+            _capture.Sample = s;
+            LlamaForward.Block(config, block, x.AsSpan(s * seq * config.HiddenSize, seq * config.HiddenSize), seq, 0, _kc, _vc, seq,
+                _buffers, _capture, layer);
+        }
+        Stats.Clear();
+        // q/k/v (and gate/up) share one input: compute its statistics once.
+        var byInput = new Dictionary<float[], ChannelStats>(ReferenceEqualityComparer.Instance);
+        foreach (var kind in LinearKinds.All)
+        {
+            var input = _capture.InputOf(kind);
+            if (!byInput.TryGetValue(input, out var st))
+            {
+                st = new ChannelStats((int)(input.Length / calib.TokenCount));
+                st.Add(input, Tokens);
+                byInput[input] = st;
+            }
+            Stats[kind] = st;
+        }
+    }
+
+    /// <summary>A family's scaling group bound to the block's cached inputs, its inspected module runnable with candidate linears.</summary>
+    public ScalingGroup Bind(ScalingGroupSpec spec, LlamaBlock block)
+    {
+        var c = config;
+        var seq = calib.SeqLen;
+        var samples = calib.Samples.Length;
+        var tokens = Tokens;
+        var d = c.HiddenSize;
+        var input = _capture.InputOf(spec.Linears[0]);
+        foreach (var k in spec.Linears)
+            if (!ReferenceEquals(_capture.InputOf(k), input)) throw new InvalidOperationException($"{spec.Name}: the group's linears do not share one input");
+        Action<FloatLinear[], float[]> inspect = spec.Inspect switch
+        {
+            InspectedModule.SelfAttention => (l, output) =>
+            {
+                var (q, k, v) = (Pick(spec, l, LinearKind.QProj, block), Pick(spec, l, LinearKind.KProj, block), Pick(spec, l, LinearKind.VProj, block));
+                for (var s = 0; s < samples; s++)
+                    LlamaForward.Attention(c, block, q, k, v, Pick(spec, l, LinearKind.OProj, block), input.AsSpan(s * seq * d, seq * d),
+                        seq, 0, _kc, _vc, seq, _buffers, output.AsSpan(s * seq * d, seq * d));
+            },
+            InspectedModule.Mlp => (l, output) =>
+            {
+                var (g, u) = (Pick(spec, l, LinearKind.GateProj, block), Pick(spec, l, LinearKind.UpProj, block));
+                for (var s = 0; s < samples; s++)
+                    LlamaForward.Mlp(c, block, g, u, Pick(spec, l, LinearKind.DownProj, block), input.AsSpan(s * seq * d, seq * d), seq,
+                        _buffers, output.AsSpan(s * seq * d, seq * d));
+            },
+            InspectedModule.Linear when spec.Linears.Length == 1 => (l, output) =>
+            {
+                l[0].Forward(input, tokens, output);
+                LlamaForward.AddBias(output, tokens, block.Bias(spec.Linears[0]));
+            },
+            _ => throw new InvalidOperationException($"{spec.Name}: a single-linear inspection needs exactly one linear"),
+        };
+        return new ScalingGroup { Spec = spec, Input = input, Inspect = inspect };
+    }
+
+    /// <summary>The candidate standing in for <paramref name="kind"/> when the group holds it, else the block's own.</summary>
+    private static ILinear Pick(ScalingGroupSpec spec, FloatLinear[] candidates, LinearKind kind, LlamaBlock block)
+    {
+        var i = Array.IndexOf(spec.Linears, kind);
+        return i >= 0 ? candidates[i] : block[kind];
+    }
+}

@@ -1,0 +1,14 @@
+using AwqRuntime.Model;
+
+namespace AwqRuntime.Quantization.Methods;
+
+/// <summary>The method a run's <see cref="AwqConfig.Method"/> names.</summary>
+internal static class QuantizationMethods
+{
+    public static IQuantizationMethod Create(LlamaConfig model, AwqConfig config) => config.Method switch
+    {
+        QuantMethod.Awq => new AwqMethod(model, config),
+        QuantMethod.Rtn => new RtnMethod(config),
+        _ => throw new ArgumentOutOfRangeException(nameof(config), $"unknown quantization method {config.Method}"),
+    };
+}
