@@ -1,9 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using AwqRuntime.Cli.Comparison;
+using AwqRuntime.Comparison;
 using AwqRuntime.LlamaSharp;
-using AwqRuntime.LlamaSharp.Comparison;
 using Spectre.Console;
 
 namespace AwqRuntime.Cli.Commands;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using AwqRuntime.Comparison;
 using AwqRuntime.Generation;
-using AwqRuntime.LlamaSharp.Comparison;
 using Spectre.Console;
 
 namespace AwqRuntime.Cli.Commands;

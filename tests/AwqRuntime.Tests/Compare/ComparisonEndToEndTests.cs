@@ -1,9 +1,8 @@
 using AwqRuntime.Cli.Commands;
-using AwqRuntime.Cli.Comparison;
+using AwqRuntime.Comparison;
 using AwqRuntime.Formats;
 using AwqRuntime.Formats.HuggingFace;
 using AwqRuntime.LlamaSharp;
-using AwqRuntime.LlamaSharp.Comparison;
 using AwqRuntime.Model;
 using AwqRuntime.Tests.Formats;
 using AwqRuntime.Tests.LlamaSharp;

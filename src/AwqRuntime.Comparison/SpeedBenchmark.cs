@@ -1,7 +1,8 @@
 using System.Diagnostics;
+using AwqRuntime.LlamaSharp;
 using AwqRuntime.Model;
 
-namespace AwqRuntime.LlamaSharp.Comparison;
+namespace AwqRuntime.Comparison;
 
 /// <summary>Median prefill and decode speed of one row (tokens per second).</summary>
 public sealed record SpeedResult(double PrefillTokensPerSecond, double DecodeTokensPerSecond);

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace AwqRuntime.LlamaSharp.Comparison;
+namespace AwqRuntime.Comparison;
 
 /// <summary>The outcome of a comparison: one row per requested format, plus how and where it was measured.</summary>
 public sealed record ComparisonReport(ComparisonMetadata Metadata, IReadOnlyList<ComparisonRow> Rows)

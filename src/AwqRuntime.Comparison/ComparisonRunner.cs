@@ -3,11 +3,14 @@ using System.Globalization;
 using AwqRuntime.Evaluation;
 using AwqRuntime.Formats;
 using AwqRuntime.Formats.Gguf;
+using AwqRuntime.LlamaSharp;
 using AwqRuntime.Model;
 using AwqRuntime.Quantization;
 using AwqRuntime.Tokenization;
+// Formats.Gguf has a GgufTensorInfo of its own (our reader's); the rows use llama.cpp's view of a file.
+using GgufTensorInfo = AwqRuntime.LlamaSharp.GgufTensorInfo;
 
-namespace AwqRuntime.LlamaSharp.Comparison;
+namespace AwqRuntime.Comparison;
 
 /// <summary>A step of a comparison, for progress displays. Milestones (a row built, failed, evaluated) are worth a line.</summary>
 public sealed record ComparisonProgress(string Message, double? Fraction = null, bool IsMilestone = false);

@@ -1,6 +1,6 @@
 using AwqRuntime.Evaluation;
 
-namespace AwqRuntime.LlamaSharp.Comparison;
+namespace AwqRuntime.Comparison;
 
 /// <summary>
 /// The reference source, remembering its last window so the reference's own row (PPL of FP32, KLD 0

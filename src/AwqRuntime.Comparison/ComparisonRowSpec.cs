@@ -1,4 +1,4 @@
-namespace AwqRuntime.LlamaSharp.Comparison;
+namespace AwqRuntime.Comparison;
 
 /// <summary>What a comparison row is built from.</summary>
 public enum ComparisonRowKind
