@@ -12,9 +12,6 @@ using GgufTensorInfo = AwqRuntime.LlamaSharp.GgufTensorInfo;
 
 namespace AwqRuntime.Comparison;
 
-/// <summary>A step of a comparison, for progress displays. Milestones (a row built, failed, evaluated) are worth a line.</summary>
-public sealed record ComparisonProgress(string Message, double? Fraction = null, bool IsMilestone = false);
-
 /// <summary>
 /// Builds every requested row (our FP32/AWQ/RTN checkpoints, llama.cpp GGUFs), evaluates all of them
 /// on the same token ids against our FP32 model, measures their speed at one thread count, and
@@ -455,10 +452,4 @@ public sealed class ComparisonRunner : IDisposable
         AggregateException { InnerExceptions.Count: 1 } a => Message(a.InnerExceptions[0]),
         _ => e.Message.ReplaceLineEndings(" "),
     };
-}
-
-/// <summary>Reports on the calling thread (Progress&lt;T&gt; posts to the thread pool, too late for a live display).</summary>
-internal sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
 }

@@ -4,9 +4,6 @@ using AwqRuntime.Model;
 
 namespace AwqRuntime.Comparison;
 
-/// <summary>Median prefill and decode speed of one row (tokens per second).</summary>
-public sealed record SpeedResult(double PrefillTokensPerSecond, double DecodeTokensPerSecond);
-
 /// <summary>
 /// llama-bench's two tests, run the same way on both runtimes: prefill = one batch of the prompt from
 /// an empty cache, logits of the last position only (pp512); decode = tokens generated greedily one
@@ -80,19 +77,5 @@ public static class SpeedBenchmark
         ArgumentNullException.ThrowIfNull(prompt);
         ArgumentOutOfRangeException.ThrowIfNegative(decodeTokens);
         ArgumentOutOfRangeException.ThrowIfLessThan(runs, 1);
-    }
-}
-
-/// <summary>Small order statistics for reports.</summary>
-public static class Statistics
-{
-    /// <summary>The middle value (mean of the two middle values for an even count); NaN for none.</summary>
-    public static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.ToArray();
-        if (sorted.Length == 0) return double.NaN;
-        Array.Sort(sorted);
-        var mid = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
 }
