@@ -48,11 +48,11 @@ public static class SpeedBenchmark
     {
         Check(prompt, decodeTokens, runs);
         // maxTokens 0: only the prompt's llama_decode is timed; decode: the first token comes from
-        // BOS's logits, then decodeTokens single-token steps (GenerationResult.DecodeSteps).
-        double Prefill() => model.Generate(prompt, 0, SamplingOptions.Greedy, stopAtEndOfGeneration: false).PrefillTokensPerSecond;
+        // BOS's logits, then decodeTokens single-token steps (LlamaCppGenerationResult.DecodeSteps).
+        double Prefill() => model.Generate(prompt, 0, LlamaCppSamplingOptions.Greedy, stopAtEndOfGeneration: false).PrefillTokensPerSecond;
         double Decode()
         {
-            var r = model.Generate([firstToken], decodeTokens + 1, SamplingOptions.Greedy, stopAtEndOfGeneration: false);
+            var r = model.Generate([firstToken], decodeTokens + 1, LlamaCppSamplingOptions.Greedy, stopAtEndOfGeneration: false);
             if (r.DecodeSteps != decodeTokens) throw new InvalidOperationException($"llama.cpp ran {r.DecodeSteps} decode steps, {decodeTokens} expected");
             return r.DecodeTokensPerSecond;
         }

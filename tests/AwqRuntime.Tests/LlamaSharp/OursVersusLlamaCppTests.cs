@@ -1,5 +1,6 @@
 using AwqRuntime.Formats;
 using AwqRuntime.Generation;
+using AwqRuntime.LlamaSharp;
 using AwqRuntime.Model;
 
 namespace AwqRuntime.Tests.LlamaSharp;
@@ -49,7 +50,7 @@ public class OursVersusLlamaCppTests(LlamaCppFixture fixture)
         for (var p = 0; p < 10; p++)
         {
             int[] prompt = [1, .. tokens.AsSpan(1 + p * 300, 8 + p * 3)];
-            var theirs = fixture.Model.Generate(prompt, 64, AwqRuntime.LlamaSharp.SamplingOptions.Greedy, stopAtEndOfGeneration: false).Tokens;
+            var theirs = fixture.Model.Generate(prompt, 64, LlamaCppSamplingOptions.Greedy, stopAtEndOfGeneration: false).Tokens;
             var cache = ours.CreateCache(prompt.Length + 64);
             var buffers = ours.CreateBuffers(64);
             var logits = new float[v];
