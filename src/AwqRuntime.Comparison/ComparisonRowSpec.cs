@@ -30,7 +30,7 @@ public sealed record ComparisonRowSpec(string Name, ComparisonRowKind Kind, int 
     public static ComparisonRowSpec AwqScaled(string type, int groupSize = 32) =>
         new($"AWQ-scaled {type}", ComparisonRowKind.AwqScaledLlamaCpp, groupSize, type);
 
-    /// <summary>The rows of issue 5's acceptance, in the order the report shows them.</summary>
+    /// <summary>The full comparison (what `awq compare` builds without --rows), in the order the report shows them.</summary>
     public static IReadOnlyList<ComparisonRowSpec> Defaults { get; } =
     [
         OursFp32(),

@@ -6,7 +6,7 @@ using AwqRuntime.Model;
 namespace AwqRuntime.Tests.LlamaSharp;
 
 /// <summary>
-/// Issue 3, acceptance 3: our FP32 runtime and llama.cpp (F32 KV cache) on the same GGUF and the same
+/// Our FP32 runtime and llama.cpp (F32 KV cache) on the same GGUF and the same
 /// token ids (from our tokenizer) agree to 1e-3 on every logit and produce identical greedy continuations.
 /// </summary>
 [Collection(LlamaCppCollection.Name)]
