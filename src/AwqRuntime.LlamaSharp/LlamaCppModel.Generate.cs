@@ -11,10 +11,10 @@ public sealed partial class LlamaCppModel
     /// Generates up to <paramref name="maxTokens"/> tokens after <paramref name="prompt"/> (which should
     /// start with BOS if the model expects one) from an empty KV cache. Greedy by default.
     /// </summary>
-    public GenerationResult Generate(ReadOnlySpan<int> prompt, int maxTokens, SamplingOptions? sampling = null, bool stopAtEndOfGeneration = true)
+    public LlamaCppGenerationResult Generate(ReadOnlySpan<int> prompt, int maxTokens, LlamaCppSamplingOptions? sampling = null, bool stopAtEndOfGeneration = true)
     {
         ThrowIfDisposed();
-        sampling ??= SamplingOptions.Greedy;
+        sampling ??= LlamaCppSamplingOptions.Greedy;
         sampling.Validate();
         ValidateTokens(prompt, nameof(prompt));
         if (prompt.IsEmpty) throw new ArgumentException("the prompt needs at least one token (usually BOS)", nameof(prompt));
@@ -64,7 +64,7 @@ public sealed partial class LlamaCppModel
         var decodeTime = clock.Elapsed;
 
         var tokens = generated.ToArray();
-        return new GenerationResult(tokens, ContinuationText(prompt, tokens), stop, prompt.Length, prefillTime, decodeSteps, decodeTime);
+        return new LlamaCppGenerationResult(tokens, ContinuationText(prompt, tokens), stop, prompt.Length, prefillTime, decodeSteps, decodeTime);
     }
 
     /// <summary>
@@ -81,7 +81,7 @@ public sealed partial class LlamaCppModel
         return full.StartsWith(promptText, StringComparison.Ordinal) ? full[promptText.Length..] : Detokenize(generated);
     }
 
-    private static DefaultSamplingPipeline CreateSampler(SamplingOptions sampling) => new()
+    private static DefaultSamplingPipeline CreateSampler(LlamaCppSamplingOptions sampling) => new()
     {
         Temperature = sampling.Temperature,
         TopK = sampling.TopK,

@@ -1,9 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using AwqRuntime.Cli.Comparison;
+using AwqRuntime.Comparison;
 using AwqRuntime.LlamaSharp;
-using AwqRuntime.LlamaSharp.Comparison;
 using Spectre.Console;
 
 namespace AwqRuntime.Cli.Commands;
@@ -55,7 +54,8 @@ internal static class CompareCommand
         public required Option<int> CalibSeqLen { get; init; }
         public required Option<bool> ScaledClip { get; init; }
 
-        public static SharedOptions Create(int defaultChunks = 0) => new()
+        /// <summary>The options, with the defaults of the command: <paramref name="defaultRows"/> null means <see cref="ComparisonRowSpec.Defaults"/>.</summary>
+        public static SharedOptions Create(int defaultChunks = 0, IReadOnlyList<ComparisonRowSpec>? defaultRows = null) => new()
         {
             Ctx = new Option<int>("--ctx") { Description = "Evaluation window (the second half of each is scored)", DefaultValueFactory = _ => 512 },
             Chunks = new Option<int>("--chunks") { Description = "Evaluate at most this many windows (0 = all)", DefaultValueFactory = _ => defaultChunks },
@@ -69,8 +69,8 @@ internal static class CompareCommand
             Quiet = CliOptions.Quiet(),
             Rows = new Option<string[]>("--rows")
             {
-                Description = "Rows to build (default: all of issue 5's). Names of the default rows (\"AWQ g32\", \"Q4_0\", ...), " +
-                    "any llama-quantize type (IQ4_NL), awq:gN, rtn:gN, awq-scaled:TYPE; FP32 (ours) is always included",
+                Description = $"Rows to build (default: {string.Join(", ", (defaultRows ?? ComparisonRowSpec.Defaults).Select(r => r.Name))}). " +
+                    "Any of those names, any llama-quantize type (IQ4_NL), awq:gN, rtn:gN, awq-scaled:TYPE; FP32 (ours) is always included",
                 AllowMultipleArgumentsPerToken = true,
             },
             CalibSamples = new Option<int>("--calib-samples") { Description = "Calibration sequences", DefaultValueFactory = _ => 128 },

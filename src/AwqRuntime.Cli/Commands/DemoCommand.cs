@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using AwqRuntime.Comparison;
 using AwqRuntime.Generation;
-using AwqRuntime.LlamaSharp.Comparison;
 using Spectre.Console;
 
 namespace AwqRuntime.Cli.Commands;
@@ -31,7 +31,7 @@ internal static class DemoCommand
         var data = new Option<string?>("--data") { Description = "Evaluation text (default inside this repo: ../shared/data/tinystories_eval.txt)" };
         var calib = new Option<string?>("--calib") { Description = "Calibration text (default inside this repo: ../shared/data/tinystories_calib.txt)" };
         var storyTokens = new Option<int>("--story-tokens") { Description = "Tokens of the generated story", DefaultValueFactory = _ => 100 };
-        var o = CompareCommand.SharedOptions.Create(DefaultChunks);
+        var o = CompareCommand.SharedOptions.Create(DefaultChunks, DemoRows);
         var cmd = new Command("demo", $"Quantize a small model with AWQ and RTN, compare with llama.cpp's GGUF formats, plot it, and tell a story (default: stories260K, {DefaultChunks} windows, g32 rows)")
         {
             model, tokenizer, data, calib, storyTokens,

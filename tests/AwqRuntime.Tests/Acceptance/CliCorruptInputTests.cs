@@ -3,7 +3,7 @@ using AwqRuntime.Tests.Formats;
 namespace AwqRuntime.Tests.Acceptance;
 
 /// <summary>
-/// Issue 3, loading: a truncated or corrupt checkpoint gives every model-taking command exit code 1
+/// A truncated or corrupt checkpoint gives every model-taking command exit code 1
 /// and one "awq: error: …" line naming the file: no stack trace, no crash, no hang.
 /// </summary>
 public class CliCorruptInputTests

@@ -8,7 +8,7 @@ using AwqRuntime.Tokenization;
 namespace AwqRuntime.Tests.Acceptance;
 
 /// <summary>
-/// Issue 3, acceptance 1 and 6: `awq generate` from BOS, greedy, prints llama2.c's published text,
+/// `awq generate` from BOS, greedy, prints llama2.c's published text,
 /// from the .bin (with tok512.bin) and from the .gguf; it streams, and ends with the speeds.
 /// </summary>
 public partial class CliGenerateTests

@@ -43,7 +43,7 @@ public sealed class ExportedStories260K : IDisposable
 }
 
 /// <summary>
-/// Issue 3, acceptance 3, second half: the GGUF that `awq export-gguf` writes from the llama2.c .bin
+/// The GGUF that `awq export-gguf` writes from the llama2.c .bin
 /// loads in llama.cpp, which then agrees with our runtime (on the .bin) to 1e-3 on every logit of
 /// 2048 eval tokens and gives identical greedy continuations.
 /// </summary>

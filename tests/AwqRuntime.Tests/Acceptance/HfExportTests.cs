@@ -28,7 +28,7 @@ public sealed class Stories260KHfFolder : IDisposable
 }
 
 /// <summary>
-/// Issue 3, acceptance 5, first half: `awq export-hf` writes safetensors with HF names and HF's
+/// `awq export-hf` writes safetensors with HF names and HF's
 /// rotate_half Q/K layout, config.json, and a tokenizer.json built from tok512's pieces and scores;
 /// loading that folder reproduces llama2.c's published greedy story exactly.
 /// </summary>

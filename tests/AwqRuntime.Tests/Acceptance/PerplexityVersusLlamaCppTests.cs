@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace AwqRuntime.Tests.Acceptance;
 
 /// <summary>
-/// Issue 3, acceptance 4: the perplexity `awq eval` reports for stories260K.gguf over the whole
+/// The perplexity `awq eval` reports for stories260K.gguf over the whole
 /// evaluation text at context 512 agrees within 0.1 % with llama.cpp's, computed through LLamaSharp
 /// over the same tokens and windows (llama-perplexity's convention on both sides).
 /// The text holds 259 windows of 512; evaluating all of them on both sides takes about a minute on

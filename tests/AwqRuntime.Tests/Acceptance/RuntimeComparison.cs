@@ -73,5 +73,5 @@ internal static class RuntimeComparison
 
     /// <summary>llama.cpp's greedy continuation (not stopping at EOS, as ours does not).</summary>
     public static int[] TheirGreedy(LlamaCppModel theirs, int[] prompt, int count) =>
-        theirs.Generate(prompt, count, AwqRuntime.LlamaSharp.SamplingOptions.Greedy, stopAtEndOfGeneration: false).Tokens.ToArray();
+        theirs.Generate(prompt, count, LlamaCppSamplingOptions.Greedy, stopAtEndOfGeneration: false).Tokens.ToArray();
 }

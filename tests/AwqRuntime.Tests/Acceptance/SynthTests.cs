@@ -44,7 +44,7 @@ public sealed class SyntheticTinyModel : IDisposable
 }
 
 /// <summary>
-/// Issue 3, acceptance 5, second half: a synthetic LLaMA (random weights, HF layout with the
+/// A synthetic LLaMA (random weights, HF layout with the
 /// rotate_half permutation, GQA, the Llama 2 tokenizer) loads, runs, exports to GGUF, and llama.cpp on
 /// that GGUF matches our runtime on the HF folder to a relative L2 error ≤ 1e-4 per position.
 /// </summary>

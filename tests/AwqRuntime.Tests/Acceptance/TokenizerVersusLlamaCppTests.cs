@@ -4,7 +4,7 @@ using AwqRuntime.Tokenization;
 namespace AwqRuntime.Tests.Acceptance;
 
 /// <summary>
-/// Issue 3, tokenizers: our tokenizer and llama.cpp's (through LLamaSharp), both reading the
+/// Our tokenizer and llama.cpp's (through LLamaSharp), both reading the
 /// vocabulary embedded in stories260K.gguf, give identical ids over the whole evaluation text, so the
 /// token streams fed to both runtimes elsewhere can come from ours.
 /// </summary>

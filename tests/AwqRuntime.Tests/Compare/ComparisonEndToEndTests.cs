@@ -1,10 +1,9 @@
 using AwqRuntime.Synthetic;
 using AwqRuntime.Cli.Commands;
-using AwqRuntime.Cli.Comparison;
+using AwqRuntime.Comparison;
 using AwqRuntime.Formats;
 using AwqRuntime.Formats.HuggingFace;
 using AwqRuntime.LlamaSharp;
-using AwqRuntime.LlamaSharp.Comparison;
 using AwqRuntime.Model;
 using AwqRuntime.Tests.Formats;
 using AwqRuntime.Tests.LlamaSharp;
@@ -15,7 +14,7 @@ namespace AwqRuntime.Tests.Compare;
 /// <summary>
 /// `awq compare` end to end on a tiny synthetic LLaMA (2 layers, hidden 128, intermediate 172 like
 /// stories260K so that llama.cpp's 32-blocks cannot split ffn_down, vocabulary of tok512): every row
-/// of issue 5 plus two that must fail, through the CLI's path (table, Markdown, PNG), on 3 windows
+/// of the full comparison plus two that must fail, through the CLI's path (table, Markdown, PNG), on 3 windows
 /// of 128 tokens with a small calibration set.
 /// </summary>
 [Collection(LlamaCppCollection.Name)]

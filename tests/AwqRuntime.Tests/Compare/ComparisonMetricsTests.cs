@@ -1,5 +1,5 @@
+using AwqRuntime.Comparison;
 using AwqRuntime.Evaluation;
-using AwqRuntime.LlamaSharp.Comparison;
 
 namespace AwqRuntime.Tests.Compare;
 

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using AwqRuntime.Cli.Commands;
-using AwqRuntime.Cli.Comparison;
-using AwqRuntime.LlamaSharp.Comparison;
+using AwqRuntime.Comparison;
 using AwqRuntime.Tests.Formats;
 using Spectre.Console;
 

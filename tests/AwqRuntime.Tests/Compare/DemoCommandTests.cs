@@ -1,5 +1,6 @@
 using AwqRuntime.Synthetic;
 using AwqRuntime.Cli;
+using AwqRuntime.Comparison;
 using AwqRuntime.Formats;
 using AwqRuntime.Formats.HuggingFace;
 using AwqRuntime.Model;
@@ -46,7 +47,7 @@ public sealed class DemoCommandTests : IDisposable
         Assert.Contains("| AWQ g32 | ours |", md);
         Assert.Contains("| Q4_0 | llama.cpp |", md);
         Assert.Contains("`awq demo --model", md);
-        PngAssert.IsPng(Path.Combine(work, "report.png"), Cli.Comparison.ComparisonPlot.Width, Cli.Comparison.ComparisonPlot.Height);
+        PngAssert.IsPng(Path.Combine(work, "report.png"), ComparisonPlot.Width, ComparisonPlot.Height);
         Assert.True(File.Exists(Path.Combine(work, "ours", "awq-g32", "model.safetensors")));
         Assert.True(File.Exists(Path.Combine(work, "gguf", "q4_0.gguf")));
     }

@@ -1,5 +1,5 @@
+using AwqRuntime.Comparison;
 using AwqRuntime.LlamaSharp;
-using AwqRuntime.LlamaSharp.Comparison;
 
 namespace AwqRuntime.Tests.Compare;
 

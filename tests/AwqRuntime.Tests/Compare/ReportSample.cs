@@ -1,4 +1,4 @@
-using AwqRuntime.LlamaSharp.Comparison;
+using AwqRuntime.Comparison;
 
 namespace AwqRuntime.Tests.Compare;
 

@@ -46,7 +46,7 @@ public class LlamaCppGenerationTests(LlamaCppFixture fixture)
     [Fact]
     public void Sampling_is_reproducible_by_seed_and_top_k_1_is_greedy()
     {
-        var sampling = new SamplingOptions { Temperature = 1.0f, TopK = 0, TopP = 1f, MinP = 0f, Seed = 1234 };
+        var sampling = new LlamaCppSamplingOptions { Temperature = 1.0f, TopK = 0, TopP = 1f, MinP = 0f, Seed = 1234 };
         var a = _model.Generate([1], 64, sampling);
         var b = _model.Generate([1], 64, sampling);
         Assert.Equal(a.Tokens, b.Tokens);
@@ -64,7 +64,7 @@ public class LlamaCppGenerationTests(LlamaCppFixture fixture)
         Assert.Throws<ArgumentException>(() => _model.Generate([1], 512));
         Assert.Throws<ArgumentOutOfRangeException>(() => _model.Generate([1], -1));
         Assert.Throws<ArgumentOutOfRangeException>(() => _model.Generate([1, 600], 4));
-        Assert.Throws<ArgumentOutOfRangeException>(() => _model.Generate([1], 4, new SamplingOptions { TopP = 0f }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _model.Generate([1], 4, new LlamaCppSamplingOptions { TopP = 0f }));
         Assert.Empty(_model.Generate([1], 0).Tokens);
     }
 

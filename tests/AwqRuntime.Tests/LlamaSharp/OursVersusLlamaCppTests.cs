@@ -1,11 +1,12 @@
 using AwqRuntime.Formats;
 using AwqRuntime.Generation;
+using AwqRuntime.LlamaSharp;
 using AwqRuntime.Model;
 
 namespace AwqRuntime.Tests.LlamaSharp;
 
 /// <summary>
-/// Issue 3, acceptance 3: our FP32 runtime and llama.cpp (F32 KV cache) on the same GGUF and the same
+/// Our FP32 runtime and llama.cpp (F32 KV cache) on the same GGUF and the same
 /// token ids (from our tokenizer) agree to 1e-3 on every logit and produce identical greedy continuations.
 /// </summary>
 [Collection(LlamaCppCollection.Name)]
@@ -49,7 +50,7 @@ public class OursVersusLlamaCppTests(LlamaCppFixture fixture)
         for (var p = 0; p < 10; p++)
         {
             int[] prompt = [1, .. tokens.AsSpan(1 + p * 300, 8 + p * 3)];
-            var theirs = fixture.Model.Generate(prompt, 64, AwqRuntime.LlamaSharp.SamplingOptions.Greedy, stopAtEndOfGeneration: false).Tokens;
+            var theirs = fixture.Model.Generate(prompt, 64, LlamaCppSamplingOptions.Greedy, stopAtEndOfGeneration: false).Tokens;
             var cache = ours.CreateCache(prompt.Length + 64);
             var buffers = ours.CreateBuffers(64);
             var logits = new float[v];

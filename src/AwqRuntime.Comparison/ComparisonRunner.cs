@@ -3,14 +3,14 @@ using System.Globalization;
 using AwqRuntime.Evaluation;
 using AwqRuntime.Formats;
 using AwqRuntime.Formats.Gguf;
+using AwqRuntime.LlamaSharp;
 using AwqRuntime.Model;
 using AwqRuntime.Quantization;
 using AwqRuntime.Tokenization;
+// Formats.Gguf has a GgufTensorInfo of its own (our reader's); the rows use llama.cpp's view of a file.
+using GgufTensorInfo = AwqRuntime.LlamaSharp.GgufTensorInfo;
 
-namespace AwqRuntime.LlamaSharp.Comparison;
-
-/// <summary>A step of a comparison, for progress displays. Milestones (a row built, failed, evaluated) are worth a line.</summary>
-public sealed record ComparisonProgress(string Message, double? Fraction = null, bool IsMilestone = false);
+namespace AwqRuntime.Comparison;
 
 /// <summary>
 /// Builds every requested row (our FP32/AWQ/RTN checkpoints, llama.cpp GGUFs), evaluates all of them
@@ -104,26 +104,12 @@ public sealed class ComparisonRunner : IDisposable
         var loadAfter = speed ? MachineInfo.LoadAverage() : null;
 
         var c = _source.Config;
-        notes.InsertRange(0,
-        [
-            $"Quality: every row is scored on the same {windows.Count} windows of {_o.Context} token ids (our tokenizer's; the first id of each window is BOS, the second half is scored, as llama.cpp's perplexity tool does) against FP32 (ours): KLD = KL(P_FP32 ‖ P_row), top-1 = same most likely token, RMS Δp = RMS change of the probability of the observed next token.",
-            $"Size: bytes counted from each file's tensors (metadata excluded), so tensors that llama.cpp kept at a fallback type are counted; bits/weight (file) over all {LlamaWeightShapes.ParameterCount(c):N0} parameters, bits/weight (linears) over the seven linears of the {c.NumLayers} blocks.",
-            $"llama.cpp: LLamaSharp 0.30.0 (llama.cpp b10221), KV cache {_o.LlamaCppKvCache}{(_o.LlamaCppKvCache == KvCacheType.F32 ? "" : " (F32 for the F32 row)")}, flash attention off; GGUFs quantized from one F32 export with quantize_output_tensor on, as llama-quantize does.",
-            _o.SpeedPromptTokens > 0 || _o.SpeedDecodeTokens > 0
-                ? $"Speed: {_threads} threads for both runtimes; prefill = a {Math.Min(_o.SpeedPromptTokens, ids.Length)}-token prompt in one batch from an empty cache, decode = {_o.SpeedDecodeTokens} greedy tokens after BOS (llama-bench's pp/tg); median of {_o.SpeedRuns} runs after one warm-up."
-                : "Speed: not measured.",
-        ]);
-        if (c.TieWordEmbeddings && rows.Any(r => !r.Spec.IsOurs))
-            notes.Add("The model ties its classifier to the embedding: our checkpoints store the matrix once, the GGUF export writes output.weight as well (llama.cpp quantizes it as its own tensor), and each file's bits/weight counts the tensors it holds.");
-        if (_calibration != null)
-            notes.Add($"Calibration: {_calibration.Samples.Length} × {_calibration.SeqLen} tokens from {Path.GetFileName(_o.CalibrationTextPath)}; AWQ rows: duo scaling, 20-point α grid, clipping search; RTN rows: the same INT4 format without the search.");
+        notes.InsertRange(0, ComparisonNotes.Method(_o, c, windows.Count, ids.Length, _threads));
+        if (c.TieWordEmbeddings && rows.Any(r => !r.Spec.IsOurs)) notes.Add(ComparisonNotes.TiedClassifier);
+        if (_calibration != null) notes.Add(ComparisonNotes.Calibration(_calibration, _o.CalibrationTextPath));
         var scaledGroups = _o.Rows.Where(r => r.Kind == ComparisonRowKind.AwqScaledLlamaCpp).Select(r => r.GroupSize).Distinct().ToList();
         if (scaledGroups.Count > 0)
-        {
-            var reused = !_o.AwqScaledClip && scaledGroups.All(_awqSearches.ContainsKey)
-                ? $" (the scales the AWQ g{string.Join("/", scaledGroups)} row chose, not a second search)" : "";
-            notes.Add($"AWQ-scaled rows: AWQ's scale search (groups of {string.Join("/", scaledGroups)}, the block size of Q4_0/Q4_1 and the sub-block of Q4_K) folded into the FP32 weights without rounding{(_o.AwqScaledClip ? ", with AWQ's clipping" : " or clipping")}{reused}, exported as F32 GGUF and quantized by llama.cpp.");
-        }
+            notes.Add(ComparisonNotes.AwqScaled(scaledGroups, _o.AwqScaledClip, reused: !_o.AwqScaledClip && scaledGroups.All(_awqSearches.ContainsKey)));
 
         var metadata = new ComparisonMetadata
         {
@@ -166,7 +152,7 @@ public sealed class ComparisonRunner : IDisposable
             notConvert = LinearsLlamaCppCannotSplit(_source.Config);
             if (notConvert.Count == 0)
             {
-                notes.Add($"Row \"{name}\" omitted: llama.cpp's 32-element blocks split every linear of this model, so the plain AWQ rows are already comparable.");
+                notes.Add(ComparisonNotes.RowOmitted(name));
                 return null;
             }
             name = $"AWQ g{spec.GroupSize}, {string.Join("+", notConvert)} fp16";
@@ -236,7 +222,7 @@ public sealed class ComparisonRunner : IDisposable
         var size = CheckpointSize.Measure(dir);
         var rowNotes = new List<string>();
         if (notConvert.Count > 0)
-            rowNotes.Add($"{string.Join(", ", notConvert)} kept in fp16 (modules_to_not_convert), as llama.cpp's plain formats must keep them: their rows ({string.Join("/", notConvert.Select(k => LinearKinds.Parse(k).Shape(_source.Config)[1]).Distinct())}) are not a multiple of 32");
+            rowNotes.Add(ComparisonNotes.KeptInFp16(notConvert, _source.Config));
         s.Row = WithSize(s.Row, size) with
         {
             Format = $"INT4 g{config.GroupSize} (AutoAWQ GEMM)",
@@ -452,10 +438,4 @@ public sealed class ComparisonRunner : IDisposable
         AggregateException { InnerExceptions.Count: 1 } a => Message(a.InnerExceptions[0]),
         _ => e.Message.ReplaceLineEndings(" "),
     };
-}
-
-/// <summary>Reports on the calling thread (Progress&lt;T&gt; posts to the thread pool, too late for a live display).</summary>
-internal sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
 }

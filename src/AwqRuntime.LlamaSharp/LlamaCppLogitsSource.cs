@@ -1,6 +1,6 @@
 using AwqRuntime.Evaluation;
 
-namespace AwqRuntime.LlamaSharp.Comparison;
+namespace AwqRuntime.LlamaSharp;
 
 /// <summary>llama.cpp (a loaded GGUF) as a logits source, so it is scored by the same code on the same ids as our runtime.</summary>
 public sealed class LlamaCppLogitsSource(LlamaCppModel model, string name) : ILogitsSource

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace AwqRuntime.LlamaSharp.Comparison;
+namespace AwqRuntime.Comparison;
 
 /// <summary>The report as JSON (snake_case keys, like every `awq --json` output); null for what was not measured.</summary>
 public static class ComparisonJson

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace AwqRuntime.LlamaSharp.Comparison;
+namespace AwqRuntime.Comparison;
 
 /// <summary>How report numbers are printed (Markdown and terminal alike); "—" for what was not measured.</summary>
 public static class ComparisonFormat

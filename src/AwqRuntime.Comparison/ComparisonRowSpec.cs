@@ -1,33 +1,4 @@
-namespace AwqRuntime.LlamaSharp.Comparison;
-
-/// <summary>What a comparison row is built from.</summary>
-public enum ComparisonRowKind
-{
-    /// <summary>Our runtime on the full-precision source: the reference every other row is compared with.</summary>
-    OursFp32,
-
-    /// <summary>Our AWQ INT4 (quantized, saved as an AutoAWQ checkpoint, reloaded).</summary>
-    OursAwq,
-
-    /// <summary>Our round-to-nearest INT4 baseline (same format as AWQ, no scale search).</summary>
-    OursRtn,
-
-    /// <summary>
-    /// Our AWQ INT4 with every linear kind that llama.cpp's 32-element blocks cannot split kept in
-    /// fp16 (AutoAWQ's modules_to_not_convert), so that it quantizes exactly what llama.cpp's plain
-    /// formats quantize. Built only when the model has such linears (stories260K: down_proj, 172 wide).
-    /// </summary>
-    OursAwqLlamaCppCompatible,
-
-    /// <summary>llama.cpp on the F32 GGUF export of the source (F32 KV cache): our FP32 and this must agree.</summary>
-    LlamaCppF32,
-
-    /// <summary>llama.cpp on that GGUF quantized by llama.cpp to <see cref="ComparisonRowSpec.GgufType"/>.</summary>
-    LlamaCppQuantized,
-
-    /// <summary>AWQ scales folded into the FP weights (no rounding), exported as GGUF, quantized by llama.cpp.</summary>
-    AwqScaledLlamaCpp,
-}
+namespace AwqRuntime.Comparison;
 
 /// <summary>
 /// One row to build. <see cref="GroupSize"/> applies to our INT4 rows and to the AWQ scale search of
@@ -59,7 +30,7 @@ public sealed record ComparisonRowSpec(string Name, ComparisonRowKind Kind, int 
     public static ComparisonRowSpec AwqScaled(string type, int groupSize = 32) =>
         new($"AWQ-scaled {type}", ComparisonRowKind.AwqScaledLlamaCpp, groupSize, type);
 
-    /// <summary>The rows of issue 5's acceptance, in the order the report shows them.</summary>
+    /// <summary>The full comparison (what `awq compare` builds without --rows), in the order the report shows them.</summary>
     public static IReadOnlyList<ComparisonRowSpec> Defaults { get; } =
     [
         OursFp32(),

@@ -6,10 +6,10 @@ namespace AwqRuntime.LlamaSharp;
 /// llama.cpp's own sampler chain runs (top-k, top-p, min-p, temperature, then a seeded draw), so a seed
 /// reproduces llama.cpp's choices.
 /// </summary>
-public sealed record SamplingOptions
+public sealed record LlamaCppSamplingOptions
 {
     /// <summary>Greedy decoding (argmax at every step).</summary>
-    public static SamplingOptions Greedy { get; } = new() { Temperature = 0f };
+    public static LlamaCppSamplingOptions Greedy { get; } = new() { Temperature = 0f };
 
     /// <summary>Softmax temperature; 0 selects greedy decoding. Default 0.8 as in llama.cpp's CLI.</summary>
     public float Temperature { get; init; } = 0.8f;

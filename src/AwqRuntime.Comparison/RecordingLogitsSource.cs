@@ -1,6 +1,6 @@
 using AwqRuntime.Evaluation;
 
-namespace AwqRuntime.LlamaSharp.Comparison;
+namespace AwqRuntime.Comparison;
 
 /// <summary>
 /// The reference source, remembering its last window so the reference's own row (PPL of FP32, KLD 0
@@ -39,35 +39,5 @@ internal sealed class RecordingLogitsSource(ILogitsSource inner) : ILogitsSource
                 throw new InvalidOperationException("the reference replay was asked for a window the reference has not just evaluated");
             owner._logits.AsSpan(0, tokens.Length * VocabSize).CopyTo(logits);
         }
-    }
-}
-
-/// <summary>
-/// Keeps one row's failure from stopping the evaluation of the others: the first exception is kept as
-/// the row's error and every later window gets uniform logits (the row's metrics are then dropped).
-/// </summary>
-internal sealed class GuardedLogitsSource(ILogitsSource inner) : ILogitsSource
-{
-    public string Name => inner.Name;
-
-    public int VocabSize => inner.VocabSize;
-
-    public Exception? Failure { get; private set; }
-
-    public void Evaluate(ReadOnlySpan<int> tokens, Span<float> logits)
-    {
-        if (Failure == null)
-        {
-            try
-            {
-                inner.Evaluate(tokens, logits);
-                return;
-            }
-            catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
-            {
-                Failure = e;
-            }
-        }
-        logits[..(tokens.Length * VocabSize)].Clear();
     }
 }

@@ -1,10 +1,9 @@
-using AwqRuntime.LlamaSharp.Comparison;
 using Spectre.Console;
 
-namespace AwqRuntime.Cli.Comparison;
+namespace AwqRuntime.Comparison;
 
 /// <summary>The report on the terminal: the table (failed rows in red), then fallback notes and errors.</summary>
-internal static class ComparisonTable
+public static class ComparisonTable
 {
     public static void Print(IAnsiConsole console, ComparisonReport report)
     {

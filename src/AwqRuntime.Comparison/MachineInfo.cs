@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace AwqRuntime.LlamaSharp.Comparison;
+namespace AwqRuntime.Comparison;
 
 /// <summary>The machine a report was measured on: CPU model, logical cores, memory, OS, .NET and our SIMD path.</summary>
 public sealed record MachineInfo(string Cpu, int LogicalCores, long? MemoryBytes, string Os, string DotNet, string OursSimdPath)

@@ -1,6 +1,7 @@
 using System.Globalization;
+using AwqRuntime.LlamaSharp;
 
-namespace AwqRuntime.LlamaSharp.Comparison;
+namespace AwqRuntime.Comparison;
 
 /// <summary>
 /// Which tensors a llama.cpp type cannot quantize on a given model, what to do about them, and what

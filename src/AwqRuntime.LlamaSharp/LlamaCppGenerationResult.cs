@@ -6,7 +6,7 @@ public enum GenerationStopReason
     /// <summary>The requested number of tokens was generated.</summary>
     MaxTokens,
 
-    /// <summary>The model produced an end-of-generation token (EOS/EOT); it is not part of <see cref="GenerationResult.Tokens"/>.</summary>
+    /// <summary>The model produced an end-of-generation token (EOS/EOT); it is not part of <see cref="LlamaCppGenerationResult.Tokens"/>.</summary>
     EndOfGeneration,
 }
 
@@ -16,7 +16,7 @@ public enum GenerationStopReason
 /// The first generated token comes from the prefill logits, so n generated tokens take n-1 decode steps.
 /// <see cref="Text"/> is what the tokens add to the printed prompt (prompt text + Text = full text).
 /// </summary>
-public sealed record GenerationResult(
+public sealed record LlamaCppGenerationResult(
     int[] Tokens,
     string Text,
     GenerationStopReason StopReason,

@@ -1,10 +1,8 @@
 using System.Diagnostics;
+using AwqRuntime.LlamaSharp;
 using AwqRuntime.Model;
 
-namespace AwqRuntime.LlamaSharp.Comparison;
-
-/// <summary>Median prefill and decode speed of one row (tokens per second).</summary>
-public sealed record SpeedResult(double PrefillTokensPerSecond, double DecodeTokensPerSecond);
+namespace AwqRuntime.Comparison;
 
 /// <summary>
 /// llama-bench's two tests, run the same way on both runtimes: prefill = one batch of the prompt from
@@ -50,11 +48,11 @@ public static class SpeedBenchmark
     {
         Check(prompt, decodeTokens, runs);
         // maxTokens 0: only the prompt's llama_decode is timed; decode: the first token comes from
-        // BOS's logits, then decodeTokens single-token steps (GenerationResult.DecodeSteps).
-        double Prefill() => model.Generate(prompt, 0, SamplingOptions.Greedy, stopAtEndOfGeneration: false).PrefillTokensPerSecond;
+        // BOS's logits, then decodeTokens single-token steps (LlamaCppGenerationResult.DecodeSteps).
+        double Prefill() => model.Generate(prompt, 0, LlamaCppSamplingOptions.Greedy, stopAtEndOfGeneration: false).PrefillTokensPerSecond;
         double Decode()
         {
-            var r = model.Generate([firstToken], decodeTokens + 1, SamplingOptions.Greedy, stopAtEndOfGeneration: false);
+            var r = model.Generate([firstToken], decodeTokens + 1, LlamaCppSamplingOptions.Greedy, stopAtEndOfGeneration: false);
             if (r.DecodeSteps != decodeTokens) throw new InvalidOperationException($"llama.cpp ran {r.DecodeSteps} decode steps, {decodeTokens} expected");
             return r.DecodeTokensPerSecond;
         }
@@ -79,19 +77,5 @@ public static class SpeedBenchmark
         ArgumentNullException.ThrowIfNull(prompt);
         ArgumentOutOfRangeException.ThrowIfNegative(decodeTokens);
         ArgumentOutOfRangeException.ThrowIfLessThan(runs, 1);
-    }
-}
-
-/// <summary>Small order statistics for reports.</summary>
-public static class Statistics
-{
-    /// <summary>The middle value (mean of the two middle values for an even count); NaN for none.</summary>
-    public static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.ToArray();
-        if (sorted.Length == 0) return double.NaN;
-        Array.Sort(sorted);
-        var mid = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
 }

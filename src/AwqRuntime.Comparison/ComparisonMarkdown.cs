@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace AwqRuntime.LlamaSharp.Comparison;
+namespace AwqRuntime.Comparison;
 
 /// <summary>The report as Markdown: the table, then how it was measured (command, machine, threads, date) and per-row notes and errors.</summary>
 public static class ComparisonMarkdown

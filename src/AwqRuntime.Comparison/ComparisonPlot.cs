@@ -1,8 +1,7 @@
 using System.Globalization;
-using AwqRuntime.LlamaSharp.Comparison;
 using ScottPlot;
 
-namespace AwqRuntime.Cli.Comparison;
+namespace AwqRuntime.Comparison;
 
 /// <summary>
 /// The report as a picture: mean KL divergence to the FP32 reference (log scale) against bits per
@@ -11,7 +10,7 @@ namespace AwqRuntime.Cli.Comparison;
 /// and llama.cpp's F32 sits decades below everything else); their agreement is written in a corner.
 /// Rendered headless with ScottPlot (SkiaSharp), with a fixed layout so labels can be placed in pixels.
 /// </summary>
-internal static class ComparisonPlot
+public static class ComparisonPlot
 {
     public const int Width = 1200;
     public const int Height = 760;

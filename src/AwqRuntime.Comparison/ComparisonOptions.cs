@@ -1,4 +1,6 @@
-namespace AwqRuntime.LlamaSharp.Comparison;
+using AwqRuntime.LlamaSharp;
+
+namespace AwqRuntime.Comparison;
 
 /// <summary>Everything one comparison run needs; defaults follow llama.cpp's perplexity tool and llama-bench.</summary>
 public sealed record ComparisonOptions
