@@ -22,6 +22,7 @@ internal static class QuantizeCommand
         var noDuo = new Option<bool>("--no-duo-scaling") { Description = "llm-awq's scale formula s = x̄^α instead of AutoAWQ's x̄^α / w̄^(1−α)" };
         var noClip = new Option<bool>("--no-clip") { Description = "Skip the weight clipping search" };
         var notConvert = new Option<string[]>("--modules-to-not-convert") { Description = "Linear kinds kept in fp16 (e.g. down_proj)", AllowMultipleArgumentsPerToken = true };
+        var stats = new Option<bool>("--stats") { Description = "With --method rtn: still run the calibration pass, to record activation statistics (awq_search.safetensors)" };
         var force = new Option<bool>("--force") { Description = "Replace an existing output folder" };
         var seed = new Option<ulong>("--seed") { Description = "Seed for --calib self", DefaultValueFactory = _ => 42UL };
         var threads = CliOptions.Threads();
@@ -29,7 +30,7 @@ internal static class QuantizeCommand
         var json = CliOptions.Json();
         var cmd = new Command("quantize", "Quantize a model to group-wise INT4 with AWQ and save it in AutoAWQ's checkpoint layout")
         {
-            model, tokenizer, output, calib, samples, seqLen, group, bits, method, noDuo, noClip, notConvert, force, seed, threads, quiet, json,
+            model, tokenizer, output, calib, samples, seqLen, group, bits, method, noDuo, noClip, notConvert, stats, force, seed, threads, quiet, json,
         };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
@@ -45,6 +46,7 @@ internal static class QuantizeCommand
                 GroupSize = parse.GetValue(group), WBit = parse.GetValue(bits),
                 DuoScaling = !parse.GetValue(noDuo), ApplyClip = !parse.GetValue(noClip),
                 ModulesToNotConvert = parse.GetValue(notConvert) ?? [],
+                CaptureStatistics = parse.GetValue(stats),
             }.Validate();
             var outDir = parse.GetValue(output)!;
             if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any() && !parse.GetValue(force))
@@ -64,8 +66,11 @@ internal static class QuantizeCommand
         int samples, int seqLen, ulong seed, bool quiet, bool force)
     {
         using var m = AwqModel.FromPretrained(modelPath, tokenizerPath);
-        var calibration = Calibration(m, calib, samples, seqLen, seed);
-        if (!quiet)
+        // Round-to-nearest reads no activations: no calibration text is read unless statistics are asked for.
+        var reads = config.Method != QuantMethod.Rtn || config.CaptureStatistics;
+        var calibration = reads ? Calibration(m, calib, samples, seqLen, seed) : CalibrationSet.None;
+        if (!quiet && !reads) CliOptions.Status.MarkupLine("calibration: none (round-to-nearest reads no activations; --stats records them)");
+        else if (!quiet)
         {
             CliOptions.Status.MarkupLine(Markup.Escape(
                 $"calibration: {calibration.Samples.Length} x {calibration.SeqLen} tokens from {calibration.Source}" +

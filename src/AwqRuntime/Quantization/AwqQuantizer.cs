@@ -84,6 +84,7 @@ public static class AwqQuantizer
         var calibrate = method.NeedsActivations || config.CaptureStatistics;
         if (calibrate)
         {
+            if (calib.Samples.Length == 0) throw new ArgumentException($"{method.Name} needs calibration data (none was given)");
             foreach (var s in calib.Samples)
                 foreach (var t in s)
                     if ((uint)t >= (uint)c.VocabSize) throw new ArgumentException($"calibration token {t} is outside the vocabulary of {c.VocabSize}");

@@ -9,6 +9,15 @@ namespace AwqRuntime.Quantization;
 /// </summary>
 public sealed class CalibrationSet
 {
+    /// <summary>No calibration data: what a method that reads no activations (RTN) is given.</summary>
+    public static CalibrationSet None { get; } = new();
+
+    private CalibrationSet()
+    {
+        Samples = [];
+        Source = "none";
+    }
+
     public CalibrationSet(int[][] samples, int seqLen, string source, int requestedSamples)
     {
         if (samples.Length == 0) throw new ArgumentException($"calibration data ({source}) gave no sequence of {seqLen} tokens");
