@@ -51,7 +51,7 @@ static void check_shape(int64_t M, int64_t K, int64_t N, unsigned long long seed
     for (int64_t i = 0; i < N * K; i++) {
         w[i] = awq_test_uniform(&s, -1.0f, 1.0f);
         wh[i] = to_half(w[i]);
-        wd[i] = awq_half_to_float(wh[i]);
+        wd[i] = awq_fp16_to_fp32_1(wh[i]);
     }
     for (int f16 = 0; f16 <= 1; f16++) {
         const float *wr = f16 ? wd : w;
@@ -108,7 +108,7 @@ static void check_f16_equals_f32_on_decoded_weights(void) {
     for (int i = 0; i < M * K; i++) x[i] = awq_test_uniform(&s, -2.0f, 2.0f);
     for (int i = 0; i < N * K; i++) {
         wh[i] = to_half(awq_test_uniform(&s, -3.0f, 3.0f));
-        wd[i] = awq_half_to_float(wh[i]);
+        wd[i] = awq_fp16_to_fp32_1(wh[i]);
     }
     for (int isa = AWQ_ISA_SCALAR; isa <= AWQ_ISA_AVX512; isa++) {
         if (!isa_available((awq_isa)isa)) continue;
@@ -119,15 +119,15 @@ static void check_f16_equals_f32_on_decoded_weights(void) {
 }
 
 static void check_half_decode(void) {
-    CHECK(awq_half_to_float(0x3c00) == 1.0f);
-    CHECK(awq_half_to_float(0xc000) == -2.0f);
-    CHECK(awq_half_to_float(0x7bff) == 65504.0f);
-    CHECK(awq_half_to_float(0x0001) == 0x1p-24f);        /* smallest subnormal */
-    CHECK(awq_half_to_float(0x03ff) == 1023 * 0x1p-24f); /* largest subnormal */
-    CHECK(awq_half_to_float(0x7c00) == INFINITY);
-    CHECK(awq_half_to_float(0xfc00) == -INFINITY);
-    CHECK(isnan(awq_half_to_float(0x7e00)));
-    float nz = awq_half_to_float(0x8000);
+    CHECK(awq_fp16_to_fp32_1(0x3c00) == 1.0f);
+    CHECK(awq_fp16_to_fp32_1(0xc000) == -2.0f);
+    CHECK(awq_fp16_to_fp32_1(0x7bff) == 65504.0f);
+    CHECK(awq_fp16_to_fp32_1(0x0001) == 0x1p-24f);        /* smallest subnormal */
+    CHECK(awq_fp16_to_fp32_1(0x03ff) == 1023 * 0x1p-24f); /* largest subnormal */
+    CHECK(awq_fp16_to_fp32_1(0x7c00) == INFINITY);
+    CHECK(awq_fp16_to_fp32_1(0xfc00) == -INFINITY);
+    CHECK(isnan(awq_fp16_to_fp32_1(0x7e00)));
+    float nz = awq_fp16_to_fp32_1(0x8000);
     CHECK(nz == 0.0f && signbit(nz));
 }
 

@@ -58,10 +58,10 @@ static void make_problem(problem *p, int64_t M, int64_t K, int64_t N, int64_t G,
                 int q = (p->qw[n * p->kh + k / 2] >> (4 * (k % 2))) & 15;
                 int64_t g = k / G;
                 double w = (double)(q - p->zeros[n * p->ng + g]) *
-                           (double)awq_w4a16_half_to_float(p->scales[n * p->ng + g]);
+                           (double)awq_fp16_to_fp32_1(p->scales[n * p->ng + g]);
                 acc += (double)p->x[m * K + k] * w;
                 abs_acc += fabs((double)p->x[m * K + k]) * (double)(q + p->zeros[n * p->ng + g]) *
-                           (double)awq_w4a16_half_to_float(p->scales[n * p->ng + g]);
+                           (double)awq_fp16_to_fp32_1(p->scales[n * p->ng + g]);
             }
             p->ref[m * N + n] = acc;
             p->abs_ref[m * N + n] = abs_acc;

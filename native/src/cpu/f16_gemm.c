@@ -16,7 +16,7 @@ void awq_f16_gemm_block_scalar(const float *x, int64_t K, const void *wv, float 
         for (int64_t m = m0; m < m1; m++) {
             const float *xr = x + m * K;
             float acc = 0.0f;
-            for (int64_t k = 0; k < K; k++) acc += xr[k] * awq_half_to_float(wr[k]);
+            for (int64_t k = 0; k < K; k++) acc += xr[k] * awq_fp16_to_fp32_1(wr[k]);
             y[m * N + n] = acc;
         }
     }

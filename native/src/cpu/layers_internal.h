@@ -10,6 +10,7 @@
 #define AWQ_LAYERS_INTERNAL_H
 
 #include "awq_internal.h"
+#include "awq_numerics.h" /* awq_fp16_to_fp32_1: the one fp16 decode */
 
 #include <stdint.h>
 
@@ -47,22 +48,6 @@ void awq_f32_gemm_isa(awq_isa isa, const float *x, int64_t M, int64_t K, const f
                       float *y);
 void awq_f16_gemm_isa(awq_isa isa, const float *x, int64_t M, int64_t K, const uint16_t *w,
                       int64_t N, float *y);
-
-/* fp16 bits -> fp32, exact (subnormals, ±Inf, NaN with the quiet bit set, as F16C does). */
-static inline float awq_half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-    uint32_t exp = (h >> 10) & 0x1fu, man = h & 0x3ffu;
-    union { uint32_t u; float f; } v;
-    if (exp == 0) {
-        v.f = (float)man * 0x1p-24f; /* zero or subnormal: man * 2^-24 is exact in fp32 */
-        v.u |= sign;
-    } else if (exp == 31) {
-        v.u = sign | 0x7f800000u | (man << 13) | (man ? 0x00400000u : 0u);
-    } else {
-        v.u = sign | ((exp + 112u) << 23) | (man << 13);
-    }
-    return v.f;
-}
 
 /* ---- RMSNorm ---------------------------------------------------------------------------------- */
 void awq_rmsnorm_isa(awq_isa isa, const float *x, const float *weight, int64_t M, int64_t D, float eps,

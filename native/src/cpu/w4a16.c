@@ -38,7 +38,7 @@ void awq_w4a16_block_scalar(const awq_w4a16_job *job, int64_t m0, int64_t m1, in
                     int q = (qw[k >> 1] >> ((k & 1) * 4)) & 0xf;
                     dot += x[k] * (float)q;
                 }
-                float s = awq_w4a16_half_to_float(sc[g]);
+                float s = awq_fp16_to_fp32_1(sc[g]);
                 acc += s * (dot - (float)zr[g] * xs[g]);
             }
             job->y[m * job->N + n] = acc;

@@ -24,6 +24,7 @@
 #define AWQ_W4A16_H
 
 #include "awq_internal.h"
+#include "awq_numerics.h" /* awq_fp16_to_fp32_1: the one fp16 decode */
 
 typedef struct awq_w4a16_job {
     const float *x;          /* [M, K] as given (scalar kernel) */
@@ -73,21 +74,5 @@ void awq_w4a16_block_avx512(const awq_w4a16_job *job, int64_t m0, int64_t m1, in
 int awq_w4a16_gemm_isa(awq_isa isa, const float *x, int64_t M, int64_t K, const uint8_t *qweight,
                        const uint16_t *scales, const uint8_t *zeros, int64_t N, int64_t group_size,
                        float *y);
-
-/* fp16 bits -> fp32 without F16C (the scalar path must run anywhere). Exact for every input. */
-static inline float awq_w4a16_half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-    uint32_t exp = (h >> 10) & 0x1fu, man = h & 0x3ffu;
-    union { uint32_t u; float f; } v;
-    if (exp == 0x1f) {
-        v.u = sign | 0x7f800000u | (man << 13) | (man ? 0x00400000u : 0u);
-    } else if (exp != 0) {
-        v.u = sign | ((exp + 112u) << 23) | (man << 13);
-    } else {
-        v.f = (float)man * (1.0f / 16777216.0f); /* subnormal: man * 2^-24, exact */
-        v.u |= sign;
-    }
-    return v.f;
-}
 
 #endif /* AWQ_W4A16_H */

@@ -7,13 +7,12 @@
  * warp reduces with shuffles. Simple and exact enough to check one for one against the CPU path;
  * the host wrapper copies operands in and y out (see awq_cuda_w4a16_gemm in awq_kernels.h).
  */
+#include "awq_kernels.h" /* status codes: the one ABI header */
+
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 #include <stdint.h>
 #include <stdio.h>
-
-#define AWQ_ERR_UNSUPPORTED (-8)
-#define AWQ_ERR_OUT_OF_MEMORY (-7)
 
 __global__ void w4a16_warp_kernel(const float *__restrict__ x, int64_t M, int64_t K,
                                   const uint8_t *__restrict__ qw, const __half *__restrict__ scales,

@@ -1,4 +1,4 @@
-using AwqRuntime.Native;
+using AwqRuntime.Backends;
 
 namespace AwqRuntime.Model;
 
@@ -102,9 +102,12 @@ public sealed class LlamaModel
         return w;
     }
 
-    public KvCache CreateCache(int capacity) => new(Config, capacity);
+    /// <summary>The backend the model runs on (<see cref="CpuBackend"/>: the native CPU kernels).</summary>
+    public IComputeBackend Backend { get; init; } = CpuBackend.Instance;
 
-    public ForwardBuffers CreateBuffers(int maxRows = 512) => new(Config, maxRows);
+    public KvCache CreateCache(int capacity) => new(Backend, Config.NumLayers, Config.KvDim, capacity);
+
+    public ForwardBuffers CreateBuffers(int maxRows = 512) => new(Backend, Config, maxRows);
 
     /// <summary>Bytes of all weights as held in memory.</summary>
     public long WeightBytes => Blocks.Sum(b => b.WeightBytes) + Embedding.Bytes
@@ -142,26 +145,28 @@ public sealed class LlamaModel
         IActivationObserver? observer, bool skipLogits = false)
     {
         var c = Config;
+        var b = s.Backend;
+        if (!ReferenceEquals(b, cache.Backend)) throw new ArgumentException($"the buffers run on {b.Name} but the cache lives on {cache.Backend.Name}");
         var d = c.HiddenSize;
         var rows = tokens.Length;
-        var x = s.X.AsSpan(0, rows * d);
-        for (var i = 0; i < rows; i++) Embedding.CopyRow(tokens[i], x.Slice(i * d, d));
+        var x = s.X.View(0, (long)rows * d);
+        b.Embed(Embedding, tokens, x);
         var nPast = cache.Length;
         for (var l = 0; l < c.NumLayers; l++)
-            LlamaForward.Block(c, Blocks[l], x, rows, nPast, cache.K[l], cache.V[l], cache.Capacity, s, observer, l);
+            LlamaForward.Block(c, Blocks[l], x, rows, nPast, cache, l, s, observer, l);
         cache.Length = nPast + rows;
         if (skipLogits) return;
         if (allRows)
         {
-            var h = s.H.AsSpan(0, rows * d);
-            Kernels.RmsNorm(x, FinalNorm, rows, d, c.RmsNormEps, h);
-            Output.Forward(h, rows, logits);
+            var h = s.H.View(0, (long)rows * d);
+            b.RmsNorm(x, FinalNorm, rows, d, c.RmsNormEps, h);
+            b.Linear(Output, h, rows, logits);
         }
         else
         {
-            var h = s.H.AsSpan(0, d);
-            Kernels.RmsNorm(x.Slice((rows - 1) * d, d), FinalNorm, 1, d, c.RmsNormEps, h);
-            Output.Forward(h, 1, logits);
+            var h = s.H.View(0, d);
+            b.RmsNorm(x.Slice((long)(rows - 1) * d, d), FinalNorm, 1, d, c.RmsNormEps, h);
+            b.Linear(Output, h, 1, logits);
         }
     }
 }

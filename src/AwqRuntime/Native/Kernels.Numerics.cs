@@ -49,7 +49,7 @@ public static unsafe partial class Kernels
     /// <summary>scales and zeros hold one entry per group: [rows, ceil(cols/groupSize)] (checked only for a valid shape; the native call names a bad one).</summary>
     private static void RequireGroupParams(ReadOnlySpan<float> scales, ReadOnlySpan<int> zeros, long rows, long cols, long groupSize, string fn)
     {
-        if (groupSize <= 0 || Numel(rows, cols / groupSize + (cols % groupSize != 0 ? 1 : 0)) is not long nScales) return;
+        if (groupSize <= 0 || cols < 0 || Numel(rows, Numerics.QuantGroups.Count(cols, groupSize)) is not long nScales) return;
         RequireLength(scales, nScales, fn, "scales");
         RequireLength(zeros, nScales, fn, "zeros");
     }

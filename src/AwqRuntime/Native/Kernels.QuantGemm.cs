@@ -31,7 +31,7 @@ public static unsafe partial class Kernels
     {
         // Lengths only make sense for a valid shape; otherwise the native call names the bad size.
         if (m <= 0 || k <= 0 || n <= 0 || groupSize <= 0) return;
-        long groups = ((long)k + groupSize - 1) / groupSize;
+        long groups = Numerics.QuantGroups.Count((long)k, groupSize);
         RequireLength(x, (long)m * k, fn, "x");
         RequireLength(qweight, (long)n * (((long)k + 1) / 2), fn, "qweight");
         RequireLength(scales, n * groups, fn, "scales");

@@ -122,7 +122,7 @@ public static class Quantizer
     }
 
     /// <summary>ceil(cols / groupSize) without overflow.</summary>
-    public static int GroupsPerRow(int cols, int groupSize) => cols / groupSize + (cols % groupSize != 0 ? 1 : 0);
+    public static int GroupsPerRow(int cols, int groupSize) => QuantGroups.Count(cols, groupSize);
 
     private enum GroupStatus { Ok, NonFinite, RangeOverflow, ScaleOverflow }
 

@@ -1,3 +1,4 @@
+using AwqRuntime.Backends;
 using AwqRuntime.Model;
 using AwqRuntime.Model.Families;
 
@@ -14,8 +15,8 @@ internal sealed class BlockCalibration(LlamaConfig config, CalibrationSet calib)
 {
     private readonly ActivationCapture _capture = new(config, calib.Samples.Length, calib.SeqLen);
     private readonly ForwardBuffers _buffers = new(config, calib.SeqLen);
-    private readonly float[] _kc = new float[(long)calib.SeqLen * config.KvDim];
-    private readonly float[] _vc = new float[(long)calib.SeqLen * config.KvDim];
+    // One layer's cache, refilled from position 0 by every sample.
+    private readonly KvCache _cache = new(CpuBackend.Instance, 1, config.KvDim, calib.SeqLen);
 
     public LlamaConfig Config => config;
     public CalibrationSet Calibration => calib;
@@ -36,10 +37,11 @@ internal sealed class BlockCalibration(LlamaConfig config, CalibrationSet calib)
     public void Run(int layer, LlamaBlock block, float[] x)
     {
         var seq = calib.SeqLen;
+        var xs = CpuBackend.Wrap(x);
         for (var s = 0; s < calib.Samples.Length; s++)
         {
             _capture.Sample = s;
-            LlamaForward.Block(config, block, x.AsSpan(s * seq * config.HiddenSize, seq * config.HiddenSize), seq, 0, _kc, _vc, seq,
+            LlamaForward.Block(config, block, xs.Slice((long)s * seq * config.HiddenSize, (long)seq * config.HiddenSize), seq, 0, _cache, 0,
                 _buffers, _capture, layer);
         }
         Stats.Clear();
@@ -67,6 +69,7 @@ internal sealed class BlockCalibration(LlamaConfig config, CalibrationSet calib)
         var tokens = Tokens;
         var d = c.HiddenSize;
         var input = _capture.InputOf(spec.Linears[0]);
+        var inputView = CpuBackend.Wrap(input);
         foreach (var k in spec.Linears)
             if (!ReferenceEquals(_capture.InputOf(k), input)) throw new InvalidOperationException($"{spec.Name}: the group's linears do not share one input");
         Action<FloatLinear[], float[]> inspect = spec.Inspect switch
@@ -74,22 +77,21 @@ internal sealed class BlockCalibration(LlamaConfig config, CalibrationSet calib)
             InspectedModule.SelfAttention => (l, output) =>
             {
                 var (q, k, v) = (Pick(spec, l, LinearKind.QProj, block), Pick(spec, l, LinearKind.KProj, block), Pick(spec, l, LinearKind.VProj, block));
+                var outputView = CpuBackend.Wrap(output);
                 for (var s = 0; s < samples; s++)
-                    LlamaForward.Attention(c, block, q, k, v, Pick(spec, l, LinearKind.OProj, block), input.AsSpan(s * seq * d, seq * d),
-                        seq, 0, _kc, _vc, seq, _buffers, output.AsSpan(s * seq * d, seq * d));
+                    LlamaForward.Attention(c, block, q, k, v, Pick(spec, l, LinearKind.OProj, block), inputView.Slice((long)s * seq * d, (long)seq * d),
+                        seq, 0, _cache, 0, _buffers, outputView.Slice((long)s * seq * d, (long)seq * d));
             },
             InspectedModule.Mlp => (l, output) =>
             {
                 var (g, u) = (Pick(spec, l, LinearKind.GateProj, block), Pick(spec, l, LinearKind.UpProj, block));
+                var outputView = CpuBackend.Wrap(output);
                 for (var s = 0; s < samples; s++)
-                    LlamaForward.Mlp(c, block, g, u, Pick(spec, l, LinearKind.DownProj, block), input.AsSpan(s * seq * d, seq * d), seq,
-                        _buffers, output.AsSpan(s * seq * d, seq * d));
+                    LlamaForward.Mlp(c, block, g, u, Pick(spec, l, LinearKind.DownProj, block), inputView.Slice((long)s * seq * d, (long)seq * d), seq,
+                        _buffers, outputView.Slice((long)s * seq * d, (long)seq * d));
             },
             InspectedModule.Linear when spec.Linears.Length == 1 => (l, output) =>
-            {
-                l[0].Forward(input, tokens, output);
-                LlamaForward.AddBias(output, tokens, block.Bias(spec.Linears[0]));
-            },
+                CpuBackend.Instance.Linear(l[0], inputView, tokens, CpuBackend.Wrap(output).Slice(0, (long)tokens * l[0].OutFeatures), block.Bias(spec.Linears[0])),
             _ => throw new InvalidOperationException($"{spec.Name}: a single-linear inspection needs exactly one linear"),
         };
         return new ScalingGroup { Spec = spec, Input = input, Inspect = inspect };

@@ -19,7 +19,7 @@ internal static class ClipSearch
         var k = linear.InFeatures;
         var n = linear.OutFeatures;
         var g = config.GroupSize;
-        var groups = (k + g - 1) / g;
+        var groups = Numerics.QuantGroups.Count(k, g);
         var x = SampleTokens(input, k, config.ClipSampleTokens, out var t);
 
         var w = linear.Weight;

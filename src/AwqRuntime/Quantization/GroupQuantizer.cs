@@ -12,9 +12,9 @@ namespace AwqRuntime.Quantization;
 public static class GroupQuantizer
 {
     /// <summary>Quantizes w [rows, cols] into integers, scales and zero points.</summary>
-    public static Int4Weights Quantize(ReadOnlySpan<float> w, int rows, int cols, int groupSize, int bits)
+    public static QuantizedWeights Quantize(ReadOnlySpan<float> w, int rows, int cols, int groupSize, int bits)
     {
-        var groups = (cols + groupSize - 1) / groupSize;
+        var groups = QuantGroups.Count(cols, groupSize);
         var q = new int[(long)rows * cols];
         var scales = new float[(long)rows * groups];
         var zeros = new int[(long)rows * groups];
@@ -23,7 +23,10 @@ public static class GroupQuantizer
         for (var i = 0; i < q.Length; i++) qb[i] = (byte)q[i];
         var zb = new byte[zeros.Length];
         for (var i = 0; i < zeros.Length; i++) zb[i] = (byte)zeros[i];
-        return new Int4Weights(rows, cols, groupSize, bits, qb, scales, zb);
+        // The native quantizer rounds every scale to fp16 already (AutoAWQ stores fp16): keep its bits.
+        var sb = new ushort[scales.Length];
+        for (var i = 0; i < scales.Length; i++) sb[i] = Fp16.FromSingle(scales[i]);
+        return new QuantizedWeights(rows, cols, groupSize, bits, qb, sb, zb);
     }
 
     /// <summary>w ← dequant(quant(w)) in place, reusing caller scratch (q: rows*cols, scales/zeros: rows*groups).</summary>
@@ -44,7 +47,7 @@ public static class GroupQuantizer
         internal void Ensure(int rows, int cols, int groupSize)
         {
             var n = (long)rows * cols;
-            var g = (long)rows * ((cols + groupSize - 1) / groupSize);
+            var g = (long)rows * QuantGroups.Count(cols, groupSize);
             if (Q.Length < n) Q = new int[n];
             if (Scales.Length < g) { Scales = new float[g]; Zeros = new int[g]; }
         }

@@ -139,7 +139,7 @@ public class AwqAcceptanceTests(StoriesQuantizationFixture f, ITestOutputHelper 
                         for (var g = 0; g < groups; g++)
                         {
                             Assert.Equal(ours.Zeros[r * groups + g], Nibble(qzeros[g * words + col / 8], reverse[col % 8]));
-                            Assert.Equal(ours.Scales[r * groups + g], (float)scales[g * n + col]);
+                            Assert.Equal(ours.Scale(r * groups + g), (float)scales[g * n + col]);
                         }
                     }
                 }

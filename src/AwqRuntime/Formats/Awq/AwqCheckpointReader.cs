@@ -50,7 +50,7 @@ public static class AwqCheckpointReader
             : LlamaModel.ReadLinear(src, name, outF, inF);
     }
 
-    private static Quantization.Int4Weights ReadQuantized(HfWeightSource src, AwqQuantizationConfig q, int layer, LinearKind kind, int n, int k)
+    private static Quantization.QuantizedWeights ReadQuantized(HfWeightSource src, AwqQuantizationConfig q, int layer, LinearKind kind, int n, int k)
     {
         var module = LlamaTensorNames.LinearModule(layer, kind);
         var shapes = new AwqGemmTensors([], [], [], k, n, q.GroupSize);
@@ -73,9 +73,9 @@ public static class AwqCheckpointReader
             QZeros = src.ReadStored<int>($"{module}.qzeros"),
             Scales = src.ReadStored<ushort>($"{module}.scales"),
         };
-        var w = tensors.ToWeights();
+        var w = Quantization.Int4Layouts.FromAutoAwqGemm(tensors);
         foreach (var s in w.Scales)
-            if (!float.IsFinite(s)) throw new InvalidDataException($"{src.Path}: {module}.scales holds a non-finite value");
+            if (!float.IsFinite(Numerics.Fp16.ToSingle(s))) throw new InvalidDataException($"{src.Path}: {module}.scales holds a non-finite value");
         var heads = kind.RotaryHeads(src.Config);
         return heads > 0 ? w.PermuteRows(RopePermutation.InterleavedChannelOrder(heads, src.Config.EffectiveHeadDim)) : w;
     }

@@ -61,7 +61,7 @@ public static class AwqCheckpointWriter
                         {
                             var w = q.ToWeights();
                             if (heads > 0) w = w.PermuteRows(CanonicalRowOfHfRow(heads, c.EffectiveHeadDim));
-                            return AwqGemmTensors.FromWeights(w);
+                            return Int4Layouts.ToAutoAwqGemm(w);
                         });
                         var shapeOnly = new AwqGemmTensors([], [], [], q.InFeatures, q.OutFeatures, q.GroupSize);
                         plan.Add((new SafetensorsTensorSpec(module + ".qweight", TensorDType.I32, shapeOnly.QWeightShape), w => w.Write<int>(module + ".qweight", lazy.Value.QWeight)));

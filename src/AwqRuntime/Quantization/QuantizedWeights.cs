@@ -1,22 +1,24 @@
+using AwqRuntime.Numerics;
 
 namespace AwqRuntime.Quantization;
 
 /// <summary>
-/// One quantized linear in plain, unpacked form: integer weights q[n,k] (0..2^bits−1), per-group
-/// scales (exactly representable in fp16, the checkpoint's type) and zero points, groups of
-/// <see cref="GroupSize"/> along K (the last one shorter when GroupSize does not divide K).
-/// W[n,k] ≈ (q[n,k] − zero[n,g]) · scale[n,g], g = k / GroupSize. Every on-disk and in-kernel
-/// layout is derived from this one.
+/// One group-quantized linear in plain, unpacked form — the one type every layout converts from and
+/// to (<see cref="Int4Layouts"/>): integer weights q[n,k] (0..2^bits−1), per-group scales as fp16
+/// bits (the type of both the checkpoint and the kernel, so a scale is rounded once, when it is
+/// computed) and zero points, groups of <see cref="GroupSize"/> along K (the last one shorter when
+/// GroupSize does not divide K). W[n,k] ≈ (q[n,k] − zero[n,g]) · scale[n,g], g = k / GroupSize.
 /// </summary>
-public sealed class Int4Weights
+public sealed class QuantizedWeights
 {
-    public Int4Weights(int outFeatures, int inFeatures, int groupSize, int bits, byte[] q, float[] scales, byte[] zeros)
+    public QuantizedWeights(int outFeatures, int inFeatures, int groupSize, int bits, byte[] q, ushort[] scales, byte[] zeros)
     {
+        if (bits is < 2 or > 8) throw new ArgumentOutOfRangeException(nameof(bits), $"bits must be 2..8 (got {bits})");
         OutFeatures = outFeatures;
         InFeatures = inFeatures;
         GroupSize = groupSize;
         Bits = bits;
-        Groups = (inFeatures + groupSize - 1) / groupSize;
+        Groups = QuantGroups.Count(inFeatures, groupSize);
         if (q.Length != (long)outFeatures * inFeatures) throw new ArgumentException($"q has {q.Length} values, expected {outFeatures}x{inFeatures}");
         if (scales.Length != (long)outFeatures * Groups || zeros.Length != scales.Length)
             throw new ArgumentException($"scales/zeros must have {outFeatures}x{Groups} values");
@@ -34,11 +36,14 @@ public sealed class Int4Weights
     /// <summary>[Out, In] integer weights.</summary>
     public byte[] Q { get; }
 
-    /// <summary>[Out, Groups] scales (fp16-exact values).</summary>
-    public float[] Scales { get; }
+    /// <summary>[Out, Groups] scales, fp16 bits.</summary>
+    public ushort[] Scales { get; }
 
     /// <summary>[Out, Groups] zero points.</summary>
     public byte[] Zeros { get; }
+
+    /// <summary>Scale of group <paramref name="i"/> (row-major over [Out, Groups]) as fp32.</summary>
+    public float Scale(long i) => Fp16.ToSingle(Scales[i]);
 
     /// <summary>(q − z)·s as fp32, [Out, In].</summary>
     public float[] Dequantize()
@@ -47,8 +52,8 @@ public sealed class Int4Weights
         for (var n = 0; n < OutFeatures; n++)
             for (var k = 0; k < InFeatures; k++)
             {
-                var g = n * Groups + k / GroupSize;
-                w[(long)n * InFeatures + k] = (Q[(long)n * InFeatures + k] - Zeros[g]) * Scales[g];
+                var g = (long)n * Groups + k / GroupSize;
+                w[(long)n * InFeatures + k] = (Q[(long)n * InFeatures + k] - Zeros[g]) * Scale(g);
             }
         return w;
     }
@@ -57,11 +62,11 @@ public sealed class Int4Weights
     public long PackedBytes => ((long)OutFeatures * InFeatures * Bits + (long)OutFeatures * Groups * (16 + Bits) + 7) / 8;
 
     /// <summary>Output rows reordered: row i of the result is row perm[i] of this (for the HF Q/K layout).</summary>
-    public Int4Weights PermuteRows(IReadOnlyList<int> perm)
+    public QuantizedWeights PermuteRows(IReadOnlyList<int> perm)
     {
         if (perm.Count != OutFeatures) throw new ArgumentException("permutation length differs from the output features");
         var q = new byte[Q.Length];
-        var s = new float[Scales.Length];
+        var s = new ushort[Scales.Length];
         var z = new byte[Zeros.Length];
         for (var i = 0; i < OutFeatures; i++)
         {
@@ -69,6 +74,6 @@ public sealed class Int4Weights
             Array.Copy(Scales, (long)perm[i] * Groups, s, (long)i * Groups, Groups);
             Array.Copy(Zeros, (long)perm[i] * Groups, z, (long)i * Groups, Groups);
         }
-        return new Int4Weights(OutFeatures, InFeatures, GroupSize, Bits, q, s, z);
+        return new QuantizedWeights(OutFeatures, InFeatures, GroupSize, Bits, q, s, z);
     }
 }
