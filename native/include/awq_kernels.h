@@ -130,6 +130,7 @@ AWQ_API int awq_quantize(const float *x, int64_t rows, int64_t cols, int64_t gro
 AWQ_API int awq_dequantize(const int32_t *q, const float *scales, const int32_t *zeros, int64_t rows,
                            int64_t cols, int64_t group_size, float *out);
 /* mse = mean((a-b)^2), max_abs = max|a-b|, accumulated in double. */
+/* [reference] Tests only (they measure quantization error with it); the runtime does not call it. */
 AWQ_API int awq_quant_error(const float *a, const float *b, int64_t n, double *mse, double *max_abs);
 
 /* ---------------------------------------------------------------------------------------------
@@ -158,6 +159,8 @@ AWQ_API int awq_w4a16_gemm(const float *x, int64_t M, int64_t K, const uint8_t *
 
 /* ---------------------------------------------------------------------------------------------
  * INT8 x INT8 -> INT32 GEMM with zero-point correction (the seed's Xf·Wfᵀ ≈ Sx Sw (Xq-Zx)(Wq-Zw)ᵀ)
+ * [not yet in the runtime] Called by the tests and scripts/bench-kernels today; the W8A8 methods
+ * will run their linears on it.
  *   xq: uint8 [M,K] activations, x_zero[M] in 0..255 (per-row asymmetric)
  *   wq: int8 [N,K] weights,      w_zero[N] in -128..127 or NULL (symmetric weights)
  *   acc[m,n] = Σ_k (xq[m,k] - x_zero[m]) * (wq[n,k] - w_zero[n])   (exact int32)
@@ -212,7 +215,8 @@ AWQ_API int awq_attention_ext(const float *q, const float *k_cache, const float 
 /* out[i] = silu(gate[i]) * up[i], silu(x) = x / (1 + exp(-x)). out may alias gate or up. */
 AWQ_API int awq_silu_mul(const float *gate, const float *up, int64_t n, float *out);
 
-/* In-place softmax of each of the M rows of x[M, n]. */
+/* In-place softmax of each of the M rows of x[M, n]. [reference] Tests only: attention runs the
+ * same row softmax internally. */
 AWQ_API int awq_softmax(float *x, int64_t M, int64_t n);
 
 /* ---------------------------------------------------------------------------------------------
@@ -223,7 +227,8 @@ AWQ_API int awq_softmax(float *x, int64_t M, int64_t n);
  * ------------------------------------------------------------------------------------------- */
 /* Number of CUDA devices usable by this build (0 when none or not built); always AWQ_OK. */
 AWQ_API int awq_cuda_device_count(int *count);
-/* awq_w4a16_gemm on the current CUDA device, same arguments and layout. */
+/* awq_w4a16_gemm on the current CUDA device, same arguments and layout. [test oracle] Host
+ * pointers in and out; the tests compare it with the CPU kernel. Not a backend. */
 AWQ_API int awq_cuda_w4a16_gemm(const float *x, int64_t M, int64_t K, const uint8_t *qweight,
                                 const uint16_t *scales, const uint8_t *zeros, int64_t N,
                                 int64_t group_size, float *y);

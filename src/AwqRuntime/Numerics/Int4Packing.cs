@@ -1,8 +1,9 @@
 namespace AwqRuntime.Numerics;
 
 /// <summary>
-/// INT4 packing, 8 nibbles per 32-bit word along the last dimension, exactly as native
-/// <c>awq_pack_int4</c>/<c>awq_unpack_int4</c>: AWQ order puts column 8c + AwqOrder[i] in nibble i
+/// INT4 packing, 8 nibbles per 32-bit word along the last dimension, on the native
+/// <c>awq_pack_int4</c>/<c>awq_unpack_int4</c> (the one implementation; this class checks arguments and
+/// names a bad value before the call): AWQ order puts column 8c + AwqOrder[i] in nibble i
 /// (AutoAWQ's GEMM checkpoint layout), plain order column 8c + i. A row whose length 8 does not
 /// divide ends in a word padded with zero nibbles; unpacking ignores the padding.
 /// </summary>
@@ -39,7 +40,7 @@ public static class Int4Packing
     /// </summary>
     public static void Pack(ReadOnlySpan<int> q, int rows, int cols, PackOrder order, Span<int> packed)
     {
-        var table = Table(order);
+        _ = Table(order); // an unknown order is an ArgumentOutOfRangeException here, not a native status
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
         int words = PackedCols(cols);
         RequireLength(q.Length, (long)rows * cols, nameof(q));
@@ -51,20 +52,7 @@ public static class Int4Packing
                 throw new ArgumentOutOfRangeException(nameof(q), q[i],
                     $"q holds {q[i]} at row {i / cols}, column {i % cols} (must be 0..15)");
         }
-        for (int r = 0; r < rows; r++)
-        {
-            var qr = q.Slice(r * cols, cols);
-            for (int w = 0; w < words; w++)
-            {
-                uint word = 0;
-                for (int i = 0; i < 8; i++)
-                {
-                    int c = 8 * w + table[i];
-                    if (c < cols) word |= (uint)qr[c] << (4 * i);
-                }
-                packed[r * words + w] = (int)word;
-            }
-        }
+        Native.Kernels.PackInt4(q[..n], rows, cols, order, packed);
     }
 
     public static int[] Unpack(ReadOnlySpan<int> packed, int rows, int cols, PackOrder order)
@@ -79,24 +67,12 @@ public static class Int4Packing
     /// <summary>Unpacks packed [rows, ceil(cols/8)] into q [rows, cols] (values 0..15).</summary>
     public static void Unpack(ReadOnlySpan<int> packed, int rows, int cols, PackOrder order, Span<int> q)
     {
-        var table = Table(order);
+        _ = Table(order); // an unknown order is an ArgumentOutOfRangeException here, not a native status
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
         int words = PackedCols(cols);
         RequireLength(packed.Length, (long)rows * words, nameof(packed));
         RequireLength(q.Length, (long)rows * cols, nameof(q));
-        for (int r = 0; r < rows; r++)
-        {
-            var qr = q.Slice(r * cols, cols);
-            for (int w = 0; w < words; w++)
-            {
-                uint word = (uint)packed[r * words + w];
-                for (int i = 0; i < 8; i++)
-                {
-                    int c = 8 * w + table[i];
-                    if (c < cols) qr[c] = (int)((word >> (4 * i)) & 0xFu);
-                }
-            }
-        }
+        Native.Kernels.UnpackInt4(packed[..(rows * words)], rows, cols, order, q[..(rows * cols)]);
     }
 
     private static int[] Table(PackOrder order) => order switch

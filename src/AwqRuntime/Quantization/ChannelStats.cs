@@ -2,7 +2,7 @@ namespace AwqRuntime.Quantization;
 
 /// <summary>
 /// Per-input-channel activation statistics of one linear over all calibration tokens: mean |x|
-/// (AWQ's saliency, §1.2 of the reference) and mean x² (llama.cpp's imatrix statistic), both
+/// (AWQ's saliency, AWQ paper §3.1; AutoAWQ get_act_scale) and mean x² (llama.cpp's imatrix statistic), both
 /// accumulated in double.
 /// </summary>
 public sealed class ChannelStats

@@ -4,7 +4,7 @@ using AwqRuntime.Model;
 namespace AwqRuntime.Quantization;
 
 /// <summary>
-/// AWQ's weight clipping search (reference §1.7): for every output row and quantization group, try
+/// AWQ's weight clipping search (AutoAWQ awq/quantize/quantizer.py _compute_best_clip): for every output row and quantization group, try
 /// max_val = max|w| · (1 − i/n_grid) for i = 0 … max_shrink·n_grid − 1, clamp the group to
 /// [−max_val, max_val], quantize, and keep the max_val whose per-group partial outputs
 /// Σ_{k∈group} x_k·w_k on a sample of calibration tokens (every (n/512)-th) stay closest to the

@@ -8,7 +8,7 @@ public sealed record ScaleSearchResult(string Group, PrevOp PrevOp, LinearKind[]
     double BestLoss, double UnscaledLoss, double[] GridLosses);
 
 /// <summary>
-/// AWQ's search for per-input-channel scales s (reference §1.3): for α = 0, 1/n, …, (n−1)/n,
+/// AWQ's search for per-input-channel scales s (AWQ paper §3.2; AutoAWQ awq/quantize/quantizer.py _search_best_scale): for α = 0, 1/n, …, (n−1)/n,
 /// s = x̄^α / (w̄^(1−α) + 1e−4) (duo) or x̄^α, clamped at 1e−4 and normalised by √(max·min);
 /// every linear of the group becomes Q(W·s)/s and the inspected module's output on the cached
 /// input is compared with the full-precision output (mean squared error). The α with the lowest

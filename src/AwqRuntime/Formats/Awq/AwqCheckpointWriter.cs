@@ -7,7 +7,7 @@ using AwqRuntime.Quantization;
 namespace AwqRuntime.Formats.Awq;
 
 /// <summary>
-/// Saves a quantized model as an AutoAWQ "GEMM" checkpoint (reference §2.1) that vLLM and
+/// Saves a quantized model as an AutoAWQ "GEMM" checkpoint (AutoAWQ awq/modules/linear/gemm.py WQLinear_GEMM) that vLLM and
 /// transformers load: per quantized linear qweight/qzeros/scales (and the family's bias, as AutoAWQ's
 /// WQLinear_GEMM keeps it), every other tensor fp16 under its HF name, q_proj/k_proj output channels in HF's rotate_half order, config.json with
 /// quantization_config {quant_method "awq", bits, group_size, zero_point, version "gemm",

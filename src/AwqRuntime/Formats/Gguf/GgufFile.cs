@@ -8,7 +8,7 @@ namespace AwqRuntime.Formats.Gguf;
 /// tensor bytes. Every count, length, dimension, type and offset is validated before it is used,
 /// so a truncated or corrupt file fails with an InvalidDataException naming the file and the field,
 /// never with an out-of-range read or an attempt to allocate an absurd array.
-/// Layout facts: ggml docs/gguf.md and src/gguf.cpp (see ../shared/docs/awq-reference.md §8).
+/// Layout facts: ggml docs/gguf.md and src/gguf.cpp.
 /// </summary>
 public sealed class GgufFile : IDisposable
 {

@@ -3,7 +3,7 @@ using System.Text;
 namespace AwqRuntime.Formats.Gguf;
 
 /// <summary>
-/// Writes a GGUF v3 file (ggml docs/gguf.md, src/gguf.cpp; reference §8.1): header, metadata KVs
+/// Writes a GGUF v3 file (ggml docs/gguf.md, src/gguf.cpp): header, metadata KVs
 /// with exactly the types given, tensor infos with dims innermost-first, zero padding to the
 /// alignment, then each tensor's data padded to the alignment, in info order, so every offset is
 /// the running padded total (the rule gguf.cpp's reader enforces). The alignment is

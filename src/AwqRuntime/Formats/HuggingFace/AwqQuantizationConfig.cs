@@ -6,7 +6,7 @@ namespace AwqRuntime.Formats.HuggingFace;
 /// config.json's quantization_config for AWQ as AutoAWQ writes it (AwqConfig.to_transformers_dict:
 /// quant_method "awq", bits, group_size, zero_point, version "gemm"/"gemv"/..., modules_to_not_convert),
 /// also read from TheBloke-era quant_config.json ({w_bit, q_group_size, zero_point, version}).
-/// See ../shared/docs/awq-reference.md §2.
+/// Sources: AutoAWQ awq/models/base.py (save_quantized) and transformers' utils/quantization_config.py AwqConfig.
 /// </summary>
 public sealed record AwqQuantizationConfig
 {
