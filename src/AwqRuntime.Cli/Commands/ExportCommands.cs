@@ -58,7 +58,7 @@ internal static class ExportCommands
         var dtype = new Option<string>("--dtype") { Description = "f32, f16 or bf16", DefaultValueFactory = _ => "f32" };
         var force = new Option<bool>("--force") { Description = "Replace an existing output folder" };
         var json = CliOptions.Json();
-        var cmd = new Command("export-hf", "Write a Hugging Face LLaMA folder (safetensors, config.json, tokenizer.json)")
+        var cmd = new Command("export-hf", "Write a Hugging Face folder of the model's family (safetensors, config.json, tokenizer.json)")
         {
             model, tokenizer, output, dtype, force, json,
         };
@@ -100,7 +100,7 @@ internal static class ExportCommands
         };
         var force = new Option<bool>("--force") { Description = "Replace an existing output folder" };
         var json = CliOptions.Json();
-        var cmd = new Command("synth", "Write a synthetic LLaMA (random weights, real shapes, HF layout) for tests and benchmarks")
+        var cmd = new Command("synth", "Write a synthetic LLaMA-family model (random weights, real shapes, HF layout) for tests and benchmarks")
         {
             preset, output, layers, seed, dtype, tokenizer, force, json,
         };

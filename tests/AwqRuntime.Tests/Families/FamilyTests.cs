@@ -217,6 +217,39 @@ public class FamilyTests(FamilyPresets presets, ITestOutputHelper output) : ICla
         Assert.Equal(4096, HfModelConfig.Read(Write($"{{\"architectures\": [\"MistralForCausalLM\"], {common}, \"sliding_window\": 4096}}")).Llama.SlidingWindow);
     }
 
+    [Theory]
+    [InlineData("llama3")]
+    [InlineData("mistral")]
+    [InlineData("qwen2")]
+    public void Awq_compare_puts_llama_cpps_f32_row_within_1e6_kld_of_ours(string preset)
+    {
+        var r = Acceptance.AwqCli.Succeed("compare", presets.Folder(preset), "--data", SharedData.EvalText, "--rows", "F32 (llama.cpp)",
+            "--chunks", "2", "--ctx", "128", "--no-speed", "--json");
+        using var doc = System.Text.Json.JsonDocument.Parse(r.Stdout);
+        var row = doc.RootElement.GetProperty("rows").EnumerateArray().Single(x => x.GetProperty("name").GetString() == "F32 (llama.cpp)");
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, row.GetProperty("error").ValueKind);
+        Assert.True(row.GetProperty("mean_kld").GetDouble() < 1e-6, r.Stdout);
+    }
+
+    [Theory]
+    [InlineData("llama3")]
+    [InlineData("mistral")]
+    [InlineData("qwen2")]
+    public void Export_hf_writes_the_family_back_tensor_for_tensor(string preset)
+    {
+        using var dir = new TempDir("family-hf");
+        var outDir = Path.Combine(dir.Path, preset);
+        Acceptance.AwqCli.Succeed("export-hf", presets.Folder(preset), "--out", outDir);
+        using var a = HfWeightSource.Open(presets.Folder(preset));
+        using var b = HfWeightSource.Open(outDir);
+        Assert.Equal(a.Config with { Name = "" }, b.Config with { Name = "" });
+        Assert.Equal(a.StoredTensors.Select(t => t.Name).Order(StringComparer.Ordinal), b.StoredTensors.Select(t => t.Name).Order(StringComparer.Ordinal));
+        foreach (var t in a.StoredTensors) Assert.Equal(a.Checkpoint.ReadFloat32(t.Name), b.Checkpoint.ReadFloat32(t.Name));
+        var json = File.ReadAllText(Path.Combine(outDir, "config.json"));
+        Assert.Contains($"\"model_type\": \"{a.Config.Family.HfModelType}\"", json);
+        Assert.Contains(a.Config.Family.HfArchitecture, json);
+    }
+
     private static int[] Greedy(LlamaModel m, int[] prompt, int count)
     {
         var cache = m.CreateCache(prompt.Length + count);
