@@ -13,6 +13,22 @@ public sealed record RopeScaling
 {
     public const string Llama3 = "llama3";
 
+    /// <summary>Factors given one per pair (a GGUF's rope_freqs tensor) rather than by Llama 3.1's formula.</summary>
+    public const string PerPairFactors = "factors";
+
+    /// <summary>The factors read from a GGUF's rope_freqs (<see cref="PerPairFactors"/>); null for the llama3 formula.</summary>
+    public IReadOnlyList<float>? Factors { get; init; }
+
+    /// <summary>Factors as llama.cpp stores them: one per rotary pair, no formula.</summary>
+    public static RopeScaling FromFactors(float[] factors) => new() { Type = PerPairFactors, Factors = factors };
+
+    public bool Equals(RopeScaling? other) =>
+        other is not null && Type == other.Type && Factor == other.Factor && LowFreqFactor == other.LowFreqFactor
+        && HighFreqFactor == other.HighFreqFactor && OriginalMaxPositionEmbeddings == other.OriginalMaxPositionEmbeddings
+        && (Factors is null ? other.Factors is null : other.Factors is not null && Factors.SequenceEqual(other.Factors));
+
+    public override int GetHashCode() => HashCode.Combine(Type, Factor, LowFreqFactor, HighFreqFactor, OriginalMaxPositionEmbeddings, Factors?.Count);
+
     public string Type { get; init; } = Llama3;
     public double Factor { get; init; } = 8.0;
     public double LowFreqFactor { get; init; } = 1.0;
@@ -22,6 +38,12 @@ public sealed record RopeScaling
     /// <summary>Throws InvalidDataException naming <paramref name="source"/> and the bad field.</summary>
     public RopeScaling Validate(string source)
     {
+        if (Type == PerPairFactors)
+        {
+            if (Factors is null || Factors.Count == 0 || Factors.Any(f => !(f > 0) || float.IsInfinity(f)))
+                throw new InvalidDataException($"{source}: RoPE frequency factors must be finite and > 0");
+            return this;
+        }
         if (Type != Llama3) throw new InvalidDataException($"{source}: rope_scaling type '{Type}' is not supported (only \"llama3\")");
         if (!(Factor >= 1) || double.IsInfinity(Factor)) throw new InvalidDataException($"{source}: rope_scaling.factor must be ≥ 1 (got {Factor})");
         if (!(LowFreqFactor > 0) || !(HighFreqFactor > LowFreqFactor) || double.IsInfinity(HighFreqFactor))
@@ -34,6 +56,10 @@ public sealed record RopeScaling
     /// <summary>The factor of each of the <paramref name="ropeDim"/>/2 rotary pairs, computed in double and rounded once.</summary>
     public float[] FreqFactors(int ropeDim, double theta)
     {
+        if (Factors is not null)
+            return Factors.Count == ropeDim / 2
+                ? Factors.ToArray()
+                : throw new InvalidDataException($"{Factors.Count} RoPE frequency factors for a rotary dimension of {ropeDim} (needs {ropeDim / 2})");
         var factors = new float[ropeDim / 2];
         var lowWavelen = OriginalMaxPositionEmbeddings / LowFreqFactor;
         var highWavelen = OriginalMaxPositionEmbeddings / HighFreqFactor;

@@ -69,6 +69,14 @@ public class FamilyTests(FamilyPresets presets, ITestOutputHelper output) : ICla
         Assert.Equal(8f, f[^1]);
         Assert.Contains(f, x => x is > 1f and < 8f);
 
+        // The GGUF reads back with the same factors (as per-pair factors) and the same logits.
+        using (var fromGguf = GgufWeightSource.Open(presets.Gguf("llama3")))
+        {
+            Assert.Equal(RopeScaling.PerPairFactors, fromGguf.Config.RopeScaling!.Type);
+            Assert.Equal(f, fromGguf.Config.RopeFreqFactors());
+            using var hf = CheckpointLoader.Open(presets.Folder("llama3"));
+            Assert.True(ScaleFoldingTests.WorstRelativeL2(LlamaModel.FromWeights(hf), LlamaModel.FromWeights(fromGguf), Tokens("llama3", 64)) < 1e-6);
+        }
         // The scaling changes the logits (llama.cpp agreeing above is then not vacuous).
         using var src = CheckpointLoader.Open(presets.Folder("llama3"));
         var scaled = LlamaModel.FromWeights(src);

@@ -37,8 +37,6 @@ public sealed class GgufWeightSource : WeightSourceBase
         var scaling = g.GetStringOrNull($"{arch}.rope.scaling.type");
         if (scaling is not (null or "none"))
             throw new InvalidDataException($"{Path}: {arch}.rope.scaling.type '{scaling}' is not supported (only plain RoPE)");
-        if (g.TryGetTensor(GgufTensorNames.RopeFreqs, out _))
-            throw new InvalidDataException($"{Path}: tensor 'rope_freqs.weight' (Llama 3.1-style RoPE frequency scaling) is not supported");
 
         int Int(string key, long? def = null)
         {
@@ -74,6 +72,15 @@ public sealed class GgufWeightSource : WeightSourceBase
             EosTokenId = Int("tokenizer.ggml.eos_token_id", 2),
             Name = g.GetStringOrNull("general.name") ?? System.IO.Path.GetFileNameWithoutExtension(Path),
         };
+        // Llama 3.1's rope scaling arrives as the per-pair factors llama.cpp's rope_ext divides angles by.
+        if (g.TryGetTensor(GgufTensorNames.RopeFreqs, out var freqs))
+        {
+            if (freqs.Type != TensorDType.F32 || freqs.ElementCount != config.EffectiveRopeDim / 2)
+                throw new InvalidDataException($"{Path}: tensor '{GgufTensorNames.RopeFreqs}' is {freqs.Type} with {freqs.ElementCount} values, expected F32 with {config.EffectiveRopeDim / 2} (one per rotary pair)");
+            var factors = new float[freqs.ElementCount];
+            TensorConversion.ToFloat32(freqs.Type, _gguf.TensorBytes(freqs), factors);
+            config = config with { RopeScaling = RopeScaling.FromFactors(factors) };
+        }
         if (g.GetIntegerOrNull($"{arch}.attention.value_length") is { } vl && vl != config.EffectiveHeadDim)
             throw new InvalidDataException($"{Path}: {arch}.attention.value_length {vl} differs from key_length {config.EffectiveHeadDim}; not supported");
         Config = config.Validate(Path);

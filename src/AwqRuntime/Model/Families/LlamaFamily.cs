@@ -47,6 +47,9 @@ public sealed class LlamaFamily : ModelFamily
         keys["attention_bias"] = w => w.WriteBoolean("attention_bias", false);
         keys["mlp_bias"] = w => w.WriteBoolean("mlp_bias", false);
         keys["pretraining_tp"] = w => w.WriteNumber("pretraining_tp", 1);
+        if (c.RopeScaling is { Type: RopeScaling.PerPairFactors })
+            throw new InvalidOperationException(
+                "RoPE frequency factors read from a GGUF's rope_freqs have no config.json form (rope_scaling needs Llama 3.1's parameters); export this model as GGUF instead");
         keys["rope_scaling"] = w =>
         {
             if (c.RopeScaling is not { } s)
