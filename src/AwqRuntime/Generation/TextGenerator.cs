@@ -78,50 +78,27 @@ public sealed class TextGenerator
 
     private IEnumerable<GenerationChunk> StreamChecked(int[] prompt, GenerationOptions options, CancellationToken cancel)
     {
-        var sampler = new Sampler(options.Sampling);
-        // Feed the prompt through the decoder (discarding its text) so that the first generated piece
-        // is spaced as a continuation, exactly as decoding prompt + output in one go would be.
-        var decoder = new StreamingDecoder(_tokenizer, atSequenceStart: true);
-        foreach (var id in prompt) decoder.Append(id);
-        var stops = new StopStringMatcher(options.StopStrings);
-        var history = new List<int>(prompt);
-
+        var seq = new SequenceDecoder(_tokenizer, prompt, options);
         _cache.Clear();
         var clock = Stopwatch.StartNew();
         _model.Forward(prompt, _cache, _buffers, _logits, LogitsMode.Last);
         var prefill = clock.Elapsed.TotalSeconds;
         clock.Restart();
-        var generated = 0;
-        var reason = StopReason.MaxTokens;
-        while (generated < options.MaxTokens)
+        while (!seq.Finished)
         {
             cancel.ThrowIfCancellationRequested();
-            var next = sampler.Sample(_logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(history));
-            generated++;
-            history.Add(next);
-            if (options.StopAtEos && next == _tokenizer.Spec.EosId)
-            {
-                reason = StopReason.EndOfSequence;
-                break;
-            }
-            var text = stops.Push(decoder.Append(next));
-            yield return new GenerationChunk(text, next);
-            if (stops.Stopped)
-            {
-                reason = StopReason.StopString;
-                break;
-            }
-            if (generated == options.MaxTokens) break;
+            if (seq.Accept(_logits) is { } chunk) yield return chunk;
+            if (seq.Finished) break;
             if (_cache.Length >= _cache.Capacity)
             {
-                reason = StopReason.ContextFull;
+                seq.Finish(StopReason.ContextFull);
                 break;
             }
-            _model.Forward([next], _cache, _buffers, _logits, LogitsMode.Last);
+            _model.Forward([seq.LastToken], _cache, _buffers, _logits, LogitsMode.Last);
         }
         var decode = clock.Elapsed.TotalSeconds;
-        LastStats = new GenerationStats(prompt.Length, generated, prefill, decode, reason);
-        var rest = stops.Stopped ? "" : stops.Push(decoder.Flush()) + stops.Flush();
+        LastStats = new GenerationStats(prompt.Length, seq.Generated, prefill, decode, seq.StopReason);
+        var rest = seq.Flush();
         if (rest.Length > 0) yield return new GenerationChunk(rest, -1);
     }
 }

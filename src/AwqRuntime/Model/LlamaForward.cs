@@ -15,37 +15,64 @@ namespace AwqRuntime.Model;
 public static class LlamaForward
 {
     /// <summary>
-    /// Self-attention of <paramref name="rows"/> new tokens at positions nPast.. (their keys and values
-    /// are written into layer <paramref name="cacheLayer"/> of the cache at those rows), result
-    /// [rows, hidden] into <paramref name="output"/>. <paramref name="q"/> … <paramref name="o"/> stand
-    /// in for the block's linears; its biases apply.
+    /// Self-attention of <paramref name="rows"/> new tokens of one sequence at positions nPast.. (their
+    /// keys and values are written into layer <paramref name="cacheLayer"/> of the cache at those rows),
+    /// result [rows, hidden] into <paramref name="output"/>. <paramref name="q"/> … <paramref name="o"/>
+    /// stand in for the block's linears; its biases apply.
     /// </summary>
     public static void Attention(LlamaConfig c, LlamaBlock block, ILinear q, ILinear k, ILinear v, ILinear o,
         TensorView h, int rows, int nPast, KvCache cache, int cacheLayer, ForwardBuffers s, TensorView output,
+        IActivationObserver? observer = null, int layer = -1) =>
+        Attention(c, block, q, k, v, o, h, [new SequenceRows(cache, nPast, rows)], cacheLayer, s, output, observer, layer);
+
+    /// <summary>
+    /// Self-attention of several sequences' new rows at once (continuous batching): the rows of
+    /// <paramref name="sequences"/> lie one after another in <paramref name="h"/>; the linears run once
+    /// over all of them, RoPE at each row's own position, attention per sequence over its own cache.
+    /// </summary>
+    public static void Attention(LlamaConfig c, LlamaBlock block, ILinear q, ILinear k, ILinear v, ILinear o,
+        TensorView h, ReadOnlySpan<SequenceRows> sequences, int cacheLayer, ForwardBuffers s, TensorView output,
         IActivationObserver? observer = null, int layer = -1)
     {
-        if (nPast + rows > cache.Capacity)
-            throw new InvalidOperationException($"context full: {nPast} + {rows} tokens exceed the KV cache of {cache.Capacity}");
+        var rows = 0;
+        foreach (var seq in sequences)
+        {
+            if (seq.NPast + seq.Rows > seq.Cache.Capacity)
+                throw new InvalidOperationException($"context full: {seq.NPast} + {seq.Rows} tokens exceed the KV cache of {seq.Cache.Capacity}");
+            rows += seq.Rows;
+        }
         var b = s.Backend;
         var hd = c.EffectiveHeadDim;
         var kv = c.KvDim;
+        var qd = c.QDim;
         var hs = h.Slice(0, (long)rows * c.HiddenSize);
         observer?.OnLinearInput(layer, LinearKind.QProj, b.Read(hs), rows, c.HiddenSize);
-        var qs = s.Q.View(0, (long)rows * c.QDim);
+        var qs = s.Q.View(0, (long)rows * qd);
         var ks = s.K.View(0, (long)rows * kv);
         var vs = s.V.View(0, (long)rows * kv);
         b.Linear(q, hs, rows, qs, block.Bias(LinearKind.QProj));
         b.Linear(k, hs, rows, ks, block.Bias(LinearKind.KProj));
         b.Linear(v, hs, rows, vs, block.Bias(LinearKind.VProj));
         var pos = s.Positions.AsSpan(0, rows);
-        for (var i = 0; i < rows; i++) pos[i] = nPast + i;
+        var r0 = 0;
+        foreach (var seq in sequences)
+        {
+            for (var i = 0; i < seq.Rows; i++) pos[r0 + i] = seq.NPast + i;
+            r0 += seq.Rows;
+        }
         b.Rope(qs, rows, c.NumHeads, hd, c.EffectiveRopeDim, pos, c.RopeTheta, s.RopeFreqFactors);
         b.Rope(ks, rows, c.NumKvHeads, hd, c.EffectiveRopeDim, pos, c.RopeTheta, s.RopeFreqFactors);
-        b.Copy(ks, cache.Keys(cacheLayer).Slice((long)nPast * kv, (long)rows * kv));
-        b.Copy(vs, cache.Values(cacheLayer).Slice((long)nPast * kv, (long)rows * kv));
-        var att = s.Att.View(0, (long)rows * c.QDim);
-        b.Attention(qs, cache, cacheLayer, rows, nPast, c.NumHeads, c.NumKvHeads, hd, c.SlidingWindow, att);
-        observer?.OnLinearInput(layer, LinearKind.OProj, b.Read(att), rows, c.QDim);
+        var att = s.Att.View(0, (long)rows * qd);
+        r0 = 0;
+        foreach (var seq in sequences)
+        {
+            b.Copy(ks.Slice((long)r0 * kv, (long)seq.Rows * kv), seq.Cache.Keys(cacheLayer).Slice((long)seq.NPast * kv, (long)seq.Rows * kv));
+            b.Copy(vs.Slice((long)r0 * kv, (long)seq.Rows * kv), seq.Cache.Values(cacheLayer).Slice((long)seq.NPast * kv, (long)seq.Rows * kv));
+            b.Attention(qs.Slice((long)r0 * qd, (long)seq.Rows * qd), seq.Cache, cacheLayer, seq.Rows, seq.NPast, c.NumHeads, c.NumKvHeads, hd,
+                c.SlidingWindow, att.Slice((long)r0 * qd, (long)seq.Rows * qd));
+            r0 += seq.Rows;
+        }
+        observer?.OnLinearInput(layer, LinearKind.OProj, b.Read(att), rows, qd);
         b.Linear(o, att, rows, output.Slice(0, (long)rows * c.HiddenSize), block.Bias(LinearKind.OProj));
     }
 
@@ -66,10 +93,17 @@ public static class LlamaForward
         b.Linear(down, g, rows, output.Slice(0, (long)rows * c.HiddenSize), block.Bias(LinearKind.DownProj));
     }
 
-    /// <summary>One whole block, in place on x [rows, hidden].</summary>
+    /// <summary>One whole block of one sequence, in place on x [rows, hidden].</summary>
     public static void Block(LlamaConfig c, LlamaBlock blk, TensorView x, int rows, int nPast, KvCache cache, int cacheLayer,
+        ForwardBuffers s, IActivationObserver? observer = null, int layer = -1) =>
+        Block(c, blk, x, [new SequenceRows(cache, nPast, rows)], cacheLayer, s, observer, layer);
+
+    /// <summary>One whole block over the rows of several sequences, in place on x [Σ rows, hidden].</summary>
+    public static void Block(LlamaConfig c, LlamaBlock blk, TensorView x, ReadOnlySpan<SequenceRows> sequences, int cacheLayer,
         ForwardBuffers s, IActivationObserver? observer = null, int layer = -1)
     {
+        var rows = 0;
+        foreach (var seq in sequences) rows += seq.Rows;
         var b = s.Backend;
         var d = c.HiddenSize;
         var n = (long)rows * d;
@@ -77,10 +111,16 @@ public static class LlamaForward
         var h = s.H.View(0, n);
         var o = s.Out.View(0, n);
         b.RmsNorm(xs, blk.AttnNorm, rows, d, c.RmsNormEps, h);
-        Attention(c, blk, blk.Q, blk.K, blk.V, blk.O, h, rows, nPast, cache, cacheLayer, s, o, observer, layer);
+        Attention(c, blk, blk.Q, blk.K, blk.V, blk.O, h, sequences, cacheLayer, s, o, observer, layer);
         b.AddInPlace(xs, o);
         b.RmsNorm(xs, blk.FfnNorm, rows, d, c.RmsNormEps, h);
         Mlp(c, blk, blk.Gate, blk.Up, blk.Down, h, rows, s, o, observer, layer);
         b.AddInPlace(xs, o);
     }
 }
+
+/// <summary>
+/// A sequence's share of a batched forward pass: <paramref name="Rows"/> new tokens at positions
+/// <paramref name="NPast"/>.. of its own KV cache.
+/// </summary>
+public readonly record struct SequenceRows(KvCache Cache, int NPast, int Rows);

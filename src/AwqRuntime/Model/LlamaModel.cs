@@ -141,6 +141,44 @@ public sealed class LlamaModel
         }
     }
 
+    /// <summary>
+    /// One decode step of several sequences at once (continuous batching): token i is appended to
+    /// caches[i]; one pass through the blocks with a row per sequence, so the weights are read once for
+    /// all of them; logits [tokens.Length, vocab]. Each sequence's result is that of its own
+    /// <see cref="Forward"/> (the row-wise kernels do not mix rows).
+    /// </summary>
+    public void ForwardBatch(ReadOnlySpan<int> tokens, IReadOnlyList<KvCache> caches, ForwardBuffers buffers, Span<float> logits)
+    {
+        var n = tokens.Length;
+        if (n == 0) throw new ArgumentException("no sequences to run");
+        if (caches.Count != n) throw new ArgumentException($"{n} tokens for {caches.Count} caches");
+        if (n > buffers.MaxRows) throw new ArgumentException($"{n} sequences exceed the buffers' {buffers.MaxRows} rows");
+        var c = Config;
+        var v = c.VocabSize;
+        if (logits.Length < (long)n * v) throw new ArgumentException($"logits buffer holds {logits.Length} values, needs {(long)n * v}");
+        var b = buffers.Backend;
+        var seqs = new SequenceRows[n];
+        for (var i = 0; i < n; i++)
+        {
+            var cache = caches[i];
+            if ((uint)tokens[i] >= (uint)v) throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {tokens[i]} is outside the vocabulary of {v}");
+            if (!ReferenceEquals(cache.Backend, b)) throw new ArgumentException($"cache {i} lives on {cache.Backend.Name}, the buffers on {b.Name}");
+            if (cache.Length + 1 > cache.Capacity)
+                throw new InvalidOperationException($"context full: sequence {i} holds {cache.Length} of {cache.Capacity} tokens");
+            for (var j = 0; j < i; j++)
+                if (ReferenceEquals(caches[j], cache)) throw new ArgumentException($"sequences {j} and {i} share one KV cache");
+            seqs[i] = new SequenceRows(cache, cache.Length, 1);
+        }
+        var d = c.HiddenSize;
+        var x = buffers.X.View(0, (long)n * d);
+        b.Embed(Embedding, tokens, x);
+        for (var l = 0; l < c.NumLayers; l++) LlamaForward.Block(c, Blocks[l], x, seqs, l, buffers, null, l);
+        foreach (var cache in caches) cache.Length++;
+        var h = buffers.H.View(0, (long)n * d);
+        b.RmsNorm(x, FinalNorm, n, d, c.RmsNormEps, h);
+        b.Linear(Output, h, n, logits[..(n * v)]);
+    }
+
     private void RunChunk(ReadOnlySpan<int> tokens, KvCache cache, ForwardBuffers s, Span<float> logits, bool allRows,
         IActivationObserver? observer, bool skipLogits = false)
     {
