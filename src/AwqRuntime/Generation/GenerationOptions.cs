@@ -22,6 +22,9 @@ public enum StopReason
     EndOfSequence,
     StopString,
     ContextFull,
+
+    /// <summary>The caller cancelled (a client that went away).</summary>
+    Cancelled,
 }
 
 /// <summary>Counts and speeds of one generation: prefill = the prompt in one batch, decode = one token per step.</summary>
