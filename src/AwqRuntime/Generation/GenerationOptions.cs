@@ -14,6 +14,15 @@ public sealed record GenerationOptions
 
     /// <summary>Prepend BOS when the prompt is text (the vocabulary's add_bos default when null).</summary>
     public bool? AddBos { get; init; }
+
+    /// <summary>
+    /// Report each generated token's log-probability under the model (log-softmax of the raw logits)
+    /// and the <see cref="TopLogprobs"/> most likely alternatives; off when false.
+    /// </summary>
+    public bool Logprobs { get; init; }
+
+    /// <summary>How many alternatives <see cref="Logprobs"/> lists per token (0..20, OpenAI's limit).</summary>
+    public int TopLogprobs { get; init; }
 }
 
 public enum StopReason
@@ -36,8 +45,14 @@ public sealed record GenerationStats(int PromptTokens, int GeneratedTokens, doub
     public double DecodeTokensPerSecond => DecodeSeconds > 0 ? Math.Max(GeneratedTokens - 1, 0) / DecodeSeconds : double.NaN;
 }
 
-/// <summary>A piece of streamed output: new text (possibly empty while a character or stop string is incomplete) and the token that produced it.</summary>
-public sealed record GenerationChunk(string Text, int TokenId);
+/// <summary>
+/// A piece of streamed output: new text (possibly empty while a character or stop string is incomplete)
+/// and the token that produced it (−1 for held-back text flushed at the end); its log-probability when asked for.
+/// </summary>
+public sealed record GenerationChunk(string Text, int TokenId, TokenLogprob? Logprob = null);
+
+/// <summary>A token's log-probability and the most likely alternatives at its position (token id, log-probability), best first.</summary>
+public sealed record TokenLogprob(int TokenId, double Logprob, IReadOnlyList<(int TokenId, double Logprob)> Top);
 
 /// <summary>The whole result of a non-streaming generation.</summary>
 public sealed record GenerationResult(string Text, IReadOnlyList<int> Tokens, GenerationStats Stats);

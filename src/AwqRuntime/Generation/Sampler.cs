@@ -34,7 +34,7 @@ public sealed class Sampler
     public int Sample(ReadOnlySpan<float> logits, ReadOnlySpan<int> history)
     {
         var o = _options;
-        if (o.IsGreedy && o.RepetitionPenalty == 1f) return ArgMax(logits);
+        if (o.IsGreedy && !o.HasPenalties) return ArgMax(logits);
         var n = logits.Length;
         if (n == 0) throw new ArgumentException("no logits to sample from");
         if (_ids.Length < n) { _ids = new int[n]; _vals = new float[n]; }
@@ -44,6 +44,7 @@ public sealed class Sampler
         for (var i = 0; i < n; i++) ids[i] = i;
 
         ApplyRepetitionPenalty(vals, history, o);
+        ApplyPresenceAndFrequencyPenalties(vals, history, o);
         if (o.IsGreedy) return ArgMax(vals);
 
         // Sort candidates by logit, descending (stable on id for reproducibility).
@@ -82,6 +83,19 @@ public sealed class Sampler
             if (r < acc) return ids[i];
         }
         return ids[count - 1];
+    }
+
+    /// <summary>
+    /// OpenAI's additive penalties over the last <see cref="SamplingOptions.RepetitionWindow"/> tokens
+    /// (as llama.cpp's server applies them): logit −= count·frequency_penalty + [count &gt; 0]·presence_penalty.
+    /// </summary>
+    private static void ApplyPresenceAndFrequencyPenalties(Span<float> vals, ReadOnlySpan<int> history, SamplingOptions o)
+    {
+        if ((o.PresencePenalty == 0f && o.FrequencyPenalty == 0f) || history.IsEmpty) return;
+        var counts = new Dictionary<int, int>();
+        for (var i = Math.Max(0, history.Length - o.RepetitionWindow); i < history.Length; i++)
+            if ((uint)history[i] < (uint)vals.Length) counts[history[i]] = counts.GetValueOrDefault(history[i]) + 1;
+        foreach (var (t, c) in counts) vals[t] -= c * o.FrequencyPenalty + o.PresencePenalty;
     }
 
     private static void ApplyRepetitionPenalty(Span<float> vals, ReadOnlySpan<int> history, SamplingOptions o)

@@ -55,10 +55,33 @@ public sealed class SequenceDecoder
             Finish(StopReason.EndOfSequence);
             return null;
         }
-        var chunk = new GenerationChunk(_stops.Push(_decoder.Append(next)), next);
+        var chunk = new GenerationChunk(_stops.Push(_decoder.Append(next)), next, _options.Logprobs ? Logprob(logits, next, _options.TopLogprobs) : null);
         if (_stops.Stopped) Finish(StopReason.StopString);
         else if (Generated == _options.MaxTokens) Finish(StopReason.MaxTokens);
         return chunk;
+    }
+
+    /// <summary>log-softmax of <paramref name="logits"/> at <paramref name="token"/> (in double) and the top alternatives.</summary>
+    internal static TokenLogprob Logprob(ReadOnlySpan<float> logits, int token, int top)
+    {
+        double max = double.NegativeInfinity;
+        foreach (var l in logits) max = Math.Max(max, l);
+        double sum = 0;
+        foreach (var l in logits) sum += Math.Exp(l - max);
+        var logZ = max + Math.Log(sum);
+        var best = new List<(int, double)>(top);
+        if (top > 0)
+        {
+            var order = new PriorityQueue<int, float>(top + 1);
+            for (var i = 0; i < logits.Length; i++)
+            {
+                order.Enqueue(i, logits[i]);
+                if (order.Count > top) order.Dequeue();
+            }
+            while (order.TryDequeue(out var id, out var l)) best.Add((id, l - logZ));
+            best.Reverse();
+        }
+        return new TokenLogprob(token, logits[token] - logZ, best);
     }
 
     /// <summary>Ends the sequence early (context full, cancelled) with <paramref name="reason"/>.</summary>

@@ -1,0 +1,51 @@
+using System.CommandLine;
+using AwqRuntime.Server;
+
+namespace AwqRuntime.Cli.Commands;
+
+/// <summary>`awq serve MODEL`: the OpenAI-compatible HTTP API with continuous batching, until Ctrl-C.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var model = CliOptions.Model();
+        var tokenizer = CliOptions.Tokenizer();
+        var host = new Option<string>("--host") { Description = "Address to bind (loopback unless you mean otherwise)", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port") { Description = "TCP port (0 = any free one)", DefaultValueFactory = _ => 8080 };
+        var apiKey = new Option<string?>("--api-key") { Description = "Require 'Authorization: Bearer KEY' on every /v1 request" };
+        var parallel = new Option<int>("--parallel", "-np") { Description = "Sequences decoded together (continuous batching slots)", DefaultValueFactory = _ => 4 };
+        var ctx = new Option<int>("--ctx") { Description = "Tokens per slot, prompt and completion together (default: the model's context)" };
+        var maxQueue = new Option<int>("--max-queue") { Description = "Requests waiting for a slot beyond which new ones get 429", DefaultValueFactory = _ => 64 };
+        var timeout = new Option<double>("--timeout") { Description = "Seconds a request may generate before it is stopped", DefaultValueFactory = _ => 600 };
+        var bodyLimit = new Option<long>("--max-body") { Description = "Largest request body in bytes", DefaultValueFactory = _ => 1L << 20 };
+        var modelId = new Option<string?>("--model-id") { Description = "The model name /v1/models lists (default: the model's name)" };
+        var threads = CliOptions.Threads();
+        var cmd = new Command("serve", "Serve an OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/models) with continuous batching")
+        {
+            model, tokenizer, host, port, apiKey, parallel, ctx, maxQueue, timeout, bodyLimit, modelId, threads,
+        };
+        cmd.SetAction((parse, cancel) => CliErrors.RunAsync(async () =>
+        {
+            CliOptions.ApplyThreads(parse.GetValue(threads));
+            using var m = AwqModel.Load(parse.GetValue(model)!, parse.GetValue(tokenizer));
+            var options = new ServerOptions
+            {
+                Host = parse.GetValue(host)!, Port = parse.GetValue(port), ApiKey = parse.GetValue(apiKey), Parallel = parse.GetValue(parallel),
+                ContextSize = parse.GetValue(ctx), MaxQueue = parse.GetValue(maxQueue), RequestTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
+                MaxBodyBytes = parse.GetValue(bodyLimit), ModelId = parse.GetValue(modelId) ?? m.Config.Name,
+            };
+            await using var server = new AwqServer(m.Model, m.Tokenizer, options);
+            await server.StartAsync(cancel);
+            Console.Error.WriteLine($"serving {options.ModelId} on {server.Url} ({options.Parallel} slots of {server.Scheduler.ContextSize} tokens); Ctrl-C stops");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancel);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            return 0;
+        }));
+        return cmd;
+    }
+}
