@@ -26,13 +26,13 @@ public sealed class AwqServer : IAsyncDisposable
 {
     private readonly LlamaModel _model;
     private readonly ITokenizer _tokenizer;
-    private readonly ChatPromptBuilder? _chatPrompt;
+    private readonly ChatPromptEncoder? _chatPrompt;
     private readonly ServerOptions _options;
     private readonly BatchScheduler _scheduler;
     private readonly WebApplication _app;
     private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
-    public AwqServer(LlamaModel model, ITokenizer tokenizer, ServerOptions options, ChatPromptBuilder? chatPrompt = null)
+    public AwqServer(LlamaModel model, ITokenizer tokenizer, ServerOptions options, ChatPromptEncoder? chatPrompt = null)
     {
         _model = model;
         _tokenizer = tokenizer;

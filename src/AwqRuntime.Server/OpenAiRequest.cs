@@ -11,7 +11,7 @@ internal sealed record OpenAiRequest
 {
     public string? Model { get; init; }
     public string? Prompt { get; init; }
-    public IReadOnlyList<ChatMessage>? Messages { get; init; }
+    public IReadOnlyList<ChatTurn>? Messages { get; init; }
     public required GenerationOptions Options { get; init; }
     public bool Stream { get; init; }
     public bool IncludeUsage { get; init; }
@@ -21,7 +21,7 @@ internal sealed record OpenAiRequest
         if (root.ValueKind != JsonValueKind.Object) throw ApiError.BadRequest("the request body must be a JSON object");
         var model = String(root, "model");
         string? prompt = null;
-        List<ChatMessage>? messages = null;
+        List<ChatTurn>? messages = null;
         if (chat)
         {
             if (!root.TryGetProperty("messages", out var m) || m.ValueKind != JsonValueKind.Array)
@@ -34,7 +34,7 @@ internal sealed record OpenAiRequest
                 var role = String(msg, "role", $"messages[{i}].role") ?? throw ApiError.BadRequest($"messages[{i}].role is required", $"messages[{i}].role");
                 if (role is not ("system" or "user" or "assistant" or "developer" or "tool"))
                     throw ApiError.BadRequest($"messages[{i}].role '{role}' is not one of system, developer, user, assistant, tool", $"messages[{i}].role");
-                messages.Add(new ChatMessage(role == "developer" ? "system" : role, Content(msg, i)));
+                messages.Add(new ChatTurn(role == "developer" ? "system" : role, Content(msg, i)));
                 i++;
             }
             if (messages.Count == 0) throw ApiError.BadRequest("'messages' must not be empty", "messages");

@@ -1,3 +1,4 @@
+using AwqRuntime.Generation;
 using AwqRuntime.Server;
 
 namespace AwqRuntime.Tests.Server;
@@ -15,7 +16,7 @@ public sealed class ServerFixture : IAsyncLifetime
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromMinutes(2) };
 
     /// <summary>The text the chat format renders, which the tests also run through `generate`-style generation.</summary>
-    public static string Render(IReadOnlyList<ChatMessage> messages) =>
+    public static string Render(IReadOnlyList<ChatTurn> messages) =>
         string.Concat(messages.Select(m => $"[{m.Role}]: {m.Content}\n")) + "[assistant]:";
 
     public async Task InitializeAsync()
