@@ -137,7 +137,7 @@ public sealed class AwqServer : IAsyncDisposable
         {
             prompt = chat
                 ? (_chatPrompt ?? throw ApiError.BadRequest("this model has no chat template; start the server with --chat-template NAME|FILE", "messages"))(req.Messages!)
-                : _tokenizer.Encode(req.Prompt!, _tokenizer.Spec.AddBos);
+                : req.PromptTokens ?? _tokenizer.Encode(req.Prompt!, _tokenizer.Spec.AddBos);
         }
         catch (ArgumentException e)
         {

@@ -11,6 +11,9 @@ internal sealed record OpenAiRequest
 {
     public string? Model { get; init; }
     public string? Prompt { get; init; }
+
+    /// <summary>The prompt given as token ids (OpenAI accepts a list of integers), or null.</summary>
+    public int[]? PromptTokens { get; init; }
     public IReadOnlyList<ChatTurn>? Messages { get; init; }
     public required GenerationOptions Options { get; init; }
     public bool Stream { get; init; }
@@ -21,6 +24,7 @@ internal sealed record OpenAiRequest
         if (root.ValueKind != JsonValueKind.Object) throw ApiError.BadRequest("the request body must be a JSON object");
         var model = String(root, "model");
         string? prompt = null;
+        int[]? promptTokens = null;
         List<ChatTurn>? messages = null;
         if (chat)
         {
@@ -42,7 +46,9 @@ internal sealed record OpenAiRequest
         else
         {
             if (!root.TryGetProperty("prompt", out var p)) throw ApiError.BadRequest("'prompt' is required", "prompt");
-            prompt = p.ValueKind switch
+            if (p.ValueKind == JsonValueKind.Array && p.GetArrayLength() > 0 && p.EnumerateArray().All(x => x.ValueKind == JsonValueKind.Number))
+                promptTokens = p.EnumerateArray().Select(x => x.TryGetInt32(out var id) && id >= 0 ? id : throw ApiError.BadRequest("'prompt' token ids must be non-negative integers", "prompt")).ToArray();
+            else prompt = p.ValueKind switch
             {
                 JsonValueKind.String => p.GetString()!,
                 JsonValueKind.Array when p.GetArrayLength() == 1 && p[0].ValueKind == JsonValueKind.String => p[0].GetString()!,
@@ -110,10 +116,12 @@ internal sealed record OpenAiRequest
         };
         return new OpenAiRequest
         {
-            Model = model, Prompt = prompt, Messages = messages, Stream = stream, IncludeUsage = includeUsage,
+            Model = model, Prompt = prompt, PromptTokens = promptTokens, Messages = messages, Stream = stream, IncludeUsage = includeUsage,
             Options = new GenerationOptions
             {
                 MaxTokens = maxTokens ?? server.DefaultMaxTokens, Sampling = sampling, StopStrings = stops, Logprobs = logprobs, TopLogprobs = top,
+                // llama-server's extension: keep generating past the end-of-sequence token (benchmarks).
+                StopAtEos = !(Bool(root, "ignore_eos") ?? false),
             },
         };
     }

@@ -16,23 +16,46 @@ internal static class ExportCommands
         var model = CliOptions.Model();
         var tokenizer = CliOptions.Tokenizer();
         var output = new Option<string>("--out", "-o") { Description = "Output .gguf file", Required = true };
-        var type = new Option<string>("--type") { Description = "Tensor type: f32, f16 or q8_0 (norms stay f32)", DefaultValueFactory = _ => "f32" };
+        var type = new Option<string>("--type")
+        {
+            Description = "Tensor type: f32, f16 or q8_0 (written here; norms stay f32), or any llama-quantize type (q4_0, q4_k_m, …: F32 export, then llama.cpp's quantizer)",
+            DefaultValueFactory = _ => "f32",
+        };
         var json = CliOptions.Json();
         var cmd = new Command("export-gguf", "Write a GGUF file that llama.cpp loads (weights + tokenizer)") { model, tokenizer, output, type, json };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
-            var exportType = parse.GetValue(type)?.ToLowerInvariant() switch
+            var name = parse.GetValue(type)!.ToLowerInvariant();
+            GgufExportType? exportType = name switch
             {
                 "f32" => GgufExportType.F32,
                 "f16" => GgufExportType.F16,
                 "q8_0" => GgufExportType.Q8_0,
-                var other => throw new ArgumentException($"--type '{other}' is not f32, f16 or q8_0"),
+                _ => null,
             };
+            if (exportType == null && !AwqRuntime.LlamaSharp.LlamaFileTypes.Names.Contains(name, StringComparer.OrdinalIgnoreCase))
+                throw new ArgumentException($"--type '{name}' is not f32, f16, q8_0 or a llama-quantize type ({string.Join(", ", AwqRuntime.LlamaSharp.LlamaFileTypes.Names)})");
             var path = parse.GetValue(output)!;
             using var m = AwqModel.Load(parse.GetValue(model)!, parse.GetValue(tokenizer));
-            WriteGguf(m, path, exportType);
-            if (parse.GetValue(json)) CliOptions.PrintJson(new { output = Path.GetFullPath(path), type = exportType.ToString(), bytes = new FileInfo(path).Length });
-            else Console.WriteLine($"wrote {path} ({new FileInfo(path).Length:N0} bytes, {exportType})");
+            if (exportType is { } t) WriteGguf(m, path, t);
+            else
+            {
+                // llama.cpp's own quantizer over an F32 export, as `awq compare` builds its baselines.
+                var f32 = $"{path}.f32-{Guid.NewGuid():N}.tmp";
+                try
+                {
+                    WriteGguf(m, f32, GgufExportType.F32);
+                    var r = AwqRuntime.LlamaSharp.GgufQuantizer.Quantize(f32, path, name, threads: 0, quantizeOutputTensor: true);
+                    if (!r.Success) throw new InvalidOperationException($"llama.cpp could not quantize to {name}: {r.Error}");
+                }
+                finally
+                {
+                    if (File.Exists(f32)) File.Delete(f32);
+                }
+            }
+            var label = exportType?.ToString() ?? name.ToUpperInvariant();
+            if (parse.GetValue(json)) CliOptions.PrintJson(new { output = Path.GetFullPath(path), type = label, bytes = new FileInfo(path).Length });
+            else Console.WriteLine($"wrote {path} ({new FileInfo(path).Length:N0} bytes, {label})");
             return 0;
         }));
         return cmd;
