@@ -12,6 +12,9 @@ public sealed record GenerationOptions
     /// <summary>Stop at the end-of-sequence token.</summary>
     public bool StopAtEos { get; init; } = true;
 
+    /// <summary>More tokens that end generation like end-of-sequence (a chat template's end-of-turn token); not emitted.</summary>
+    public IReadOnlySet<int> StopTokens { get; init; } = new HashSet<int>();
+
     /// <summary>Prepend BOS when the prompt is text (the vocabulary's add_bos default when null).</summary>
     public bool? AddBos { get; init; }
 

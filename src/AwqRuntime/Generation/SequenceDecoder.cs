@@ -50,7 +50,7 @@ public sealed class SequenceDecoder
         var next = _sampler.Sample(logits, CollectionsMarshal.AsSpan(_history));
         Generated++;
         _history.Add(next);
-        if (_options.StopAtEos && next == _tokenizer.Spec.EosId)
+        if ((_options.StopAtEos && next == _tokenizer.Spec.EosId) || _options.StopTokens.Contains(next))
         {
             Finish(StopReason.EndOfSequence);
             return null;
