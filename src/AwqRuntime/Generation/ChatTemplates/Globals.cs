@@ -27,7 +27,8 @@ internal static class Globals
         scope.Set("dict", new BuiltinFunction("dict", (_, a) =>
         {
             var d = new DictValue();
-            foreach (var p in a.Check(1).Positional)
+            if (a.Positional.Count > 1) throw new TemplateError($"dict expected at most 1 argument, got {a.Positional.Count}");
+            foreach (var p in a.Positional)
             {
                 if (p is not DictValue src) throw new TemplateError("dict() takes keyword arguments or a dict");
                 foreach (var (k, v) in src) d[k] = v;
