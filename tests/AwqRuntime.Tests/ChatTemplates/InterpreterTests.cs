@@ -235,6 +235,7 @@ public class InterpreterTests
     [InlineData("{# never closed", "the comment '{#' is never closed")]
     [InlineData("{{ x", "a '{{' tag is never closed")]
     [InlineData("{% break %}", "'break' outside a for loop")]
+    [InlineData("x{% endif %}", "unexpected '{% endif %}'")]
     [InlineData("{{ f(*args) }}", "unsupported *args")]
     public void Parse_errors_name_the_construct(string template, string expected)
     {

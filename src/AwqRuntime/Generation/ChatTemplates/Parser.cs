@@ -128,6 +128,8 @@ internal sealed class Parser
                 return t.Value == "break" ? new BreakStmt(t.Line) : new ContinueStmt(t.Line);
             case "include" or "import" or "from" or "extends" or "block" or "do" or "autoescape" or "trans":
                 throw Fail($"unsupported tag '{t.Value}'", t);
+            case "elif" or "else" or "endif" or "endfor" or "endset" or "endmacro" or "endcall" or "endfilter" or "endwith" or "endgeneration" or "endraw":
+                throw Fail($"unexpected '{{% {t.Value} %}}' (no block is open that it could close)", t);
             default:
                 throw Fail($"unknown tag '{t.Value}'", t);
         }
@@ -620,8 +622,7 @@ internal sealed class Parser
     {
         var negated = SkipName("not");
         var t = Expect(TokenKind.Name, null, "a test name");
-        if (!TestFunctions.IsSupported(t.Value))
-            throw Fail(TestFunctions.IsJinjaBuiltin(t.Value) ? $"unsupported test '{t.Value}'" : $"unknown test '{t.Value}'", t);
+        if (!TestFunctions.IsSupported(t.Value)) throw Fail($"unknown test '{t.Value}'", t);
         Arguments args;
         if (Current.IsOperator("(")) args = ParseCallArguments();
         else if (Current.Kind is TokenKind.Name or TokenKind.String or TokenKind.Integer or TokenKind.Float

@@ -1,7 +1,7 @@
 namespace AwqRuntime.Generation.ChatTemplates;
 
 /// <summary>
-/// The tests of <c>value is [not] name(args)</c>, as Jinja's built-ins (pallets/jinja
+/// The tests of <c>value is [not] name(args)</c>: all of Jinja's built-ins (pallets/jinja
 /// src/jinja2/tests.py). Python's types decide: bool counts as a number but not as an integer, and
 /// strings are iterable sequences.
 /// </summary>
@@ -55,9 +55,6 @@ internal static class TestFunctions
     };
 
     public static bool IsSupported(string name) => Table.ContainsKey(name);
-
-    /// <summary>Every test name is implemented; kept for symmetry with <see cref="Filters.IsJinjaBuiltin"/>.</summary>
-    public static bool IsJinjaBuiltin(string name) => IsSupported(name);
 
     public static bool Apply(Renderer renderer, string name, object? value, CallArgs args) =>
         Table.TryGetValue(name, out var test) ? test(renderer, value, args) : throw new TemplateError($"unknown test '{name}'");
