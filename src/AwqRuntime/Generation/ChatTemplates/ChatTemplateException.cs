@@ -23,19 +23,3 @@ public class ChatTemplateException : Exception
     private static string Format(string message, int? line) =>
         line is { } l ? $"chat template, line {l}: {message}" : $"chat template: {message}";
 }
-
-/// <summary>
-/// The template itself refused the conversation through <c>raise_exception(message)</c> (for example
-/// "Conversation roles must alternate user/assistant/user/assistant/..."). <see cref="TemplateMessage"/>
-/// is the template's own text.
-/// </summary>
-public sealed class ChatTemplateRaisedException : ChatTemplateException
-{
-    public ChatTemplateRaisedException(string templateMessage, int? line)
-        : base(templateMessage, line) => TemplateMessage = templateMessage;
-
-    public string TemplateMessage { get; }
-}
-
-/// <summary>A runtime error raised by value helpers that do not know the line; the renderer adds it.</summary>
-internal sealed class TemplateError(string message) : Exception(message);

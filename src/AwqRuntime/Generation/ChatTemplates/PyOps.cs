@@ -3,6 +3,10 @@ using System.Text;
 
 namespace AwqRuntime.Generation.ChatTemplates;
 
+// Runtime values. A template value is one of: null (Python None), bool, long (int), double (float),
+// string, List<object?> (list), object?[] (tuple), DictValue (dict), Undefined, Namespace,
+// LoopContext or ICallable (macros, globals, bound methods). PyOps gives them Python's semantics.
+
 /// <summary>
 /// Python semantics for template values, since Jinja evaluates templates as Python expressions:
 /// truthiness, str() and repr(), ==, ordering, iteration, len(), and the arithmetic operators
