@@ -31,6 +31,7 @@ public sealed class AwqServer : IAsyncDisposable
     private readonly BatchScheduler _scheduler;
     private readonly WebApplication _app;
     private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+    private readonly IReadOnlySet<int> _endOfTurn;
 
     public AwqServer(LlamaModel model, ITokenizer tokenizer, ServerOptions options, ChatPromptEncoder? chatPrompt = null)
     {
@@ -38,6 +39,7 @@ public sealed class AwqServer : IAsyncDisposable
         _tokenizer = tokenizer;
         _options = options.Validate();
         _chatPrompt = chatPrompt;
+        _endOfTurn = EndOfTurnTokens.Find(tokenizer.Spec);
         _scheduler = new BatchScheduler(model, tokenizer, new BatchSchedulerOptions
         {
             Parallel = options.Parallel, ContextSize = options.ContextSize, MaxQueue = options.MaxQueue,
@@ -152,7 +154,9 @@ public sealed class AwqServer : IAsyncDisposable
         GenerationStream stream;
         try
         {
-            stream = _scheduler.Submit(prompt, req.Options, timeout.Token);
+            // A chat answer ends at the template's end-of-turn token as well as at EOS (unless ignore_eos).
+            var generation = chat && req.Options.StopAtEos ? req.Options with { StopTokens = _endOfTurn } : req.Options;
+            stream = _scheduler.Submit(prompt, generation, timeout.Token);
         }
         catch (QueueFullException e)
         {

@@ -19,10 +19,11 @@ internal static class ServeCommand
         var timeout = new Option<double>("--timeout") { Description = "Seconds a request may generate before it is stopped", DefaultValueFactory = _ => 600 };
         var bodyLimit = new Option<long>("--max-body") { Description = "Largest request body in bytes", DefaultValueFactory = _ => 1L << 20 };
         var modelId = new Option<string?>("--model-id") { Description = "The model name /v1/models lists (default: the model's name)" };
+        var chatTemplate = TemplateCommand.ChatTemplateOption();
         var threads = CliOptions.Threads();
         var cmd = new Command("serve", "Serve an OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/models) with continuous batching")
         {
-            model, tokenizer, host, port, apiKey, parallel, ctx, maxQueue, timeout, bodyLimit, modelId, threads,
+            model, tokenizer, host, port, apiKey, parallel, ctx, maxQueue, timeout, bodyLimit, modelId, chatTemplate, threads,
         };
         cmd.SetAction((parse, cancel) => CliErrors.RunAsync(async () =>
         {
@@ -34,7 +35,11 @@ internal static class ServeCommand
                 ContextSize = parse.GetValue(ctx), MaxQueue = parse.GetValue(maxQueue), RequestTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
                 MaxBodyBytes = parse.GetValue(bodyLimit), ModelId = parse.GetValue(modelId) ?? m.Config.Name,
             };
-            await using var server = new AwqServer(m.Model, m.Tokenizer, options);
+            var template = TemplateCommand.Resolve(parse.GetValue(chatTemplate), m.Tokenizer.Spec, m.Path);
+            if (template == null)
+                Console.Error.WriteLine("note: the model has no chat template, so /v1/chat/completions answers 400; give one with --chat-template NAME|FILE");
+            await using var server = new AwqServer(m.Model, m.Tokenizer, options,
+                template is null ? null : AwqRuntime.Generation.ChatTemplates.ChatPromptEncoders.For(template, m.Tokenizer));
             await server.StartAsync(cancel);
             Console.Error.WriteLine($"serving {options.ModelId} on {server.Url} ({options.Parallel} slots of {server.Scheduler.ContextSize} tokens); Ctrl-C stops");
             try

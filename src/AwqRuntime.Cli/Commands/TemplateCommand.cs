@@ -85,7 +85,7 @@ internal static class TemplateCommand
         return cmd;
     }
 
-    private static ChatTemplate Load(string nameOrFile)
+    internal static ChatTemplate Load(string nameOrFile)
     {
         try
         {
@@ -97,7 +97,7 @@ internal static class TemplateCommand
         }
     }
 
-    private static ChatTemplate Parse(string source, string origin)
+    internal static ChatTemplate Parse(string source, string origin)
     {
         try
         {
@@ -110,6 +110,19 @@ internal static class TemplateCommand
     }
 
     /// <summary>The model's vocabulary, chat template and special tokens, without loading its weights.</summary>
+    /// <summary>
+    /// The chat template a command runs with: --chat-template NAME|FILE when given, else the model's own,
+    /// else null (the caller decides whether that is an error).
+    /// </summary>
+    internal static ChatTemplate? Resolve(string? nameOrFile, TokenizerSpec spec, string modelPath) =>
+        nameOrFile != null ? Load(nameOrFile) : spec.ChatTemplate is { } source ? Parse(source, modelPath) : null;
+
+    /// <summary>The option shared by `template`, `chat` and `serve`.</summary>
+    internal static Option<string?> ChatTemplateOption() => new("--chat-template")
+    {
+        Description = $"A built-in template ({string.Join(", ", BuiltInTemplates.Names)}) or a file (Jinja source or a tokenizer_config.json); default: the model's own",
+    };
+
     private static TokenizerSpec ReadTokenizer(string modelPath, string? tokenizerPath)
     {
         if (tokenizerPath != null) return TokenizerFiles.Read(tokenizerPath);

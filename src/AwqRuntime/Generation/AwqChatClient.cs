@@ -20,21 +20,28 @@ public sealed class AwqChatClient : IChatClient
     private readonly ChatPromptEncoder _encode;
     private readonly ChatClientMetadata _metadata;
     private readonly bool _ownsScheduler;
+    private readonly IReadOnlySet<int> _stopTokens;
 
     /// <param name="parallel">Conversations generated together.</param>
     /// <param name="contextSize">Tokens per conversation (0 = the model's context).</param>
     public AwqChatClient(LlamaModel model, ITokenizer tokenizer, ChatPromptEncoder encode, string modelId = "awq", int parallel = 4, int contextSize = 0)
-        : this(new BatchScheduler(model, tokenizer, new BatchSchedulerOptions { Parallel = parallel, ContextSize = contextSize }), encode, modelId, owns: true)
+        : this(new BatchScheduler(model, tokenizer, new BatchSchedulerOptions { Parallel = parallel, ContextSize = contextSize }), encode, modelId,
+            EndOfTurnTokens.Find(tokenizer.Spec), owns: true)
     {
     }
 
-    /// <summary>A client over a scheduler the caller owns (shared with a server, say).</summary>
-    public AwqChatClient(BatchScheduler scheduler, ChatPromptEncoder encode, string modelId = "awq") : this(scheduler, encode, modelId, owns: false)
+    /// <summary>
+    /// A client over a scheduler the caller owns (shared with a server, say); answers end at
+    /// <paramref name="stopTokens"/> (the template's end-of-turn tokens, <see cref="EndOfTurnTokens"/>) as well as EOS.
+    /// </summary>
+    public AwqChatClient(BatchScheduler scheduler, ChatPromptEncoder encode, string modelId = "awq", IReadOnlySet<int>? stopTokens = null)
+        : this(scheduler, encode, modelId, stopTokens ?? new HashSet<int>(), owns: false)
     {
     }
 
-    private AwqChatClient(BatchScheduler scheduler, ChatPromptEncoder encode, string modelId, bool owns)
+    private AwqChatClient(BatchScheduler scheduler, ChatPromptEncoder encode, string modelId, IReadOnlySet<int> stopTokens, bool owns)
     {
+        _stopTokens = stopTokens;
         _scheduler = scheduler;
         _encode = encode;
         _ownsScheduler = owns;
@@ -101,6 +108,7 @@ public sealed class AwqChatClient : IChatClient
         {
             MaxTokens = o.MaxOutputTokens ?? DefaultMaxTokens,
             StopStrings = o.StopSequences?.ToArray() ?? [],
+            StopTokens = _stopTokens,
             Sampling = new SamplingOptions
             {
                 Temperature = o.Temperature ?? 0.8f,

@@ -24,13 +24,19 @@ internal static class AwqCli
 
     public static CliResult Run(params string[] args) => Run(TimeSpan.FromSeconds(120), args);
 
-    public static CliResult Run(TimeSpan timeout, params string[] args)
+    public static CliResult Run(TimeSpan timeout, params string[] args) => Run(timeout, null, args);
+
+    /// <summary>Runs with <paramref name="stdin"/> piped in (then closed), as `echo … | awq chat` would.</summary>
+    public static CliResult RunWithInput(string stdin, params string[] args) => Run(TimeSpan.FromSeconds(120), stdin, args);
+
+    private static CliResult Run(TimeSpan timeout, string? stdin, string[] args)
     {
         Assert.True(File.Exists(AwqDll), $"{AwqDll} not found (the test project must reference AwqRuntime.Cli)");
         var start = new ProcessStartInfo(DotnetHost())
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = stdin != null,
             StandardOutputEncoding = new UTF8Encoding(false),
             StandardErrorEncoding = new UTF8Encoding(false),
             UseShellExecute = false,
@@ -41,6 +47,11 @@ internal static class AwqCli
         start.Environment.Remove("AWQ_DEBUG"); // would add stack traces to the one-line errors under test
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the dotnet host");
+        if (stdin != null)
+        {
+            process.StandardInput.Write(stdin);
+            process.StandardInput.Close();
+        }
         // Both pipes are drained concurrently: a child blocked on a full stderr pipe would never exit.
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
