@@ -102,6 +102,12 @@ public sealed class LlamaModel
         return w;
     }
 
+    /// <summary>
+    /// The same model with another classifier (e.g. <see cref="Int8Linear"/> at run time to halve the bytes
+    /// read per token); every other weight is shared, not copied.
+    /// </summary>
+    public LlamaModel WithClassifier(ILinear output) => new(Config with { TieWordEmbeddings = false }, Embedding, Blocks, FinalNorm, output) { Backend = Backend };
+
     /// <summary>The backend the model runs on (<see cref="CpuBackend"/>: the native CPU kernels).</summary>
     public IComputeBackend Backend { get; init; } = CpuBackend.Instance;
 
