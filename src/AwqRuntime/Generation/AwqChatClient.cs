@@ -55,7 +55,7 @@ public sealed class AwqChatClient : IChatClient
     {
         var stream = Start(messages, options, cancellationToken);
         var text = new StringBuilder();
-        await foreach (var c in stream.ReadAllAsync(CancellationToken.None)) text.Append(c.Text);
+        await foreach (var c in stream.ReadAllAsync(cancellationToken)) text.Append(c.Text);
         var stats = await stream.Completion;
         cancellationToken.ThrowIfCancellationRequested();
         return new ChatResponse(new ChatMessage(ChatRole.Assistant, text.ToString()))
@@ -73,7 +73,9 @@ public sealed class AwqChatClient : IChatClient
     {
         var stream = Start(messages, options, cancellationToken);
         var id = Guid.NewGuid().ToString("N");
-        await foreach (var c in stream.ReadAllAsync(CancellationToken.None))
+        // The token stops the reading at once (text already generated is not delivered) and the
+        // scheduler at its next step.
+        await foreach (var c in stream.ReadAllAsync(cancellationToken))
         {
             if (c.Text.Length == 0) continue;
             yield return new ChatResponseUpdate(ChatRole.Assistant, c.Text) { ResponseId = id, ModelId = _metadata.DefaultModelId };

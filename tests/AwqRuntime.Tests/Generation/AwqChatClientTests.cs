@@ -4,6 +4,7 @@ using Microsoft.Extensions.AI;
 namespace AwqRuntime.Tests.Generation;
 
 /// <summary>IChatClient over the in-process model (stories260K with an explicit chat format).</summary>
+[Collection(TimingSensitiveCollection.Name)]
 public class AwqChatClientTests
 {
     private static readonly Lazy<AwqModel> Stories = new(() => AwqModel.FromPretrained(SharedData.Stories260KBin, SharedData.Tok512));
@@ -75,15 +76,19 @@ public class AwqChatClientTests
     [Fact]
     public async Task Cancellation_stops_a_long_answer()
     {
-        using IChatClient client = Client();
+        var (model, tokenizer) = BatchSchedulerTests.Slow.Value;
+        using var scheduler = new AwqRuntime.Generation.Batching.BatchScheduler(model, tokenizer,
+            new AwqRuntime.Generation.Batching.BatchSchedulerOptions { Parallel = 1, ContextSize = 512 });
+        // A model slow enough that 480 tokens take far longer than reading three updates and cancelling.
+        using IChatClient client = new AwqChatClient(scheduler, turns => tokenizer.Encode(Render(turns), addBos: true), "slow");
         using var cts = new CancellationTokenSource();
         var count = 0;
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
         {
             await foreach (var update in client.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "Go on")],
-                               new ChatOptions { MaxOutputTokens = 200, Temperature = 0 }, cts.Token))
+                               new ChatOptions { MaxOutputTokens = 480, Temperature = 0 }, cts.Token))
                 if (++count == 3) cts.Cancel();
         });
-        Assert.True(count < 200);
+        Assert.True(count < 480, $"{count} updates arrived: the cancellation did not stop the answer");
     }
 }

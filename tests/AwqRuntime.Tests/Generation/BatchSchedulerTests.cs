@@ -4,6 +4,7 @@ using AwqRuntime.Generation.Batching;
 namespace AwqRuntime.Tests.Generation;
 
 /// <summary>Continuous batching on stories260K: results equal to one-at-a-time generation, slots freed, queue bounded.</summary>
+[Collection(TimingSensitiveCollection.Name)]
 public class BatchSchedulerTests
 {
     private static readonly Lazy<AwqModel> Stories = new(() => AwqModel.FromPretrained(SharedData.Stories260KBin, SharedData.Tok512));
@@ -52,20 +53,31 @@ public class BatchSchedulerTests
         Assert.All(results, r => Assert.Equal(alone, r.Text));
     }
 
+    /// <summary>
+    /// A model slow enough (32000-token classifier) that a 480-token answer is still running when the
+    /// first chunk is read: stories260K is so fast it could finish before a cancellation lands.
+    /// </summary>
+    internal static readonly Lazy<(AwqRuntime.Model.LlamaModel Model, AwqRuntime.Tokenization.ITokenizer Tokenizer)> Slow = new(() =>
+    {
+        var tok = AwqRuntime.Tokenization.Tokenizer.FromFile(Path.Combine(SharedData.Llama2TokenizerDir, "tokenizer.model"));
+        using var src = new AwqRuntime.Synthetic.SyntheticWeightSource(AwqRuntime.Synthetic.SyntheticModel.PresetConfig("tiny"), seed: 3);
+        return (AwqRuntime.Model.LlamaModel.FromWeights(src), tok);
+    });
+
     [Fact]
     public async Task A_cancelled_request_frees_its_slot_for_the_next()
     {
-        var m = Stories.Value;
-        using var scheduler = new BatchScheduler(m.Model, m.Tokenizer, new BatchSchedulerOptions { Parallel = 1, ContextSize = 512, MaxQueue = 4 });
-        var prompt = m.Tokenizer.Encode("Once upon a time", addBos: true);
+        var (model, tokenizer) = Slow.Value;
+        using var scheduler = new BatchScheduler(model, tokenizer, new BatchSchedulerOptions { Parallel = 1, ContextSize = 512, MaxQueue = 4 });
+        var prompt = tokenizer.Encode("Once upon a time", addBos: true);
         using var cts = new CancellationTokenSource();
-        var endless = scheduler.Submit(prompt, new GenerationOptions { MaxTokens = 400, StopAtEos = false }, cts.Token);
+        var endless = scheduler.Submit(prompt, new GenerationOptions { MaxTokens = 480, StopAtEos = false }, cts.Token);
         var waiting = scheduler.Submit(prompt, new GenerationOptions { MaxTokens = 5 });
         await endless.Chunks.ReadAsync(); // it is running
         cts.Cancel();
         var stats = await endless.Completion;
         Assert.Equal(StopReason.Cancelled, stats.StopReason);
-        Assert.True(stats.GeneratedTokens < 400);
+        Assert.True(stats.GeneratedTokens < 480, $"{stats.GeneratedTokens} tokens: the cancellation did not stop it");
         var next = await Collect(waiting);
         Assert.Equal(5, next.Stats.GeneratedTokens);
     }
