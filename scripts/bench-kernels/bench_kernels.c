@@ -6,6 +6,10 @@
  *   w4a16 M=1: GB/s of weight bytes (qweight + fp16 scales + zeros) streamed per GEMV; the weights
  *              of 8 matrices rotate so every call reads from DRAM, as decode does layer after layer
  *   w4a16 M=512, int8 M=512: GFLOP/s (2·M·N·K / time); int8 M=1: GB/s of int8 weight bytes
+ *   w4a8     : W4A8 (int8 activations, integer dot products) against W4A16 at TinyLlama shapes for
+ *              M = 1, 4, 16, 64: us per call and GB/s of weight bytes, weights rotating through
+ *              >= 96 MiB so every call reads DRAM; the drop-in awq_w4a8_gemm_f32 (quantization
+ *              included), awq_w4a8_gemm on a prequantized x, and the quantization alone
  *
  * usage: bench_kernels [threads...]   (default: 1 2). AWQ_SIMD=scalar|avx2|avx512 caps the path.
  */
@@ -176,6 +180,57 @@ static void bench_f16_gemv(int64_t N, int64_t K) {
     free(w), free(x), free(y);
 }
 
+/* ---- W4A8 vs W4A16 at small M (decode, batched decode) ---------------------------------------- */
+/* Seconds per call of one kernel over rotating weight matrices (every call reads from DRAM).
+ * kind 0: awq_w4a16_gemm; 1: awq_w4a8_gemm_f32 (quantizes x, then the int8 GEMM: the drop-in);
+ * 2: awq_w4a8_gemm on x quantized once beforehand (what q/k/v or gate/up sharing one x pay per
+ * GEMM); 3: awq_quantize_act_q8 alone. */
+static double time_small_m(int kind, w4_mat *mats, int nmat, const float *x, const int8_t *xq, const float *xs,
+                           const int32_t *xsum, int8_t *qbuf, float *sbuf, int32_t *zbuf, int64_t M, int64_t N,
+                           int64_t K, int64_t G, float *y) {
+    int iters = 0;
+    double t0 = now(), dt;
+    do {
+        w4_mat *w = &mats[iters % nmat];
+        switch (kind) {
+        case 0: check(awq_w4a16_gemm(x, M, K, w->qw, w->scales, w->zeros, N, G, y), "w4a16"); break;
+        case 1: check(awq_w4a8_gemm_f32(x, M, K, w->qw, w->scales, w->zeros, N, G, y), "w4a8_f32"); break;
+        case 2: check(awq_w4a8_gemm(xq, xs, xsum, M, K, w->qw, w->scales, w->zeros, N, G, y), "w4a8"); break;
+        default: check(awq_quantize_act_q8(x, M, K, G, qbuf, sbuf, zbuf), "quantize_act_q8"); break;
+        }
+        iters++;
+        dt = now() - t0;
+    } while (dt < 0.5 || iters < 16);
+    return dt / iters;
+}
+
+static void bench_w4a8(int64_t M, int64_t N, int64_t K, int64_t G) {
+    int64_t kh = (K + 1) / 2, ng = (K + G - 1) / G;
+    double bytes = (double)N * (double)kh + (double)N * (double)ng * 3.0;
+    /* enough matrices for >= 96 MiB of weights (3x the 32 MiB L3); BENCH_NMAT overrides */
+    int nmat = (int)((96.0 * 1048576.0) / bytes) + 1;
+    if (nmat > 64) nmat = 64;
+    if (getenv("BENCH_NMAT")) nmat = atoi(getenv("BENCH_NMAT"));
+    if (nmat < 1) nmat = 1;
+    w4_mat *mats = xmalloc(sizeof(w4_mat) * (size_t)nmat);
+    for (int i = 0; i < nmat; i++) w4_fill(&mats[i], N, K, G);
+    float *x = xmalloc((size_t)(M * K) * sizeof(float)), *y = xmalloc((size_t)(M * N) * sizeof(float));
+    for (int64_t i = 0; i < M * K; i++) x[i] = (float)(rng() % 2001) / 1000.0f - 1.0f;
+    int8_t *xq = xmalloc((size_t)(M * K)), *qbuf = xmalloc((size_t)(M * K));
+    float *xs = xmalloc((size_t)(M * ng) * sizeof(float)), *sbuf = xmalloc((size_t)(M * ng) * sizeof(float));
+    int32_t *xsum = xmalloc((size_t)(M * ng) * sizeof(int32_t)), *zbuf = xmalloc((size_t)(M * ng) * sizeof(int32_t));
+    check(awq_quantize_act_q8(x, M, K, G, xq, xs, xsum), "quantize_act_q8");
+    double t[4];
+    for (int kind = 0; kind < 4; kind++)
+        t[kind] = time_small_m(kind, mats, nmat, x, xq, xs, xsum, qbuf, sbuf, zbuf, M, N, K, G, y);
+    printf("  M=%-3lld N=%-5lld K=%-5lld g%lld | w4a16 %8.1f us %6.2f GB/s | w4a8 %8.1f us %6.2f GB/s  x%.2f"
+           " | prequantized %8.1f us %6.2f GB/s  x%.2f | quantize %6.1f us\n",
+           (long long)M, (long long)N, (long long)K, (long long)G, 1e6 * t[0], bytes / t[0] / 1e9, 1e6 * t[1],
+           bytes / t[1] / 1e9, t[0] / t[1], 1e6 * t[2], bytes / t[2] / 1e9, t[0] / t[2], 1e6 * t[3]);
+    for (int i = 0; i < nmat; i++) free(mats[i].qw), free(mats[i].zeros), free(mats[i].scales);
+    free(mats), free(x), free(y), free(xq), free(qbuf), free(xs), free(sbuf), free(xsum), free(zbuf);
+}
+
 /* ---- INT8 ------------------------------------------------------------------------------------ */
 static void bench_int8(int64_t M, int64_t N, int64_t K) {
     int nmat = M == 1 ? 4 : 1;
@@ -213,7 +268,7 @@ int main(int argc, char **argv) {
         nt = 0;
         for (int i = 1; i < argc && nt < 16; i++) threads[nt++] = atoi(argv[i]);
     }
-    const char *only = getenv("BENCH_ONLY"); /* optional: "stream", "w4", "f16", "int8" */
+    const char *only = getenv("BENCH_ONLY"); /* optional: "stream", "w4", "w4a8", "f16", "int8" */
     printf("awq_kernels %s, simd path %s\n", awq_version(), awq_simd_path());
     size_t n = (size_t)64 << 20; /* 64 Mi floats = 256 MiB per array */
     float *src = NULL, *dst = NULL;
@@ -234,6 +289,18 @@ int main(int argc, char **argv) {
             bench_w4_gemv(11008, 4096, 128);
             bench_w4_gemv(4096, 11008, 128);
             bench_w4_gemm(512, 4096, 4096, 128);
+        }
+        if (!only || strcmp(only, "w4a8") == 0) {
+            /* TinyLlama-1.1B: q/o (2048x2048), gate/up (5632x2048), down (2048x5632), group 128 */
+            static const int64_t shapes[3][2] = {{2048, 2048}, {5632, 2048}, {2048, 5632}};
+            int64_t ms[16] = {1, 4, 16, 64};
+            int nm = 4;
+            if (getenv("BENCH_M")) { /* e.g. BENCH_M=1,4 */
+                nm = 0;
+                for (char *p = getenv("BENCH_M"); *p && nm < 16; p += *p == ',') ms[nm++] = strtoll(p, &p, 10);
+            }
+            for (int a = 0; a < nm; a++)
+                for (int s = 0; s < 3; s++) bench_w4a8(ms[a], shapes[s][0], shapes[s][1], 128);
         }
         if (!only || strcmp(only, "f16") == 0) bench_f16_gemv(32000, 2048);
         if (!only || strcmp(only, "int8") == 0) {

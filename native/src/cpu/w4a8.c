@@ -1,0 +1,400 @@
+/*
+ * w4a8.c — awq_quantize_act_q8, awq_w4a8_gemm and awq_w4a8_gemm_f32: the scalar reference of
+ * both (the definitions in awq_kernels.h, written out plainly), the argument checks, the per-call
+ * rearrangement of x for the SIMD tiles, and the parallel driver. The SIMD kernels live in
+ * w4a8_avx2.c and w4a8_avx512.c; the math and layouts they share are described in w4a8.h.
+ *
+ * Parallel split: work items are blocks of AWQ_W4A8_NB weight rows, all M rows of x each, fixed
+ * by the shape. Every output is computed by the same operation sequence whichever thread runs
+ * it (and whichever path: see w4a8.h), so results are bit-identical for any thread count.
+ *
+ * The technique — quantize the activations to int8 once per call and run integer dot products
+ * against the 4-bit weights, applying the scales once per group — is llama.cpp's
+ * (ggml/src/ggml-cpu/quants.c: quantize_row_q8_0, ggml_vec_dot_q4_0_q8_0, with the AVX2 / AVX-512
+ * versions in ggml-cpu/arch/x86/quants.c). The weight layout, the zero points and the transposed
+ * "lanes = rows" tiles are ours.
+ */
+#include "w4a8.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FN_Q "awq_quantize_act_q8"
+#define FN_G "awq_w4a8_gemm"
+#define FN_F "awq_w4a8_gemm_f32"
+
+#define W8_NB AWQ_W4A8_NB
+/* Multiply-adds below which a call runs on the calling thread (waking workers costs more). */
+#define W8_INLINE_WORK 65536
+/* Longest group whose int32 correction cannot overflow: 3840 · Ge < 2^31 (see w4a8.h). */
+#define W8_MAX_GROUP 559240
+
+/* ---- scalar reference: quantization ------------------------------------------------------------ */
+int64_t awq_quantize_act_q8_scalar(const float *x, int64_t M, int64_t K, int64_t G, int8_t *xq, float *x_scale,
+                                   int32_t *x_sum) {
+    const int64_t ng = K / G + (K % G != 0);
+    for (int64_t m = 0; m < M; m++) {
+        for (int64_t g = 0; g < ng; g++) {
+            const int64_t k0 = g * G, len = K - k0 < G ? K - k0 : G;
+            const float *xr = x + m * K + k0;
+            int8_t *q = xq + m * K + k0;
+            /* max|x| by comparing the magnitude bits as integers: the same order as on floats for
+             * finite values, and Inf / NaN (0x7F800000 and above) come out on top */
+            uint32_t amax = 0;
+            for (int64_t i = 0; i < len; i++) {
+                uint32_t b = awq_f32_bits(xr[i]) & 0x7FFFFFFFu;
+                if (b > amax) amax = b;
+            }
+            if (amax >= 0x7F800000u) {
+                for (int64_t i = 0; i < len; i++)
+                    if ((awq_f32_bits(xr[i]) & 0x7FFFFFFFu) >= 0x7F800000u) return m * K + k0 + i;
+            }
+            const float scale = awq_bits_f32(amax) / 127.0f;
+            int32_t sum = 0;
+            if (scale == 0.0f) {
+                /* all-zero group (or max|x| so small that max/127 underflows): codes 0, scale 0 */
+                memset(q, 0, (size_t)len);
+            } else {
+                for (int64_t i = 0; i < len; i++) {
+                    float t = nearbyintf(xr[i] / scale);
+                    t = t < -127.0f ? -127.0f : (t > 127.0f ? 127.0f : t);
+                    q[i] = (int8_t)t;
+                    sum += q[i];
+                }
+            }
+            x_scale[m * ng + g] = scale;
+            x_sum[m * ng + g] = sum;
+        }
+    }
+    return -1;
+}
+
+/* ---- scalar reference: the GEMM ------------------------------------------------------------------ */
+void awq_w4a8_block_scalar(const awq_w4a8_job *J, int64_t n0, int64_t n1, void *scratch) {
+    (void)scratch;
+    const int64_t K = J->K, G = J->G, ng = J->ng, kh = J->kh;
+    for (int64_t m = 0; m < J->M; m++) {
+        const int8_t *xr = J->xq + m * K;
+        const float *xs = J->x_scale + m * ng;
+        const int32_t *xsum = J->x_sum + m * ng;
+        for (int64_t n = n0; n < n1; n++) {
+            const uint8_t *qw = J->qweight + n * kh;
+            const uint16_t *sc = J->scales + n * ng;
+            const uint8_t *zr = J->zeros + n * ng;
+            float acc = 0.0f;
+            for (int64_t g = 0; g < ng; g++) {
+                const int64_t k0 = g * G, k1 = K - k0 < G ? K : k0 + G;
+                int32_t dot = 0;
+                for (int64_t k = k0; k < k1; k++) {
+                    const int32_t q = (qw[k >> 1] >> ((k & 1) * 4)) & 0xF;
+                    dot += (int32_t)xr[k] * q;
+                }
+                const int32_t corr = dot - (int32_t)zr[g] * xsum[g];
+                const float s = xs[g] * awq_fp16_to_fp32_1(sc[g]);
+                const float t = s * (float)corr;
+                acc = acc + t;
+            }
+            J->y[m * J->N + n] = acc;
+        }
+    }
+}
+
+/* ---- dispatch ------------------------------------------------------------------------------------ */
+awq_w4a8_path awq_w4a8_best_path(void) {
+#if AWQ_X86
+    const awq_isa isa = awq_isa_level();
+    if (isa == AWQ_ISA_AVX512)
+        return (awq_features() & AWQ_FEATURE_AVX512VNNI_DETECTED) ? AWQ_W4A8_AVX512VNNI : AWQ_W4A8_AVX512;
+    if (isa == AWQ_ISA_AVX2) return AWQ_W4A8_AVX2;
+#endif
+    return AWQ_W4A8_SCALAR;
+}
+
+static int w8_path_supported(awq_w4a8_path path) {
+    if (path == AWQ_W4A8_SCALAR) return 1;
+#if AWQ_X86
+    const uint32_t f = awq_features();
+    switch (path) {
+    case AWQ_W4A8_AVX2: return (f & AWQ_FEATURE_AVX2_DETECTED) != 0;
+    case AWQ_W4A8_AVX512: return (f & AWQ_FEATURE_AVX512_DETECTED) != 0;
+    case AWQ_W4A8_AVX512VNNI:
+        return (f & AWQ_FEATURE_AVX512_DETECTED) && (f & AWQ_FEATURE_AVX512VNNI_DETECTED);
+    default: return 0;
+    }
+#else
+    return 0;
+#endif
+}
+
+static int64_t w8_groups(int64_t K, int64_t G) { return K / G + (K % G != 0); }
+
+/* ---- quantization driver --------------------------------------------------------------------------- */
+typedef int64_t (*w8_quant_fn)(const float *, int64_t, int64_t, int64_t, int8_t *, float *, int32_t *);
+
+typedef struct w8_quant_job {
+    w8_quant_fn fn;
+    const float *x;
+    int64_t K, G, ng;
+    int8_t *xq;
+    float *x_scale;
+    int32_t *x_sum;
+    atomic_llong first_bad; /* smallest index of a non-finite x; INT64_MAX when none */
+} w8_quant_job;
+
+static void w8_quant_rows(void *ctx, int64_t begin, int64_t end) {
+    w8_quant_job *J = (w8_quant_job *)ctx;
+    const int64_t K = J->K, ng = J->ng;
+    const int64_t bad = J->fn(J->x + begin * K, end - begin, K, J->G, J->xq + begin * K, J->x_scale + begin * ng,
+                              J->x_sum + begin * ng);
+    if (bad >= 0) {
+        long long idx = begin * K + bad, prev = atomic_load(&J->first_bad);
+        while (idx < prev && !atomic_compare_exchange_weak(&J->first_bad, &prev, idx)) {}
+    }
+}
+
+static w8_quant_fn w8_quant_for(awq_w4a8_path path) {
+#if AWQ_X86
+    if (path == AWQ_W4A8_AVX512 || path == AWQ_W4A8_AVX512VNNI) return awq_quantize_act_q8_avx512;
+    if (path == AWQ_W4A8_AVX2) return awq_quantize_act_q8_avx2;
+#endif
+    return awq_quantize_act_q8_scalar;
+}
+
+/* Quantize (arguments already checked); reports a non-finite x as function fn. */
+static int w8_quantize(const char *fn, awq_w4a8_path path, const float *x, int64_t M, int64_t K, int64_t G,
+                       int8_t *xq, float *x_scale, int32_t *x_sum) {
+    w8_quant_job job = {.fn = w8_quant_for(path), .x = x, .K = K, .G = G, .ng = w8_groups(K, G), .xq = xq,
+                        .x_scale = x_scale, .x_sum = x_sum};
+    atomic_init(&job.first_bad, INT64_MAX);
+    const int64_t grain = K >= 16384 ? 1 : 16384 / K;
+    awq_parallel_for(M, grain, w8_quant_rows, &job);
+    const long long bad = atomic_load(&job.first_bad);
+    if (bad != INT64_MAX)
+        return awq_fail(AWQ_ERR_INVALID_ARGUMENT, fn, "argument 'x' holds a non-finite value (%g) at row %lld, column %lld",
+                        (double)x[bad], (long long)(bad / K), (long long)(bad % K));
+    return AWQ_OK;
+}
+
+int awq_quantize_act_q8_path(awq_w4a8_path path, const float *x, int64_t M, int64_t K, int64_t group_size,
+                             int8_t *xq, float *x_scale, int32_t *x_sum) {
+    AWQ_REQUIRE_PTR(FN_Q, x);
+    AWQ_REQUIRE_PTR(FN_Q, xq);
+    AWQ_REQUIRE_PTR(FN_Q, x_scale);
+    AWQ_REQUIRE_PTR(FN_Q, x_sum);
+    AWQ_REQUIRE_POSITIVE(FN_Q, M);
+    AWQ_REQUIRE_POSITIVE(FN_Q, K);
+    AWQ_REQUIRE_GROUP_SIZE(FN_Q, group_size);
+    int64_t tmp;
+    int st;
+    if ((st = awq_mul_size(FN_Q, "x", M, K, &tmp)) != AWQ_OK) return st;
+    if ((st = awq_mul_size(FN_Q, "x_scale", M, w8_groups(K, group_size), &tmp)) != AWQ_OK) return st;
+    if (!w8_path_supported(path))
+        return awq_fail(AWQ_ERR_UNSUPPORTED, FN_Q, "SIMD path %d is not available on this CPU", (int)path);
+    return w8_quantize(FN_Q, path, x, M, K, group_size, xq, x_scale, x_sum);
+}
+
+int awq_quantize_act_q8(const float *x, int64_t M, int64_t K, int64_t group_size, int8_t *xq, float *x_scale,
+                        int32_t *x_sum) {
+    return awq_quantize_act_q8_path(awq_w4a8_best_path(), x, M, K, group_size, xq, x_scale, x_sum);
+}
+
+/* ---- GEMM driver --------------------------------------------------------------------------------- */
+typedef void (*w8_block_fn)(const awq_w4a8_job *, int64_t, int64_t, void *);
+
+typedef struct w8_plan {
+    const awq_w4a8_job *job;
+    w8_block_fn block;
+    size_t scratch_bytes; /* per range (0: none needed) */
+    atomic_int failed;    /* a range could not allocate its scratch */
+} w8_plan;
+
+static void w8_run_items(void *ctx, int64_t begin, int64_t end) {
+    w8_plan *p = (w8_plan *)ctx;
+    const awq_w4a8_job *J = p->job;
+    void *scratch = NULL;
+    if (p->scratch_bytes) {
+        scratch = aligned_alloc(64, p->scratch_bytes);
+        if (scratch == NULL) {
+            atomic_store(&p->failed, 1);
+            return;
+        }
+    }
+    for (int64_t i = begin; i < end; i++) {
+        const int64_t n0 = i * W8_NB, n1 = n0 + W8_NB < J->N ? n0 + W8_NB : J->N;
+        p->block(J, n0, n1, scratch);
+    }
+    free(scratch);
+}
+
+/* Shape and weight checks shared by awq_w4a8_gemm and awq_w4a8_gemm_f32 (pointers are checked
+ * by the callers, which name different operands; x_name is the activation's). M·ng <= M·K, so the
+ * x_scale / x_sum sizes follow from x's. */
+static int w8_check_shape(const char *fn, const char *x_name, awq_w4a8_path path, int64_t M, int64_t K,
+                          const uint8_t *zeros, int64_t N, int64_t group_size) {
+    AWQ_REQUIRE_POSITIVE(fn, M);
+    AWQ_REQUIRE_POSITIVE(fn, K);
+    AWQ_REQUIRE_POSITIVE(fn, N);
+    AWQ_REQUIRE_GROUP_SIZE(fn, group_size);
+    const int64_t kh = K / 2 + (K & 1), ng = w8_groups(K, group_size);
+    int64_t tmp;
+    int st;
+    if ((st = awq_mul_size(fn, x_name, M, K, &tmp)) != AWQ_OK) return st;
+    if ((uint64_t)tmp > SIZE_MAX / 16) /* so that every scratch size below fits in size_t */
+        return awq_fail(AWQ_ERR_OVERFLOW, fn, "argument '%s' of %lld x %lld values does not fit in memory", x_name,
+                        (long long)M, (long long)K);
+    if ((st = awq_mul_size(fn, "qweight", N, kh, &tmp)) != AWQ_OK) return st;
+    if ((st = awq_mul_size(fn, "scales", N, ng, &tmp)) != AWQ_OK) return st;
+    if ((st = awq_mul_size(fn, "y", M, N, &tmp)) != AWQ_OK) return st;
+    const int64_t longest = group_size < K ? group_size : K;
+    if (longest > W8_MAX_GROUP)
+        return awq_fail(AWQ_ERR_OVERFLOW, fn,
+                        "argument 'group_size' = %lld lets the int32 group sums overflow (groups of at most %d columns)",
+                        (long long)group_size, W8_MAX_GROUP);
+    if (!w8_path_supported(path))
+        return awq_fail(AWQ_ERR_UNSUPPORTED, fn, "SIMD path %d is not available on this CPU", (int)path);
+    /* Zero points outside 0..15 cannot come from a 4-bit quantizer; they mean a layout mix-up. */
+    const int64_t nz = N * ng;
+    uint8_t any = 0;
+    for (int64_t i = 0; i < nz; i++) any |= zeros[i];
+    if (any & 0xF0) {
+        for (int64_t i = 0; i < nz; i++)
+            if (zeros[i] > 15)
+                return awq_fail(AWQ_ERR_INVALID_ARGUMENT, fn,
+                                "argument 'zeros' must hold values 0..15 (row %lld, group %lld is %u)",
+                                (long long)(i / ng), (long long)(i % ng), (unsigned)zeros[i]);
+    }
+    return AWQ_OK;
+}
+
+/* The GEMM proper, on checked arguments. validate: check x_scale (finite) and x_sum (the group
+ * sums of xq) — skipped when this library quantized x itself. */
+static int w8_gemm_run(const char *fn, awq_w4a8_path path, const int8_t *xq, const float *x_scale,
+                       const int32_t *x_sum, int64_t M, int64_t K, const uint8_t *qweight, const uint16_t *scales,
+                       const uint8_t *zeros, int64_t N, int64_t G, float *y, int validate) {
+    const int64_t kh = K / 2 + (K & 1), ng = w8_groups(K, G);
+    if (validate) {
+        for (int64_t i = 0; i < M * ng; i++)
+            if (!isfinite(x_scale[i]))
+                return awq_fail(AWQ_ERR_INVALID_ARGUMENT, fn, "argument 'x_scale' must be finite (row %lld, group %lld is %g)",
+                                (long long)(i / ng), (long long)(i % ng), (double)x_scale[i]);
+        for (int64_t m = 0; m < M; m++)
+            for (int64_t g = 0; g < ng; g++) {
+                const int64_t k0 = g * G, k1 = K - k0 < G ? K : k0 + G;
+                int32_t s = 0;
+                for (int64_t k = k0; k < k1; k++) s += xq[m * K + k];
+                if (s != x_sum[m * ng + g])
+                    return awq_fail(AWQ_ERR_INVALID_ARGUMENT, fn,
+                                    "argument 'x_sum' must hold the group sums of xq (row %lld, group %lld is %d, "
+                                    "the sum is %d)",
+                                    (long long)m, (long long)g, (int)x_sum[m * ng + g], (int)s);
+            }
+    }
+
+    /* group sizes that 32 does not divide: whole sub-steps per group are what the tiles need */
+    if (G % 32 != 0) path = AWQ_W4A8_SCALAR;
+
+    const int64_t kp = (K + 31) / 32 * 32;
+    int8_t *xp = NULL;
+    if (path != AWQ_W4A8_SCALAR) {
+        int64_t bytes;
+        int st;
+        if ((st = awq_mul_size(fn, "scratch", M, kp, &bytes)) != AWQ_OK) return st;
+        if ((uint64_t)bytes > SIZE_MAX - 64)
+            return awq_fail(AWQ_ERR_OVERFLOW, fn, "scratch for M=%lld, K=%lld does not fit in memory", (long long)M,
+                            (long long)K);
+        const size_t sz = ((size_t)bytes + 63) & ~(size_t)63;
+        xp = (int8_t *)aligned_alloc(64, sz);
+        if (xp == NULL) return awq_fail(AWQ_ERR_OUT_OF_MEMORY, fn, "cannot allocate %zu bytes of scratch", sz);
+        /* the permuted rows (w4a8.h): block D = even columns of 8D..8D+7, then the odd ones */
+        for (int64_t m = 0; m < M; m++) {
+            const int8_t *src = xq + m * K;
+            int8_t *dst = xp + m * kp;
+            int64_t D = 0;
+            for (; 8 * D + 8 <= K; D++)
+                for (int i = 0; i < 4; i++) {
+                    dst[8 * D + i] = src[8 * D + 2 * i];
+                    dst[8 * D + 4 + i] = src[8 * D + 2 * i + 1];
+                }
+            for (; 8 * D < kp; D++)
+                for (int i = 0; i < 4; i++) {
+                    const int64_t k = 8 * D + 2 * i;
+                    dst[8 * D + i] = k < K ? src[k] : 0;
+                    dst[8 * D + 4 + i] = k + 1 < K ? src[k + 1] : 0;
+                }
+        }
+    }
+
+    awq_w4a8_job job = {.xq = xq, .xp = xp, .x_scale = x_scale, .x_sum = x_sum, .qweight = qweight,
+                        .scales = scales, .zeros = zeros, .y = y, .M = M, .K = K, .N = N, .G = G, .kh = kh,
+                        .kp = kp, .ng = ng, .ngp = (ng + 15) / 16 * 16};
+    w8_plan plan = {.job = &job, .block = awq_w4a8_block_scalar, .scratch_bytes = 0};
+    atomic_init(&plan.failed, 0);
+#if AWQ_X86
+    if (path == AWQ_W4A8_AVX512VNNI) plan.block = awq_w4a8_block_avx512vnni;
+    else if (path == AWQ_W4A8_AVX512) plan.block = awq_w4a8_block_avx512;
+    else if (path == AWQ_W4A8_AVX2) plan.block = awq_w4a8_block_avx2;
+    if (path != AWQ_W4A8_SCALAR) plan.scratch_bytes = awq_w4a8_scratch_bytes(&job);
+#endif
+    const int64_t items = (N + W8_NB - 1) / W8_NB;
+    const double item_work = (double)M * (double)(N < W8_NB ? N : W8_NB) * (double)K;
+    const int64_t grain = item_work >= W8_INLINE_WORK ? 1 : (int64_t)(W8_INLINE_WORK / item_work) + 1;
+    awq_parallel_for(items, grain, w8_run_items, &plan);
+    free(xp);
+    if (atomic_load(&plan.failed))
+        return awq_fail(AWQ_ERR_OUT_OF_MEMORY, fn, "cannot allocate %zu bytes of tile scratch", plan.scratch_bytes);
+    return AWQ_OK;
+}
+
+int awq_w4a8_gemm_path(awq_w4a8_path path, const int8_t *xq, const float *x_scale, const int32_t *x_sum,
+                       int64_t M, int64_t K, const uint8_t *qweight, const uint16_t *scales,
+                       const uint8_t *zeros, int64_t N, int64_t group_size, float *y) {
+    AWQ_REQUIRE_PTR(FN_G, xq);
+    AWQ_REQUIRE_PTR(FN_G, x_scale);
+    AWQ_REQUIRE_PTR(FN_G, x_sum);
+    AWQ_REQUIRE_PTR(FN_G, qweight);
+    AWQ_REQUIRE_PTR(FN_G, scales);
+    AWQ_REQUIRE_PTR(FN_G, zeros);
+    AWQ_REQUIRE_PTR(FN_G, y);
+    int st = w8_check_shape(FN_G, "xq", path, M, K, zeros, N, group_size);
+    if (st != AWQ_OK) return st;
+    return w8_gemm_run(FN_G, path, xq, x_scale, x_sum, M, K, qweight, scales, zeros, N, group_size, y, 1);
+}
+
+int awq_w4a8_gemm(const int8_t *xq, const float *x_scale, const int32_t *x_sum, int64_t M, int64_t K,
+                  const uint8_t *qweight, const uint16_t *scales, const uint8_t *zeros, int64_t N,
+                  int64_t group_size, float *y) {
+    return awq_w4a8_gemm_path(awq_w4a8_best_path(), xq, x_scale, x_sum, M, K, qweight, scales, zeros, N,
+                              group_size, y);
+}
+
+int awq_w4a8_gemm_f32_path(awq_w4a8_path path, const float *x, int64_t M, int64_t K, const uint8_t *qweight,
+                           const uint16_t *scales, const uint8_t *zeros, int64_t N, int64_t group_size,
+                           float *y) {
+    AWQ_REQUIRE_PTR(FN_F, x);
+    AWQ_REQUIRE_PTR(FN_F, qweight);
+    AWQ_REQUIRE_PTR(FN_F, scales);
+    AWQ_REQUIRE_PTR(FN_F, zeros);
+    AWQ_REQUIRE_PTR(FN_F, y);
+    int st = w8_check_shape(FN_F, "x", path, M, K, zeros, N, group_size);
+    if (st != AWQ_OK) return st;
+    const int64_t ng = w8_groups(K, group_size);
+    /* xq [M, K] bytes, then x_scale and x_sum [M, ng] (sizes checked above; 4-byte aligned) */
+    const size_t xq_bytes = ((size_t)(M * K) + 3) & ~(size_t)3;
+    const size_t bytes = xq_bytes + (size_t)(M * ng) * (sizeof(float) + sizeof(int32_t));
+    int8_t *xq = (int8_t *)malloc(bytes);
+    if (xq == NULL) return awq_fail(AWQ_ERR_OUT_OF_MEMORY, FN_F, "cannot allocate %zu bytes of scratch", bytes);
+    float *x_scale = (float *)(void *)(xq + xq_bytes);
+    int32_t *x_sum = (int32_t *)(void *)(x_scale + M * ng);
+    st = w8_quantize(FN_F, path, x, M, K, group_size, xq, x_scale, x_sum);
+    if (st == AWQ_OK)
+        st = w8_gemm_run(FN_F, path, xq, x_scale, x_sum, M, K, qweight, scales, zeros, N, group_size, y, 0);
+    free(xq);
+    return st;
+}
+
+int awq_w4a8_gemm_f32(const float *x, int64_t M, int64_t K, const uint8_t *qweight, const uint16_t *scales,
+                      const uint8_t *zeros, int64_t N, int64_t group_size, float *y) {
+    return awq_w4a8_gemm_f32_path(awq_w4a8_best_path(), x, M, K, qweight, scales, zeros, N, group_size, y);
+}
