@@ -152,17 +152,27 @@ public sealed class AwqModel : IDisposable
 
     private static TokenizerSpec LoadTokenizerSpec(string path, CheckpointFormat format, string? tokenizerPath, int vocabSize)
     {
-        TokenizerSpec spec;
-        if (tokenizerPath != null) spec = TokenizerFiles.Read(tokenizerPath, vocabSize);
-        else
-            spec = format switch
-            {
-                CheckpointFormat.Gguf => TokenizerFiles.Read(path, vocabSize),
-                CheckpointFormat.HuggingFace => TokenizerFiles.Read(Directory.Exists(path) ? path : System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, vocabSize),
-                _ => throw new ArgumentException($"{path}: llama2.c checkpoints carry no tokenizer; give one with --tokenizer (for example tok512.bin or tokenizer.bin)"),
-            };
+        var spec = ReadTokenizerSpec(path, format, tokenizerPath, vocabSize);
         if (spec.VocabSize != vocabSize)
             throw new InvalidDataException($"{tokenizerPath ?? path}: the tokenizer has {spec.VocabSize} tokens but the model's vocabulary is {vocabSize}");
         return spec;
+    }
+
+    /// <summary>
+    /// The vocabulary of a checkpoint without reading its weights: <paramref name="tokenizerPath"/> when
+    /// given, else the one a GGUF or HF folder carries (a llama2.c .bin has none).
+    /// </summary>
+    public static TokenizerSpec ReadTokenizerSpec(string path, string? tokenizerPath = null) =>
+        ReadTokenizerSpec(path, CheckpointLoader.Detect(path), tokenizerPath, null);
+
+    private static TokenizerSpec ReadTokenizerSpec(string path, CheckpointFormat format, string? tokenizerPath, int? vocabSize)
+    {
+        if (tokenizerPath != null) return TokenizerFiles.Read(tokenizerPath, vocabSize);
+        return format switch
+        {
+            CheckpointFormat.Gguf => TokenizerFiles.Read(path, vocabSize),
+            CheckpointFormat.HuggingFace => TokenizerFiles.Read(Directory.Exists(path) ? path : System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, vocabSize),
+            _ => throw new ArgumentException($"{path}: llama2.c checkpoints carry no tokenizer; give one with --tokenizer (for example tok512.bin or tokenizer.bin)"),
+        };
     }
 }

@@ -41,6 +41,16 @@ int awq_fail(int status, const char *func, const char *fmt, ...)
 /* Product of two sizes with overflow check (sizes must already be positive). */
 int awq_mul_size(const char *fn, const char *what, int64_t a, int64_t b, int64_t *out);
 
+/* Groups of group_size along a row of len values, the last one shorter: ceil(len / group_size). */
+static inline int64_t awq_n_groups(int64_t len, int64_t group_size) {
+    return len / group_size + (len % group_size != 0);
+}
+
+/* Zero points of a 4-bit weight layout [n_rows, n_groups] must be 0..15: anything else means a
+ * layout mix-up (e.g. AutoAWQ's packed int32 qzeros passed as bytes). AWQ_OK, or an error naming
+ * the first bad entry. Shared by the W4A16 and W4A8 GEMMs. */
+int awq_check_int4_zeros(const char *fn, const uint8_t *zeros, int64_t n_rows, int64_t n_groups);
+
 /* ---- thread pool ---------------------------------------------------------------------------- */
 /* fn is called on disjoint [begin, end) ranges covering [0, n). Ranges are at least `grain` long
  * (except the last). If n <= grain, the pool has one thread, the caller is itself a worker, or

@@ -173,9 +173,6 @@ static int report_bad_row(const quant_job *job, int64_t r) {
 }
 
 /* n_groups without the overflow of (cols + group_size - 1). */
-static int64_t groups_per_row(int64_t cols, int64_t group_size) {
-    return cols / group_size + (cols % group_size != 0);
-}
 
 int awq_quantize(const float *x, int64_t rows, int64_t cols, int64_t group_size, int bits, int scheme,
                  int32_t *q, float *scales, int32_t *zeros) {
@@ -188,7 +185,7 @@ int awq_quantize(const float *x, int64_t rows, int64_t cols, int64_t group_size,
     if (scheme != AWQ_QSCHEME_SYMMETRIC && scheme != AWQ_QSCHEME_ASYMMETRIC && scheme != AWQ_QSCHEME_AWQ)
         return awq_fail(AWQ_ERR_INVALID_ARGUMENT, fn,
                         "argument 'scheme' must be AWQ_QSCHEME_SYMMETRIC, _ASYMMETRIC or _AWQ (got %d)", scheme);
-    int64_t numel, n_scales, n_groups = groups_per_row(cols, group_size);
+    int64_t numel, n_scales, n_groups = awq_n_groups(cols, group_size);
     int st = awq_mul_size(fn, "x", rows, cols, &numel);
     if (st != AWQ_OK) return st;
     st = awq_mul_size(fn, "scales", rows, n_groups, &n_scales);
@@ -235,7 +232,7 @@ int awq_dequantize(const int32_t *q, const float *scales, const int32_t *zeros, 
     AWQ_REQUIRE_POSITIVE(fn, rows);
     AWQ_REQUIRE_POSITIVE(fn, cols);
     AWQ_REQUIRE_GROUP_SIZE(fn, group_size);
-    int64_t numel, n_scales, n_groups = groups_per_row(cols, group_size);
+    int64_t numel, n_scales, n_groups = awq_n_groups(cols, group_size);
     int st = awq_mul_size(fn, "q", rows, cols, &numel);
     if (st != AWQ_OK) return st;
     st = awq_mul_size(fn, "scales", rows, n_groups, &n_scales);

@@ -118,7 +118,7 @@ int awq_w4a16_gemm_isa(awq_isa isa, const float *x, int64_t M, int64_t K, const 
         return awq_fail(AWQ_ERR_UNSUPPORTED, FN, "SIMD path %d is not available on this CPU", (int)isa);
 
     const int64_t kh = K / 2 + (K & 1);
-    const int64_t ng = K / group_size + (K % group_size != 0);
+    const int64_t ng = awq_n_groups(K, group_size);
     int64_t tmp;
     int st;
     if ((st = awq_mul_size(FN, "x", M, K, &tmp)) != AWQ_OK) return st;
@@ -126,18 +126,7 @@ int awq_w4a16_gemm_isa(awq_isa isa, const float *x, int64_t M, int64_t K, const 
     if ((st = awq_mul_size(FN, "scales", N, ng, &tmp)) != AWQ_OK) return st;
     if ((st = awq_mul_size(FN, "y", M, N, &tmp)) != AWQ_OK) return st;
 
-    /* Zero points outside 0..15 cannot come from a 4-bit quantizer; they mean a layout mix-up
-     * (e.g. AutoAWQ's packed int32 qzeros passed as bytes), so refuse rather than compute noise. */
-    const int64_t nz = N * ng;
-    uint8_t any = 0;
-    for (int64_t i = 0; i < nz; i++) any |= zeros[i];
-    if (any & 0xf0) {
-        for (int64_t i = 0; i < nz; i++)
-            if (zeros[i] > 15)
-                return awq_fail(AWQ_ERR_INVALID_ARGUMENT, FN,
-                                "argument 'zeros' must hold values 0..15 (row %lld, group %lld is %u)",
-                                (long long)(i / ng), (long long)(i % ng), (unsigned)zeros[i]);
-    }
+    if ((st = awq_check_int4_zeros(FN, zeros, N, ng)) != AWQ_OK) return st;
 
     /* Odd group sizes split a byte between two groups; only the scalar kernel handles that. */
     if (group_size & 1) isa = AWQ_ISA_SCALAR;
@@ -230,4 +219,17 @@ int awq_w4a16_gemm(const float *x, int64_t M, int64_t K, const uint8_t *qweight,
                    const uint16_t *scales, const uint8_t *zeros, int64_t N, int64_t group_size,
                    float *y) {
     return awq_w4a16_gemm_isa(awq_isa_level(), x, M, K, qweight, scales, zeros, N, group_size, y);
+}
+
+int awq_check_int4_zeros(const char *fn, const uint8_t *zeros, int64_t n_rows, int64_t n_groups) {
+    const int64_t nz = n_rows * n_groups;
+    uint8_t any = 0;
+    for (int64_t i = 0; i < nz; i++) any |= zeros[i];
+    if (!(any & 0xF0)) return AWQ_OK; /* one pass over the common case, then find the culprit */
+    for (int64_t i = 0; i < nz; i++)
+        if (zeros[i] > 15)
+            return awq_fail(AWQ_ERR_INVALID_ARGUMENT, fn,
+                            "argument 'zeros' must hold values 0..15 (row %lld, group %lld is %u)",
+                            (long long)(i / n_groups), (long long)(i % n_groups), (unsigned)zeros[i]);
+    return AWQ_OK;
 }

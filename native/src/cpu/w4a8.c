@@ -34,7 +34,7 @@
 /* ---- scalar reference: quantization ------------------------------------------------------------ */
 int64_t awq_quantize_act_q8_scalar(const float *x, int64_t M, int64_t K, int64_t G, int8_t *xq, float *x_scale,
                                    int32_t *x_sum) {
-    const int64_t ng = K / G + (K % G != 0);
+    const int64_t ng = awq_n_groups(K, G);
     for (int64_t m = 0; m < M; m++) {
         for (int64_t g = 0; g < ng; g++) {
             const int64_t k0 = g * G, len = K - k0 < G ? K - k0 : G;
@@ -128,7 +128,6 @@ static int w8_path_supported(awq_w4a8_path path) {
 #endif
 }
 
-static int64_t w8_groups(int64_t K, int64_t G) { return K / G + (K % G != 0); }
 
 /* ---- quantization driver --------------------------------------------------------------------------- */
 typedef int64_t (*w8_quant_fn)(const float *, int64_t, int64_t, int64_t, int8_t *, float *, int32_t *);
@@ -165,7 +164,7 @@ static w8_quant_fn w8_quant_for(awq_w4a8_path path) {
 /* Quantize (arguments already checked); reports a non-finite x as function fn. */
 static int w8_quantize(const char *fn, awq_w4a8_path path, const float *x, int64_t M, int64_t K, int64_t G,
                        int8_t *xq, float *x_scale, int32_t *x_sum) {
-    w8_quant_job job = {.fn = w8_quant_for(path), .x = x, .K = K, .G = G, .ng = w8_groups(K, G), .xq = xq,
+    w8_quant_job job = {.fn = w8_quant_for(path), .x = x, .K = K, .G = G, .ng = awq_n_groups(K, G), .xq = xq,
                         .x_scale = x_scale, .x_sum = x_sum};
     atomic_init(&job.first_bad, INT64_MAX);
     const int64_t grain = K >= 16384 ? 1 : 16384 / K;
@@ -189,7 +188,7 @@ int awq_quantize_act_q8_path(awq_w4a8_path path, const float *x, int64_t M, int6
     int64_t tmp;
     int st;
     if ((st = awq_mul_size(FN_Q, "x", M, K, &tmp)) != AWQ_OK) return st;
-    if ((st = awq_mul_size(FN_Q, "x_scale", M, w8_groups(K, group_size), &tmp)) != AWQ_OK) return st;
+    if ((st = awq_mul_size(FN_Q, "x_scale", M, awq_n_groups(K, group_size), &tmp)) != AWQ_OK) return st;
     if (!w8_path_supported(path))
         return awq_fail(AWQ_ERR_UNSUPPORTED, FN_Q, "SIMD path %d is not available on this CPU", (int)path);
     return w8_quantize(FN_Q, path, x, M, K, group_size, xq, x_scale, x_sum);
@@ -237,7 +236,7 @@ static int w8_check_shape(const char *fn, const char *x_name, awq_w4a8_path path
     AWQ_REQUIRE_POSITIVE(fn, K);
     AWQ_REQUIRE_POSITIVE(fn, N);
     AWQ_REQUIRE_GROUP_SIZE(fn, group_size);
-    const int64_t kh = K / 2 + (K & 1), ng = w8_groups(K, group_size);
+    const int64_t kh = K / 2 + (K & 1), ng = awq_n_groups(K, group_size);
     int64_t tmp;
     int st;
     if ((st = awq_mul_size(fn, x_name, M, K, &tmp)) != AWQ_OK) return st;
@@ -254,18 +253,7 @@ static int w8_check_shape(const char *fn, const char *x_name, awq_w4a8_path path
                         (long long)group_size, W8_MAX_GROUP);
     if (!w8_path_supported(path))
         return awq_fail(AWQ_ERR_UNSUPPORTED, fn, "SIMD path %d is not available on this CPU", (int)path);
-    /* Zero points outside 0..15 cannot come from a 4-bit quantizer; they mean a layout mix-up. */
-    const int64_t nz = N * ng;
-    uint8_t any = 0;
-    for (int64_t i = 0; i < nz; i++) any |= zeros[i];
-    if (any & 0xF0) {
-        for (int64_t i = 0; i < nz; i++)
-            if (zeros[i] > 15)
-                return awq_fail(AWQ_ERR_INVALID_ARGUMENT, fn,
-                                "argument 'zeros' must hold values 0..15 (row %lld, group %lld is %u)",
-                                (long long)(i / ng), (long long)(i % ng), (unsigned)zeros[i]);
-    }
-    return AWQ_OK;
+    return awq_check_int4_zeros(fn, zeros, N, ng);
 }
 
 /* The GEMM proper, on checked arguments. validate: check x_scale (finite) and x_sum (the group
@@ -273,7 +261,7 @@ static int w8_check_shape(const char *fn, const char *x_name, awq_w4a8_path path
 static int w8_gemm_run(const char *fn, awq_w4a8_path path, const int8_t *xq, const float *x_scale,
                        const int32_t *x_sum, int64_t M, int64_t K, const uint8_t *qweight, const uint16_t *scales,
                        const uint8_t *zeros, int64_t N, int64_t G, float *y, int validate) {
-    const int64_t kh = K / 2 + (K & 1), ng = w8_groups(K, G);
+    const int64_t kh = K / 2 + (K & 1), ng = awq_n_groups(K, G);
     if (validate) {
         for (int64_t i = 0; i < M * ng; i++)
             if (!isfinite(x_scale[i]))
@@ -379,7 +367,7 @@ int awq_w4a8_gemm_f32_path(awq_w4a8_path path, const float *x, int64_t M, int64_
     AWQ_REQUIRE_PTR(FN_F, y);
     int st = w8_check_shape(FN_F, "x", path, M, K, zeros, N, group_size);
     if (st != AWQ_OK) return st;
-    const int64_t ng = w8_groups(K, group_size);
+    const int64_t ng = awq_n_groups(K, group_size);
     /* xq [M, K] bytes, then x_scale and x_sum [M, ng] (sizes checked above; 4-byte aligned) */
     const size_t xq_bytes = ((size_t)(M * K) + 3) & ~(size_t)3;
     const size_t bytes = xq_bytes + (size_t)(M * ng) * (sizeof(float) + sizeof(int32_t));

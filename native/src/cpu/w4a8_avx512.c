@@ -29,7 +29,7 @@
 /* ---- quantization ---------------------------------------------------------------------------------- */
 T512 int64_t awq_quantize_act_q8_avx512(const float *x, int64_t M, int64_t K, int64_t G, int8_t *xq, float *x_scale,
                                         int32_t *x_sum) {
-    const int64_t ng = K / G + (K % G != 0);
+    const int64_t ng = awq_n_groups(K, G);
     const __m512i mag = _mm512_set1_epi32(0x7FFFFFFF);
     const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
     for (int64_t m = 0; m < M; m++) {

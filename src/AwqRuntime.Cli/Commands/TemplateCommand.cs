@@ -48,7 +48,7 @@ internal static class TemplateCommand
             var templateArg = parse.GetValue(chatTemplate);
             if (modelPath is null && templateArg is null)
                 throw new ArgumentException("give a MODEL or --chat-template NAME|FILE");
-            var spec = modelPath is null ? null : ReadTokenizer(modelPath, parse.GetValue(tokenizer));
+            var spec = modelPath is null ? null : AwqModel.ReadTokenizerSpec(modelPath, parse.GetValue(tokenizer));
 
             ChatTemplate template;
             if (templateArg != null) template = Load(templateArg);
@@ -122,17 +122,6 @@ internal static class TemplateCommand
     {
         Description = $"A built-in template ({string.Join(", ", BuiltInTemplates.Names)}) or a file (Jinja source or a tokenizer_config.json); default: the model's own",
     };
-
-    private static TokenizerSpec ReadTokenizer(string modelPath, string? tokenizerPath)
-    {
-        if (tokenizerPath != null) return TokenizerFiles.Read(tokenizerPath);
-        return CheckpointLoader.Detect(modelPath) switch
-        {
-            CheckpointFormat.Gguf => TokenizerFiles.Read(modelPath),
-            CheckpointFormat.HuggingFace => TokenizerFiles.Read(Directory.Exists(modelPath) ? modelPath : Path.GetDirectoryName(Path.GetFullPath(modelPath))!),
-            _ => throw new ArgumentException($"{modelPath}: llama2.c checkpoints carry no tokenizer; give one with --tokenizer (for example tok512.bin)"),
-        };
-    }
 
     private static string ReadFile(string path) =>
         File.Exists(path) ? File.ReadAllText(path) : throw new FileNotFoundException($"{path}: no such file", path);

@@ -29,9 +29,10 @@ public static class LlamaTensorNames
     /// <summary>The layer and kind of a canonical q_proj/k_proj weight or bias name, for the RoPE row permutation.</summary>
     public static bool IsRotary(string name, out LinearKind kind)
     {
-        kind = name.Contains(".self_attn.q_proj.", StringComparison.Ordinal) ? LinearKind.QProj : LinearKind.KProj;
-        return name.StartsWith("model.layers.", StringComparison.Ordinal)
-               && (name.Contains(".self_attn.q_proj.", StringComparison.Ordinal) || name.Contains(".self_attn.k_proj.", StringComparison.Ordinal))
+        var q = name.Contains(".self_attn.q_proj.", StringComparison.Ordinal);
+        kind = q ? LinearKind.QProj : LinearKind.KProj;
+        return (q || name.Contains(".self_attn.k_proj.", StringComparison.Ordinal))
+               && name.StartsWith("model.layers.", StringComparison.Ordinal)
                && (name.EndsWith(".weight", StringComparison.Ordinal) || name.EndsWith(".bias", StringComparison.Ordinal));
     }
 }

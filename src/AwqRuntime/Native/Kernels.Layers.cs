@@ -48,35 +48,25 @@ public static unsafe partial class Kernels
     /// In-place rotary embedding of x [m, nHeads, headDim], interleaved pairs (2i, 2i+1) rotated by
     /// positions[r]·theta^(−2i/rotDim); dimensions at or beyond rotDim are left unchanged.
     /// </summary>
-    public static void Rope(Span<float> x, int m, int nHeads, int headDim, int rotDim, ReadOnlySpan<int> positions, float theta)
-    {
-        const string fn = "awq_rope";
-        RequireLength(x, (long)m * nHeads * headDim, fn, "x");
-        RequireLength(positions, m, fn, "pos");
-        fixed (float* px = x)
-        fixed (int* pp = positions)
-            NativeMethods.Check(NativeMethods.awq_rope(px, m, nHeads, headDim, rotDim, pp, theta), fn);
-    }
+    public static void Rope(Span<float> x, int m, int nHeads, int headDim, int rotDim, ReadOnlySpan<int> positions, float theta) =>
+        Rope(x, m, nHeads, headDim, rotDim, positions, theta, []);
 
     /// <summary>
-    /// <see cref="Rope"/> with per-pair frequency factors: pair i turns by positions[r]·theta^(−2i/rotDim) / freqFactors[i]
-    /// (ggml's rope_ext freq_factors; Llama 3.1's rope scaling). Empty factors mean none.
+    /// The same with per-pair frequency factors: pair i turns by positions[r]·theta^(−2i/rotDim) / freqFactors[i]
+    /// (ggml's rope_ext freq_factors; Llama 3.1's rope scaling). Empty factors mean none (awq_rope).
     /// </summary>
     public static void Rope(Span<float> x, int m, int nHeads, int headDim, int rotDim, ReadOnlySpan<int> positions, float theta,
         ReadOnlySpan<float> freqFactors)
     {
-        if (freqFactors.IsEmpty)
-        {
-            Rope(x, m, nHeads, headDim, rotDim, positions, theta);
-            return;
-        }
-        const string fn = "awq_rope_ext";
+        var fn = freqFactors.IsEmpty ? "awq_rope" : "awq_rope_ext";
         RequireLength(x, (long)m * nHeads * headDim, fn, "x");
         RequireLength(positions, m, fn, "pos");
-        RequireLength(freqFactors, rotDim / 2, fn, "freq_factors");
+        if (!freqFactors.IsEmpty) RequireLength(freqFactors, rotDim / 2, fn, "freq_factors");
         fixed (float* px = x, pf = freqFactors)
         fixed (int* pp = positions)
-            NativeMethods.Check(NativeMethods.awq_rope_ext(px, m, nHeads, headDim, rotDim, pp, theta, pf), fn);
+            NativeMethods.Check(freqFactors.IsEmpty
+                ? NativeMethods.awq_rope(px, m, nHeads, headDim, rotDim, pp, theta)
+                : NativeMethods.awq_rope_ext(px, m, nHeads, headDim, rotDim, pp, theta, pf), fn);
     }
 
     /// <summary>
@@ -85,38 +75,26 @@ public static unsafe partial class Kernels
     /// values already written). Query row r sits at position nPast + r and sees cache rows 0 .. nPast + r.
     /// </summary>
     public static void Attention(ReadOnlySpan<float> q, ReadOnlySpan<float> kCache, ReadOnlySpan<float> vCache,
-                                 int m, int nPast, int nCtx, int nHeads, int nKvHeads, int headDim, Span<float> output)
-    {
-        const string fn = "awq_attention";
-        long qLen = (long)m * nHeads * headDim, cacheLen = (long)nCtx * nKvHeads * headDim;
-        RequireLength(q, qLen, fn, "q");
-        RequireLength(kCache, cacheLen, fn, "k_cache");
-        RequireLength(vCache, cacheLen, fn, "v_cache");
-        RequireLength(output, qLen, fn, "out");
-        fixed (float* pq = q, pk = kCache, pv = vCache, po = output)
-            NativeMethods.Check(NativeMethods.awq_attention(pq, pk, pv, m, nPast, nCtx, nHeads, nKvHeads, headDim, po), fn);
-    }
+                                 int m, int nPast, int nCtx, int nHeads, int nKvHeads, int headDim, Span<float> output) =>
+        Attention(q, kCache, vCache, m, nPast, nCtx, nHeads, nKvHeads, headDim, 0, output);
 
     /// <summary>
-    /// <see cref="Attention"/> with a sliding window: the query at position p sees cache rows max(0, p − window + 1) .. p
-    /// (Mistral's sliding_window). A window of 0 means none.
+    /// The same with a sliding window: the query at position p sees cache rows max(0, p − window + 1) .. p
+    /// (Mistral's sliding_window). A window of 0 means none (awq_attention).
     /// </summary>
     public static void Attention(ReadOnlySpan<float> q, ReadOnlySpan<float> kCache, ReadOnlySpan<float> vCache,
                                  int m, int nPast, int nCtx, int nHeads, int nKvHeads, int headDim, int window, Span<float> output)
     {
-        if (window == 0)
-        {
-            Attention(q, kCache, vCache, m, nPast, nCtx, nHeads, nKvHeads, headDim, output);
-            return;
-        }
-        const string fn = "awq_attention_ext";
+        var fn = window == 0 ? "awq_attention" : "awq_attention_ext";
         long qLen = (long)m * nHeads * headDim, cacheLen = (long)nCtx * nKvHeads * headDim;
         RequireLength(q, qLen, fn, "q");
         RequireLength(kCache, cacheLen, fn, "k_cache");
         RequireLength(vCache, cacheLen, fn, "v_cache");
         RequireLength(output, qLen, fn, "out");
         fixed (float* pq = q, pk = kCache, pv = vCache, po = output)
-            NativeMethods.Check(NativeMethods.awq_attention_ext(pq, pk, pv, m, nPast, nCtx, nHeads, nKvHeads, headDim, window, po), fn);
+            NativeMethods.Check(window == 0
+                ? NativeMethods.awq_attention(pq, pk, pv, m, nPast, nCtx, nHeads, nKvHeads, headDim, po)
+                : NativeMethods.awq_attention_ext(pq, pk, pv, m, nPast, nCtx, nHeads, nKvHeads, headDim, window, po), fn);
     }
 
     /// <summary>output[i] = silu(gate[i]) · up[i] for i &lt; n; output may be the same memory as gate or up.</summary>

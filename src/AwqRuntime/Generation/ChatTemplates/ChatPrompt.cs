@@ -70,8 +70,13 @@ public sealed class ChatPrompt
         return new ChatPrompt(text, ids.ToArray(), untrusted);
     }
 
+    // One scan of the vocabulary per tokenizer, not one per prompt (a server builds a prompt per request).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<TokenizerSpec, string[]> ControlTextCache = new();
+
     /// <summary>Texts that parse_special turns into ids: control and unknown tokens, longest first.</summary>
-    private static string[] ControlTexts(TokenizerSpec spec)
+    private static string[] ControlTexts(TokenizerSpec spec) => ControlTextCache.GetValue(spec, ScanControlTexts);
+
+    private static string[] ScanControlTexts(TokenizerSpec spec)
     {
         var list = new List<string>();
         for (var id = 0; id < spec.VocabSize; id++)
