@@ -23,23 +23,6 @@ internal static class CliOptions
         Description = "Worker threads for the kernels (default: all processors)",
     };
 
-    /// <summary>--classifier stored|int8: run lm_head as stored (fp16/fp32) or as INT8 with dynamic activations.</summary>
-    public static Option<string> Classifier() => new("--classifier")
-    {
-        Description = "lm_head at run time: 'stored' (as the checkpoint keeps it) or 'int8' (INT8 weights, activations quantized per token; half the bytes of fp16)",
-        DefaultValueFactory = _ => "stored",
-    };
-
-    public static void ApplyClassifier(string? choice, AwqModel m)
-    {
-        switch (choice?.ToLowerInvariant())
-        {
-            case null or "stored": break;
-            case "int8": m.UseInt8Classifier(); break;
-            default: throw new ArgumentException($"--classifier '{choice}' is not 'stored' or 'int8'");
-        }
-    }
-
     public static Option<bool> Quiet() => new("--quiet", "-q") { Description = "No progress output" };
 
     public static Option<bool> Json() => new("--json") { Description = "Print the result as JSON on stdout" };

@@ -18,6 +18,7 @@ public static class Program
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(ChatCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(BenchServeCommand.Create());
         root.Subcommands.Add(TemplateCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());

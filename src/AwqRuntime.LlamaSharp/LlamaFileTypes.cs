@@ -28,6 +28,14 @@ public static class LlamaFileTypes
     /// <summary>Every accepted name, in llama-quantize's order of appearance.</summary>
     public static IReadOnlyList<string> Names { get; } = Table.Select(t => t.Name).ToArray();
 
+    /// <summary>The name of a GGUF's general.file_type (a llama_ftype value), or null for one not in the table.</summary>
+    public static string? NameOf(int fileType)
+    {
+        foreach (var (typeName, ftype) in Table)
+            if ((int)ftype == fileType) return typeName;
+        return null;
+    }
+
     internal static bool TryParse(string name, out LLamaFtype type)
     {
         foreach (var (typeName, ftype) in Table)

@@ -96,6 +96,26 @@ public sealed class AwqModel : IDisposable
         _model = m.WithClassifier(Int8Linear.From(m.Output));
     }
 
+    /// <summary>
+    /// Runs the classifier as group-wise INT4 (RTN, AutoAWQ's asymmetric scheme, <paramref name="groupSize"/>
+    /// along the hidden size) on the INT4 kernels: about a quarter of the bytes of fp16 per token, at a
+    /// cost in fidelity `awq eval --ref` measures. A run-time choice; checkpoints keep their classifier.
+    /// </summary>
+    public void UseInt4Classifier(int groupSize = 32)
+    {
+        var m = Model;
+        if (m.Output is Int4Linear) return;
+        var w = LinearWeights.ToFloat32(m.Output);
+        _model = m.WithClassifier(new Int4Linear(GroupQuantizer.Quantize(w, m.Output.OutFeatures, m.Output.InFeatures, groupSize, 4)));
+    }
+
+    /// <summary>
+    /// Runs every INT4 linear on <paramref name="kernel"/>: <see cref="Int4Kernel.W4A16"/> (exact, the
+    /// default) or <see cref="Int4Kernel.W4A8"/> (int8 activations, integer dot products; faster, at a
+    /// cost `awq eval --ref` measures). The packed weights are shared; nothing is repacked.
+    /// </summary>
+    public void UseKernel(Int4Kernel kernel) => _model = Model.WithInt4Kernel(kernel);
+
     /// <summary>Calibration sequences from text with this model's tokenizer (AutoAWQ's recipe, see <see cref="CalibrationSet.FromText"/>).</summary>
     public CalibrationSet CalibrationFromText(string text, int samples = 128, int seqLen = 512, string source = "text") =>
         CalibrationSet.FromText(text, t => Tokenizer.Encode(t, addBos: Tokenizer.Spec.BosId >= 0), samples, seqLen, source);

@@ -26,12 +26,12 @@ internal static class BenchServeCommand
         var clients = new Option<string>("--clients") { Description = "Concurrent clients, comma-separated", DefaultValueFactory = _ => "1,4,16" };
         var gen = new Option<int>("--gen") { Description = "Completion tokens per client", DefaultValueFactory = _ => 64 };
         var promptTokens = new Option<int>("--prompt") { Description = "Prompt tokens per client", DefaultValueFactory = _ => 16 };
-        var classifier = CliOptions.Classifier();
+        var runtime = new RuntimeChoices();
         var threads = CliOptions.Threads();
         var json = CliOptions.Json();
         var cmd = new Command("bench-serve", "Throughput of `awq serve` with N concurrent streaming clients, against llama.cpp's batched decode")
         {
-            model, tokenizer, vs, clients, gen, promptTokens, classifier, threads, json,
+            model, tokenizer, vs, clients, gen, promptTokens, runtime.Classifier, runtime.Kernel, threads, json,
         };
         cmd.SetAction((parse, cancel) => CliErrors.RunAsync(async () =>
         {
@@ -45,7 +45,7 @@ internal static class BenchServeCommand
             var gguf = parse.GetValue(vs);
             if (gguf != null && !File.Exists(gguf)) throw new FileNotFoundException($"{gguf}: GGUF file not found", gguf);
             using var m = AwqModel.Load(parse.GetValue(model)!, parse.GetValue(tokenizer));
-            CliOptions.ApplyClassifier(parse.GetValue(classifier), m);
+            runtime.Apply(parse, m);
             var rng = new Random(1234);
             var vocab = m.Config.VocabSize;
             var prompts = Enumerable.Range(0, counts.Max())

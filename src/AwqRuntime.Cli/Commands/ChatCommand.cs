@@ -28,17 +28,17 @@ internal static class ChatCommand
         var minP = new Option<float>("--min-p") { Description = "Drop tokens below min-p × the top probability (0 = off)", DefaultValueFactory = _ => 0.05f };
         var seed = new Option<ulong>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 0x5EEDUL };
         var ctx = new Option<int>("--ctx") { Description = "Context size (default: the model's)" };
-        var classifier = CliOptions.Classifier();
+        var runtime = new RuntimeChoices();
         var threads = CliOptions.Threads();
         var cmd = new Command("chat", "Chat with a model in the terminal (streamed answers; /reset, /system TEXT, /exit)")
         {
-            model, tokenizer, chatTemplate, system, maxTokens, temp, topK, topP, minP, seed, ctx, classifier, threads,
+            model, tokenizer, chatTemplate, system, maxTokens, temp, topK, topP, minP, seed, ctx, runtime.Classifier, runtime.Kernel, threads,
         };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
             CliOptions.ApplyThreads(parse.GetValue(threads));
             using var m = AwqModel.Load(parse.GetValue(model)!, parse.GetValue(tokenizer));
-            CliOptions.ApplyClassifier(parse.GetValue(classifier), m);
+            runtime.Apply(parse, m);
             var template = TemplateCommand.Resolve(parse.GetValue(chatTemplate), m.Tokenizer.Spec, m.Path)
                 ?? throw new ArgumentException($"{m.Path}: the model carries no chat template; pick one with --chat-template NAME|FILE (built-in: {string.Join(", ", BuiltInTemplates.Names)})");
             var options = new GenerationOptions

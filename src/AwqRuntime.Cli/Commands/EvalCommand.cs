@@ -21,20 +21,20 @@ internal static class EvalCommand
         var refTokenizer = new Option<string?>("--ref-tokenizer") { Description = "Tokenizer of the reference model (default: --tokenizer)" };
         var ctx = new Option<int>("--ctx") { Description = "Window length", DefaultValueFactory = _ => 512 };
         var chunks = new Option<int>("--chunks") { Description = "Evaluate at most this many windows (0 = all)" };
-        var classifier = CliOptions.Classifier();
+        var runtime = new RuntimeChoices();
         var threads = CliOptions.Threads();
         var quiet = CliOptions.Quiet();
         var json = CliOptions.Json();
         var cmd = new Command("eval", "Perplexity and (with --ref) KL divergence on a text, llama.cpp's way")
         {
-            model, tokenizer, data, reference, refTokenizer, ctx, chunks, classifier, threads, quiet, json,
+            model, tokenizer, data, reference, refTokenizer, ctx, chunks, runtime.Classifier, runtime.Kernel, threads, quiet, json,
         };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
             CliOptions.ApplyThreads(parse.GetValue(threads));
             var modelPath = parse.GetValue(model)!;
             using var m = AwqModel.Load(modelPath, parse.GetValue(tokenizer));
-            CliOptions.ApplyClassifier(parse.GetValue(classifier), m);
+            runtime.Apply(parse, m);
             var text = File.ReadAllText(parse.GetValue(data)!);
             var tokens = m.Tokenizer.Encode(text, addBos: true);
             var maxChunks = parse.GetValue(chunks) is > 0 and var c ? c : int.MaxValue;

@@ -23,19 +23,19 @@ internal static class GenerateCommand
         var stop = new Option<string[]>("--stop") { Description = "Stop when this text appears (repeatable)", AllowMultipleArgumentsPerToken = false };
         var ctx = new Option<int>("--ctx") { Description = "Context size (default: the model's)" };
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Keep generating past the end-of-sequence token" };
-        var classifier = CliOptions.Classifier();
+        var runtime = new RuntimeChoices();
         var threads = CliOptions.Threads();
         var quiet = CliOptions.Quiet();
         var json = CliOptions.Json();
         var cmd = new Command("generate", "Generate text from a prompt, streaming tokens as they come")
         {
-            model, tokenizer, prompt, steps, temp, topK, topP, minP, repeat, seed, stop, ctx, ignoreEos, classifier, threads, quiet, json,
+            model, tokenizer, prompt, steps, temp, topK, topP, minP, repeat, seed, stop, ctx, ignoreEos, runtime.Classifier, runtime.Kernel, threads, quiet, json,
         };
         cmd.SetAction((parse, cancel) => CliErrors.RunAsync(async () =>
         {
             CliOptions.ApplyThreads(parse.GetValue(threads));
             using var m = AwqModel.Load(parse.GetValue(model)!, parse.GetValue(tokenizer));
-            CliOptions.ApplyClassifier(parse.GetValue(classifier), m);
+            runtime.Apply(parse, m);
             var options = new GenerationOptions
             {
                 MaxTokens = parse.GetValue(steps),

@@ -20,17 +20,17 @@ internal static class ServeCommand
         var bodyLimit = new Option<long>("--max-body") { Description = "Largest request body in bytes", DefaultValueFactory = _ => 1L << 20 };
         var modelId = new Option<string?>("--model-id") { Description = "The model name /v1/models lists (default: the model's name)" };
         var chatTemplate = TemplateCommand.ChatTemplateOption();
-        var classifier = CliOptions.Classifier();
+        var runtime = new RuntimeChoices();
         var threads = CliOptions.Threads();
         var cmd = new Command("serve", "Serve an OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/models) with continuous batching")
         {
-            model, tokenizer, host, port, apiKey, parallel, ctx, maxQueue, timeout, bodyLimit, modelId, chatTemplate, classifier, threads,
+            model, tokenizer, host, port, apiKey, parallel, ctx, maxQueue, timeout, bodyLimit, modelId, chatTemplate, runtime.Classifier, runtime.Kernel, threads,
         };
         cmd.SetAction((parse, cancel) => CliErrors.RunAsync(async () =>
         {
             CliOptions.ApplyThreads(parse.GetValue(threads));
             using var m = AwqModel.Load(parse.GetValue(model)!, parse.GetValue(tokenizer));
-            CliOptions.ApplyClassifier(parse.GetValue(classifier), m);
+            runtime.Apply(parse, m);
             var options = new ServerOptions
             {
                 Host = parse.GetValue(host)!, Port = parse.GetValue(port), ApiKey = parse.GetValue(apiKey), Parallel = parse.GetValue(parallel),

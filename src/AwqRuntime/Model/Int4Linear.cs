@@ -4,22 +4,40 @@ using AwqRuntime.Quantization;
 namespace AwqRuntime.Model;
 
 /// <summary>
-/// A group-wise INT4 linear on the native W4A16 kernel. Weights are held in the kernel's layout
-/// (<see cref="KernelInt4"/>), repacked once at load from whatever layout the checkpoint uses
-/// (<see cref="Int4Layouts"/>). Nothing is dequantized to fp32.
+/// A group-wise INT4 linear on the native W4A16 kernel, or the W4A8 one (<see cref="Int4Kernel"/>,
+/// which reads the same packed weights). Weights are held in the kernel's layout (<see cref="KernelInt4"/>),
+/// repacked once at load from whatever layout the checkpoint uses (<see cref="Int4Layouts"/>).
+/// Nothing is dequantized to fp32.
 /// </summary>
 public sealed class Int4Linear : ILinear
 {
     private readonly KernelInt4 _w;
 
-    public Int4Linear(QuantizedWeights w)
+    public Int4Linear(QuantizedWeights w, Int4Kernel kernel = Int4Kernel.W4A16)
     {
         _w = Int4Layouts.ToKernel(w);
         OutFeatures = w.OutFeatures;
         InFeatures = w.InFeatures;
         GroupSize = w.GroupSize;
         Groups = w.Groups;
+        Kernel = kernel;
     }
+
+    private Int4Linear(Int4Linear other, Int4Kernel kernel)
+    {
+        _w = other._w;
+        OutFeatures = other.OutFeatures;
+        InFeatures = other.InFeatures;
+        GroupSize = other.GroupSize;
+        Groups = other.Groups;
+        Kernel = kernel;
+    }
+
+    /// <summary>The product <see cref="Forward"/> runs.</summary>
+    public Int4Kernel Kernel { get; }
+
+    /// <summary>The same weights (shared, not copied) on another kernel.</summary>
+    public Int4Linear WithKernel(Int4Kernel kernel) => kernel == Kernel ? this : new Int4Linear(this, kernel);
 
     public int InFeatures { get; }
     public int OutFeatures { get; }
@@ -32,6 +50,12 @@ public sealed class Int4Linear : ILinear
 
     public long WeightBytes => _w.Packed.Length + _w.Scales.Length * 2L + _w.Zeros.Length;
 
-    public void Forward(ReadOnlySpan<float> x, int rows, Span<float> y) =>
-        Kernels.W4A16Gemm(x, rows, InFeatures, _w.Packed, System.Runtime.InteropServices.MemoryMarshal.Cast<ushort, Half>(_w.Scales), _w.Zeros, OutFeatures, GroupSize, y);
+    public void Forward(ReadOnlySpan<float> x, int rows, Span<float> y)
+    {
+        var scales = System.Runtime.InteropServices.MemoryMarshal.Cast<ushort, Half>(_w.Scales);
+        if (Kernel == Int4Kernel.W4A8)
+            Kernels.W4A8GemmF32(x, rows, InFeatures, _w.Packed, scales, _w.Zeros, OutFeatures, GroupSize, y);
+        else
+            Kernels.W4A16Gemm(x, rows, InFeatures, _w.Packed, scales, _w.Zeros, OutFeatures, GroupSize, y);
+    }
 }

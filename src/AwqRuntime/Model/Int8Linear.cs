@@ -47,14 +47,8 @@ public sealed class Int8Linear : ILinear
     }
 
     /// <summary>The INT8 form of any linear (fp32, fp16, or INT4 dequantized).</summary>
-    public static Int8Linear From(ILinear linear) => linear switch
-    {
-        FloatLinear f => Quantize(f.Weight, f.OutFeatures, f.InFeatures),
-        HalfLinear h => Quantize(h.ToFloat32(), h.OutFeatures, h.InFeatures),
-        Int4Linear q => Quantize(q.ToWeights().Dequantize(), q.OutFeatures, q.InFeatures),
-        Int8Linear i => i,
-        _ => throw new NotSupportedException($"cannot convert a {linear.GetType().Name} to INT8"),
-    };
+    public static Int8Linear From(ILinear linear) =>
+        linear as Int8Linear ?? Quantize(LinearWeights.ToFloat32(linear), linear.OutFeatures, linear.InFeatures);
 
     public void Forward(ReadOnlySpan<float> x, int rows, Span<float> y)
     {

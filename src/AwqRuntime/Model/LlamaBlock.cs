@@ -54,6 +54,19 @@ public sealed class LlamaBlock
         _linears[(int)kind] = linear;
     }
 
+    /// <summary>
+    /// A block with each linear replaced by <paramref name="map"/>(linear) — the same shapes — and the
+    /// same norms and biases (shared, not copied).
+    /// </summary>
+    public LlamaBlock MapLinears(Func<ILinear, ILinear> map)
+    {
+        var biases = new Dictionary<LinearKind, float[]>();
+        foreach (var kind in LinearKinds.All)
+            if (Bias(kind) is { } b) biases[kind] = b;
+        var l = _linears.Select(map).ToArray();
+        return new LlamaBlock(AttnNorm, FfnNorm, l[0], l[1], l[2], l[3], l[4], l[5], l[6], biases);
+    }
+
     public long WeightBytes =>
         _linears.Sum(l => l.WeightBytes) + (AttnNorm.Length + FfnNorm.Length + _biases.Sum(b => b?.Length ?? 0)) * (long)sizeof(float);
 }

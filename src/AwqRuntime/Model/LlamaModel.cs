@@ -108,6 +108,16 @@ public sealed class LlamaModel
     /// </summary>
     public LlamaModel WithClassifier(ILinear output) => new(Config with { TieWordEmbeddings = false }, Embedding, Blocks, FinalNorm, output) { Backend = Backend };
 
+    /// <summary>
+    /// The same model with every INT4 linear (classifier included) on <paramref name="kernel"/>; the
+    /// packed weights, norms and embedding are shared, not copied.
+    /// </summary>
+    public LlamaModel WithInt4Kernel(Int4Kernel kernel)
+    {
+        ILinear Map(ILinear l) => l is Int4Linear q ? q.WithKernel(kernel) : l;
+        return new(Config, Embedding, Blocks.Select(b => b.MapLinears(Map)).ToArray(), FinalNorm, Map(Output)) { Backend = Backend };
+    }
+
     /// <summary>The backend the model runs on (<see cref="CpuBackend"/>: the native CPU kernels).</summary>
     public IComputeBackend Backend { get; init; } = CpuBackend.Instance;
 

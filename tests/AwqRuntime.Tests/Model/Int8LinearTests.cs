@@ -61,6 +61,5 @@ public class Int8LinearTests
         Assert.True(m.Model.Output.WeightBytes < fp32.Output.WeightBytes / 3); // 1 byte against 4 per weight
         var tokens = m.Tokenizer.Encode(File.ReadAllText(SharedData.EvalText)[..2000], addBos: true)[..256];
         Assert.True(Quantization.ScaleFoldingTests.WorstRelativeL2(fp32, m.Model, tokens) < 0.05);
-        Assert.Contains("--classifier", Assert.Throws<ArgumentException>(() => Cli.CliOptionsAccess.ApplyClassifier("int4", m)).Message);
     }
 }

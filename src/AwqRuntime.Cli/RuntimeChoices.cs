@@ -1,0 +1,48 @@
+using System.CommandLine;
+using AwqRuntime.Model;
+
+namespace AwqRuntime.Cli;
+
+/// <summary>
+/// The run-time choices of the commands that run a model (generate, eval, chat, serve, bench,
+/// bench-serve): which kernel the INT4 linears use and how the classifier runs. Neither changes the
+/// checkpoint; both trade a measured amount of fidelity for speed.
+/// </summary>
+internal sealed class RuntimeChoices
+{
+    /// <summary>--classifier stored|int8: run lm_head as stored (fp16/fp32) or as INT8 with dynamic activations.</summary>
+    public Option<string> Classifier { get; } = new("--classifier")
+    {
+        Description = "lm_head at run time: 'stored' (as the checkpoint keeps it), 'int8' (INT8 weights, activations quantized per token; half the bytes of fp16) or 'int4' (RTN INT4 g32 on the --kernel; about a quarter)",
+        DefaultValueFactory = _ => "stored",
+    };
+
+    /// <summary>--kernel w4a16|w4a8: the product the INT4 linears run.</summary>
+    public Option<string> Kernel { get; } = new("--kernel")
+    {
+        Description = "INT4 linears: 'w4a16' (exact: fp32 activations) or 'w4a8' (activations rounded to int8 per group, integer dot products; faster)",
+        DefaultValueFactory = _ => "w4a16",
+    };
+
+    public void Apply(ParseResult parse, AwqModel m)
+    {
+        var kernel = Int4Kernels.Parse(parse.GetValue(Kernel));
+        ApplyClassifier(parse, m);
+        if (kernel != Int4Kernel.W4A16 && !m.IsQuantized && m.Model.Output is not Int4Linear)
+            throw new ArgumentException($"--kernel {kernel.Name()}: {m.Path} is not an INT4 checkpoint (the kernel choice applies to INT4 linears)");
+        m.UseKernel(kernel);
+    }
+
+    /// <summary>Applies --classifier; returns what it chose ("int8 classifier"), or null for the stored one.</summary>
+    public string? ApplyClassifier(ParseResult parse, AwqModel m)
+    {
+        var choice = parse.GetValue(Classifier);
+        switch (choice?.ToLowerInvariant())
+        {
+            case null or "stored": return null;
+            case "int8": m.UseInt8Classifier(); return "int8 classifier";
+            case "int4": m.UseInt4Classifier(); return "int4 g32 classifier";
+            default: throw new ArgumentException($"--classifier '{choice}' is not 'stored', 'int8' or 'int4'");
+        }
+    }
+}
