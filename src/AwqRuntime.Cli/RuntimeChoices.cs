@@ -28,10 +28,13 @@ internal sealed class RuntimeChoices
     {
         var kernel = Int4Kernels.Parse(parse.GetValue(Kernel));
         ApplyClassifier(parse, m);
-        if (kernel != Int4Kernel.W4A16 && !m.IsQuantized && m.Model.Output is not Int4Linear)
+        if (kernel != Int4Kernel.W4A16 && !HasInt4Linears(m.Model))
             throw new ArgumentException($"--kernel {kernel.Name()}: {m.Path} is not an INT4 checkpoint (the kernel choice applies to INT4 linears)");
         m.UseKernel(kernel);
     }
+
+    private static bool HasInt4Linears(LlamaModel model) =>
+        model.Output is Int4Linear || model.Blocks.Any(b => LinearKinds.All.Any(k => b[k] is Int4Linear));
 
     /// <summary>Applies --classifier; returns what it chose ("int8 classifier"), or null for the stored one.</summary>
     public string? ApplyClassifier(ParseResult parse, AwqModel m)

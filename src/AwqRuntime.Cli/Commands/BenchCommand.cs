@@ -78,7 +78,7 @@ internal static class BenchCommand
                 else what = $"INT4 g{m.Quantization!.GroupSize}";
                 if (runtime.ApplyClassifier(parse, m) is { } chosen) what += ", " + chosen;
 
-                var subjects = kernelList.Select(k => BenchRunner.Ours($"ours {what} {k.Name().ToUpperInvariant()}", m.Model.WithInt4Kernel(k), g, r))
+                var subjects = kernelList.Select(k => BenchRunner.Ours($"ours {k.Name().ToUpperInvariant()}, {what}", m.Model.WithInt4Kernel(k), g, r))
                     .Concat(ggufs.Select(f => BenchRunner.LlamaCpp($"llama.cpp {GgufTypeLabel(f)}", f, g, r))).ToList();
                 var rng = new Random(1234);
                 var tokens = new[] { Math.Max(m.Tokenizer.Spec.BosId, 0) }.Concat(Enumerable.Range(0, p - 1).Select(_ => rng.Next(3, m.Config.VocabSize))).ToArray();
@@ -159,12 +159,12 @@ internal static class BenchCommand
     {
         static string F(double v, string f = "F1") => double.IsNaN(v) ? "—" : v.ToString(f, CultureInfo.InvariantCulture);
         var roof = rows.Any(x => x.BandwidthBytesPerSecond != null);
-        var table = new Table().Title(Markup.Escape($"pp{p} / tg{g}, median of {r} runs after a warm-up"))
-            .AddColumn(new TableColumn("threads").RightAligned()).AddColumn("runtime / format")
-            .AddColumn(new TableColumn("MB/token").RightAligned())
-            .AddColumn(new TableColumn("prefill tok/s").RightAligned()).AddColumn(new TableColumn("decode tok/s").RightAligned())
-            .AddColumn(new TableColumn("decode vs llama.cpp").RightAligned());
-        if (roof) table.AddColumn(new TableColumn("% roofline").RightAligned());
+        var table = new Table().Title(Markup.Escape($"tokens/s, median of {r} runs after a warm-up; roofline = tg t/s × MB/tok ÷ read bandwidth"))
+            .AddColumn(new TableColumn("thr").RightAligned()).AddColumn("runtime, format")
+            .AddColumn(new TableColumn("MB/tok").RightAligned())
+            .AddColumn(new TableColumn($"pp{p} t/s").RightAligned()).AddColumn(new TableColumn($"tg{g} t/s").RightAligned())
+            .AddColumn(new TableColumn("tg / llama.cpp").RightAligned());
+        if (roof) table.AddColumn(new TableColumn("roofline").RightAligned());
         foreach (var x in rows)
         {
             // The first llama.cpp row at the same thread count is the yardstick (Q4_0 by default).

@@ -54,7 +54,7 @@ public class BenchTests
             Assert.True(r.ExitCode == 0, r.ToString());
             using var doc = JsonDocument.Parse(r.Stdout);
             var rows = doc.RootElement.GetProperty("rows").EnumerateArray().ToList();
-            Assert.Equal(["ours RTN g128 W4A16", "ours RTN g128 W4A8", "llama.cpp Q4_0", "llama.cpp Q4_K_M"],
+            Assert.Equal(["ours W4A16, RTN g128", "ours W4A8, RTN g128", "llama.cpp Q4_0", "llama.cpp Q4_K_M"],
                 rows.Select(x => x.GetProperty("name").GetString()!).ToArray());
             foreach (var x in rows)
             {
