@@ -16,6 +16,9 @@ public abstract class WeightSourceBase : IWeightSource
 
     public LlamaConfig Config { get; protected set; } = null!;
 
+    /// <inheritdoc cref="IWeightSource.ContextOrigin"/>
+    public virtual string ContextOrigin => $"{Path}: max_position_embeddings";
+
     public IReadOnlyList<WeightInfo> Tensors => _list;
 
     public bool Contains(string name) => _infos.ContainsKey(name);

@@ -38,7 +38,7 @@ public static class AwqCheckpointReader
         ILinear output = c.TieWordEmbeddings
             ? new HalfLinear(embedding.Float16!, c.VocabSize, c.HiddenSize)
             : Unquantized(src, LlamaTensorNames.Output, c.VocabSize, c.HiddenSize);
-        var model = new LlamaModel(c, embedding, blocks, LlamaModel.ReadVector(src, LlamaTensorNames.FinalNorm, c.HiddenSize), output);
+        var model = new LlamaModel(c, embedding, blocks, LlamaModel.ReadVector(src, LlamaTensorNames.FinalNorm, c.HiddenSize), output) { ContextOrigin = src.ContextOrigin };
         return (model, q);
     }
 

@@ -21,6 +21,8 @@ public sealed class GgufWeightSource : WeightSourceBase
     /// <summary>The underlying file (metadata such as the tokenizer, raw tensors).</summary>
     public GgufFile File => _gguf;
 
+    public override string ContextOrigin => $"{Path}: {_gguf.GetStringOrNull("general.architecture") ?? "llama"}.context_length";
+
     public static GgufWeightSource Open(string path)
     {
         var gguf = GgufFile.Open(path);

@@ -30,6 +30,8 @@ public sealed class HfWeightSource : WeightSourceBase
 
     public HfModelConfig HfConfig { get; }
 
+    public override string ContextOrigin => $"{System.IO.Path.Combine(Path, "config.json")}: max_position_embeddings";
+
     /// <summary>The AWQ quantization_config, or null for an unquantized checkpoint.</summary>
     public AwqQuantizationConfig? Quantization => HfConfig.Quantization;
 

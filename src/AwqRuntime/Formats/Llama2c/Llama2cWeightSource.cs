@@ -29,6 +29,8 @@ public sealed class Llama2cWeightSource : WeightSourceBase
     /// <summary>True when the classifier is the token embedding (positive vocab_size in the header).</summary>
     public bool SharedClassifier { get; private set; }
 
+    public override string ContextOrigin => $"{Path}: seq_len";
+
     public static Llama2cWeightSource Open(string path)
     {
         var file = new MappedFile(path);
