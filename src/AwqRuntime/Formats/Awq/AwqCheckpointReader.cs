@@ -11,9 +11,10 @@ namespace AwqRuntime.Formats.Awq;
 /// </summary>
 public static class AwqCheckpointReader
 {
-    public static (LlamaModel Model, AwqQuantizationConfig Quantization) Load(string folder)
+    public static (LlamaModel Model, AwqQuantizationConfig Quantization) Load(string folder, bool allowNonFinite = false)
     {
         using var src = HfWeightSource.Open(folder);
+        src.AllowNonFinite = allowNonFinite;
         var q = src.Quantization ?? throw new InvalidDataException($"{folder}: config.json has no AWQ quantization_config");
         if (q.Version != "gemm") throw new InvalidDataException($"{folder}: AWQ version '{q.Version}' is not supported (gemm only)");
         if (!q.ZeroPoint) throw new InvalidDataException($"{folder}: AWQ without zero points is not supported");

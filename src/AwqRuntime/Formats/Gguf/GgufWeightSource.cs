@@ -128,7 +128,7 @@ public sealed class GgufWeightSource : WeightSourceBase
         Info(name);
         var t = _stored[name];
         return t.Type == TensorDType.F16 && (Config.Family.GgufQkInterleaved || !LlamaTensorNames.IsRotary(name, out _))
-            ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(_gguf.TensorBytes(t)).ToArray()
+            ? CheckedHalf(name, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(_gguf.TensorBytes(t)).ToArray())
             : base.ReadFloat16(name);
     }
 

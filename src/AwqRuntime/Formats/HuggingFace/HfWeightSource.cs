@@ -120,7 +120,7 @@ public sealed class HfWeightSource : WeightSourceBase
         var info = Info(name);
         var stored = name == LlamaTensorNames.Output && Config.TieWordEmbeddings ? LlamaTensorNames.Embedding : name;
         var permuted = LlamaTensorNames.IsRotary(name, out _);
-        return info.DType == TensorDType.F16 && !permuted ? _checkpoint.Read<ushort>(stored) : base.ReadFloat16(name);
+        return info.DType == TensorDType.F16 && !permuted ? CheckedHalf(name, _checkpoint.Read<ushort>(stored)) : base.ReadFloat16(name);
     }
 
     public override void Dispose()
