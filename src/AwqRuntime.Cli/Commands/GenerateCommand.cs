@@ -36,7 +36,6 @@ internal static class GenerateCommand
         {
             CliOptions.ApplyThreads(parse.GetValue(threads));
             CliOptions.InRange(parse.GetValue(ctx), "--ctx", 0, meaning: "0 = the model's context");
-            CliOptions.InRange(parse.GetValue(steps), "--max-tokens", 0);
             using var m = AwqModel.Load(parse.GetValue(model)!, parse.GetValue(tokenizer), parse.GetValue(allowNonFinite));
             CliOptions.ApplyClassifier(parse.GetValue(classifier), m);
             var options = new GenerationOptions

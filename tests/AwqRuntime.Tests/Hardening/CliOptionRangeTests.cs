@@ -18,7 +18,7 @@ public class CliOptionRangeTests
     [InlineData("--top-p", "0", "top-p must be in (0, 1]")]
     [InlineData("--threads", "-1", "--threads must be 0 (all processors) or a positive count")]
     [InlineData("--ctx", "-5", "--ctx must be ≥ 0")]
-    [InlineData("--max-tokens", "-2", "--max-tokens must be ≥ 0")]
+    [InlineData("--max-tokens", "-2", "max tokens must be ≥ 0 (got -2)")]
     public void Generate_refuses_out_of_range_values(string flag, string value, string message) =>
         AwqCli.FailWithOneLine(message, ["generate", Gguf, .. flag == "--max-tokens" ? Array.Empty<string>() : ["-n", "2"], flag, value]);
 
