@@ -50,10 +50,12 @@ public sealed class AwqModel : IDisposable
     public LlamaModel Model => _model ??= LlamaModel.FromWeights(_source ?? throw new ObjectDisposedException(nameof(AwqModel)));
 
     /// <summary>A full-precision checkpoint: HF folder, .gguf, or llama2.c .bin (which needs <paramref name="tokenizerPath"/>).</summary>
-    public static AwqModel FromPretrained(string path, string? tokenizerPath = null)
+    /// <param name="allowNonFinite">Load weights holding NaN or ±Inf instead of refusing them (<see cref="NonFiniteCheck"/>).</param>
+    public static AwqModel FromPretrained(string path, string? tokenizerPath = null, bool allowNonFinite = false)
     {
         var format = CheckpointLoader.Detect(path);
         var source = CheckpointLoader.Open(path);
+        if (source is WeightSourceBase checkedSource) checkedSource.AllowNonFinite = allowNonFinite;
         try
         {
             if (source is HfWeightSource { Quantization: not null })
@@ -69,16 +71,16 @@ public sealed class AwqModel : IDisposable
     }
 
     /// <summary>An AutoAWQ GEMM checkpoint folder (ours or AutoAWQ's), repacked for the INT4 kernels.</summary>
-    public static AwqModel FromQuantized(string folder, string? tokenizerPath = null)
+    public static AwqModel FromQuantized(string folder, string? tokenizerPath = null, bool allowNonFinite = false)
     {
-        var (model, quant) = AwqCheckpointReader.Load(folder);
+        var (model, quant) = AwqCheckpointReader.Load(folder, allowNonFinite);
         var tokenizer = Tokenization.Tokenizer.FromSpec(LoadTokenizerSpec(folder, CheckpointFormat.HuggingFace, tokenizerPath, model.Config.VocabSize));
         return new AwqModel(folder, CheckpointFormat.HuggingFace, model.Config, tokenizer) { _model = model, Quantization = quant };
     }
 
     /// <summary>Whatever <paramref name="path"/> holds: an AWQ folder loads quantized, anything else full precision.</summary>
-    public static AwqModel Load(string path, string? tokenizerPath = null) =>
-        IsAwqFolder(path) ? FromQuantized(path, tokenizerPath) : FromPretrained(path, tokenizerPath);
+    public static AwqModel Load(string path, string? tokenizerPath = null, bool allowNonFinite = false) =>
+        IsAwqFolder(path) ? FromQuantized(path, tokenizerPath, allowNonFinite) : FromPretrained(path, tokenizerPath, allowNonFinite);
 
     public static bool IsAwqFolder(string path) =>
         Directory.Exists(path) && File.Exists(System.IO.Path.Combine(path, HfModelConfig.FileName)) &&

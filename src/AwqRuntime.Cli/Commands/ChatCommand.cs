@@ -30,14 +30,16 @@ internal static class ChatCommand
         var ctx = new Option<int>("--ctx") { Description = "Context size (default: the model's)" };
         var runtime = new RuntimeChoices();
         var threads = CliOptions.Threads();
+        var allowNonFinite = CliOptions.AllowNonFinite();
         var cmd = new Command("chat", "Chat with a model in the terminal (streamed answers; /reset, /system TEXT, /exit)")
         {
-            model, tokenizer, chatTemplate, system, maxTokens, temp, topK, topP, minP, seed, ctx, runtime.Classifier, runtime.Kernel, threads,
+            model, tokenizer, chatTemplate, system, maxTokens, temp, topK, topP, minP, seed, ctx, runtime.Classifier, runtime.Kernel, threads, allowNonFinite,
         };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
             CliOptions.ApplyThreads(parse.GetValue(threads));
-            using var m = AwqModel.Load(parse.GetValue(model)!, parse.GetValue(tokenizer));
+            CliOptions.InRange(parse.GetValue(ctx), "--ctx", 0, meaning: "0 = the model's context");
+            using var m = AwqModel.Load(parse.GetValue(model)!, parse.GetValue(tokenizer), parse.GetValue(allowNonFinite));
             runtime.Apply(parse, m);
             var template = TemplateCommand.Resolve(parse.GetValue(chatTemplate), m.Tokenizer.Spec, m.Path)
                 ?? throw new ArgumentException($"{m.Path}: the model carries no chat template; pick one with --chat-template NAME|FILE (built-in: {string.Join(", ", BuiltInTemplates.Names)})");

@@ -30,10 +30,17 @@ internal static class CompareCommand
             var calibPath = parse.GetValue(calib) ?? RepoPaths.DefaultCalibrationText
                 ?? throw new ArgumentException("--calib FILE is required outside this repository");
             var settings = o.Read(parse, parse.GetValue(model)!, parse.GetValue(tokenizer), parse.GetValue(data)!, calibPath, defaultWork: null);
-            var report = Execute(settings);
-            return report.Rows.Any(r => r.Error == null) ? 0 : 1;
+            return ExitCode(Execute(settings));
         }));
         return cmd;
+    }
+
+    /// <summary>0 when every row ran; otherwise the failed rows are listed on stderr and the exit code is 1, so that scripts and CI notice.</summary>
+    internal static int ExitCode(ComparisonReport report)
+    {
+        if (report.FailureSummary is not { } summary) return 0;
+        Console.Error.WriteLine($"awq: error: {summary}");
+        return 1;
     }
 
     /// <summary>Options shared by `compare` and `demo`.</summary>
@@ -91,6 +98,8 @@ internal static class CompareCommand
             if (runs < 1) throw new ArgumentException($"--runs must be at least 1 (got {runs})");
             var chunks = parse.GetValue(Chunks);
             if (chunks < 0) throw new ArgumentException($"--chunks must not be negative (got {chunks})");
+            CliOptions.InRange(parse.GetValue(Ctx), "--ctx", 2, meaning: "tokens per window; the second half is scored");
+            if (Directory.Exists(dataPath)) throw new ArgumentException($"--data {dataPath} is a directory, not a text file");
             var noSpeed = parse.GetValue(NoSpeed);
             var options = new ComparisonOptions
             {

@@ -68,7 +68,7 @@ internal static class DemoCommand
             }
             var report = CompareCommand.Execute(settings);
             if (!settings.Json) TellStory(report, tokenizerPath, parse.GetValue(storyTokens));
-            return 0;
+            return CompareCommand.ExitCode(report);
         }));
         return cmd;
     }

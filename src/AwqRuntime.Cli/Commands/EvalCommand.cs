@@ -19,29 +19,34 @@ internal static class EvalCommand
         var data = new Option<string>("--data") { Description = "Evaluation text file", Required = true };
         var reference = new Option<string?>("--ref") { Description = "Reference model (usually the full-precision original) for KL divergence" };
         var refTokenizer = new Option<string?>("--ref-tokenizer") { Description = "Tokenizer of the reference model (default: --tokenizer)" };
-        var ctx = new Option<int>("--ctx") { Description = "Window length", DefaultValueFactory = _ => 512 };
+        var ctx = new Option<int>("--ctx") { Description = "Window length, at most the model's context (default: 512, or the model's context when shorter)", DefaultValueFactory = _ => 512 };
         var chunks = new Option<int>("--chunks") { Description = "Evaluate at most this many windows (0 = all)" };
         var runtime = new RuntimeChoices();
         var threads = CliOptions.Threads();
+        var allowNonFinite = CliOptions.AllowNonFinite();
         var quiet = CliOptions.Quiet();
         var json = CliOptions.Json();
         var cmd = new Command("eval", "Perplexity and (with --ref) KL divergence on a text, llama.cpp's way")
         {
-            model, tokenizer, data, reference, refTokenizer, ctx, chunks, runtime.Classifier, runtime.Kernel, threads, quiet, json,
+            model, tokenizer, data, reference, refTokenizer, ctx, chunks, runtime.Classifier, runtime.Kernel, threads, allowNonFinite, quiet, json,
         };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
             CliOptions.ApplyThreads(parse.GetValue(threads));
             var modelPath = parse.GetValue(model)!;
-            using var m = AwqModel.Load(modelPath, parse.GetValue(tokenizer));
+            var maxChunks = CliOptions.InRange(parse.GetValue(chunks), "--chunks", 0, meaning: "0 = all windows") is > 0 and var c ? c : int.MaxValue;
+            var refPath = parse.GetValue(reference);
+            if (refPath != null && parse.GetValue(refTokenizer) == null && parse.GetValue(tokenizer) == null
+                && File.Exists(refPath) && Formats.CheckpointLoader.Detect(refPath) == Formats.CheckpointFormat.Llama2c)
+                throw new ArgumentException($"--ref {refPath} is a llama2.c checkpoint, which carries no tokenizer; give one with --ref-tokenizer");
+            var text = CliOptions.ReadTextFile(parse.GetValue(data)!, "--data");
+            using var m = AwqModel.Load(modelPath, parse.GetValue(tokenizer), parse.GetValue(allowNonFinite));
             runtime.Apply(parse, m);
-            var text = File.ReadAllText(parse.GetValue(data)!);
+            var window = CliOptions.EvalWindow(parse, ctx, m.Model);
             var tokens = m.Tokenizer.Encode(text, addBos: true);
-            var maxChunks = parse.GetValue(chunks) is > 0 and var c ? c : int.MaxValue;
-            var windows = EvalWindows.Build(tokens, parse.GetValue(ctx), m.Tokenizer.Spec.BosId, maxChunks);
+            var windows = EvalWindows.Build(tokens, window, m.Tokenizer.Spec.BosId, maxChunks);
             var size = CheckpointSize.Measure(modelPath);
             var test = new RuntimeLogitsSource(m.Model, modelPath);
-            var refPath = parse.GetValue(reference);
             var quietRun = parse.GetValue(quiet) || parse.GetValue(json);
 
             object result;
@@ -52,7 +57,7 @@ internal static class EvalCommand
             }
             else
             {
-                using var r = AwqModel.Load(refPath, parse.GetValue(refTokenizer) ?? parse.GetValue(tokenizer));
+                using var r = AwqModel.Load(refPath, parse.GetValue(refTokenizer) ?? parse.GetValue(tokenizer), parse.GetValue(allowNonFinite));
                 var refIds = r.Tokenizer.Encode(text, addBos: true);
                 if (!refIds.AsSpan().SequenceEqual(tokens))
                     throw new InvalidDataException($"{refPath} tokenizes the evaluation text differently from {modelPath}; KL divergence needs the same token stream");
@@ -62,7 +67,7 @@ internal static class EvalCommand
                     refPath, cmp.Summary());
             }
             if (parse.GetValue(json)) CliOptions.PrintJson(result);
-            else Print((EvalResult)result, parse.GetValue(ctx));
+            else Print((EvalResult)result, window);
             return 0;
         }));
         return cmd;

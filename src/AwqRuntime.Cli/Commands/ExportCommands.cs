@@ -22,7 +22,8 @@ internal static class ExportCommands
             DefaultValueFactory = _ => "f32",
         };
         var json = CliOptions.Json();
-        var cmd = new Command("export-gguf", "Write a GGUF file that llama.cpp loads (weights + tokenizer)") { model, tokenizer, output, type, json };
+        var force = new Option<bool>("--force") { Description = "Replace the output file if it exists" };
+        var cmd = new Command("export-gguf", "Write a GGUF file that llama.cpp loads (weights + tokenizer)") { model, tokenizer, output, type, force, json };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
             var name = parse.GetValue(type)!.ToLowerInvariant();
@@ -36,6 +37,9 @@ internal static class ExportCommands
             if (exportType == null && !AwqRuntime.LlamaSharp.LlamaFileTypes.Names.Contains(name, StringComparer.OrdinalIgnoreCase))
                 throw new ArgumentException($"--type '{name}' is not f32, f16, q8_0 or a llama-quantize type ({string.Join(", ", AwqRuntime.LlamaSharp.LlamaFileTypes.Names)})");
             var path = parse.GetValue(output)!;
+            // One rule with quantize and export-hf: an existing output is replaced only with --force.
+            if (Directory.Exists(path)) throw new IOException($"{path}: a folder is in the way of the output file");
+            if (File.Exists(path) && !parse.GetValue(force)) throw new IOException($"{path}: file exists (use --force to replace it)");
             using var m = AwqModel.Load(parse.GetValue(model)!, parse.GetValue(tokenizer));
             if (exportType is { } t) WriteGguf(m, path, t);
             else

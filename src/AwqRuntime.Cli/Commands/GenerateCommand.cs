@@ -14,27 +14,29 @@ internal static class GenerateCommand
         var tokenizer = CliOptions.Tokenizer();
         var prompt = new Option<string>("--prompt", "-p") { Description = "Prompt text (default: empty, i.e. start from BOS)", DefaultValueFactory = _ => "" };
         var steps = new Option<int>("--max-tokens", "-n") { Description = "Tokens to generate", DefaultValueFactory = _ => 256 };
-        var temp = new Option<float>("--temp") { Description = "Temperature; 0 = greedy", DefaultValueFactory = _ => 0.8f };
-        var topK = new Option<int>("--top-k") { Description = "Keep the k most likely tokens (0 = off)", DefaultValueFactory = _ => 40 };
-        var topP = new Option<float>("--top-p") { Description = "Nucleus sampling threshold (1 = off)", DefaultValueFactory = _ => 0.95f };
+        var temp = new Option<float>("--temp") { Description = "Temperature; ≤ 0 = greedy (as llama.cpp)", DefaultValueFactory = _ => 0.8f };
+        var topK = new Option<int>("--top-k") { Description = "Keep the k most likely tokens (≤ 0 = off, as llama.cpp)", DefaultValueFactory = _ => 40 };
+        var topP = new Option<float>("--top-p") { Description = "Nucleus sampling threshold in (0, 1] (1 = off)", DefaultValueFactory = _ => 0.95f };
         var minP = new Option<float>("--min-p") { Description = "Drop tokens below min-p × the top probability (0 = off)", DefaultValueFactory = _ => 0.05f };
         var repeat = new Option<float>("--repeat-penalty") { Description = "Repetition penalty (1 = off)", DefaultValueFactory = _ => 1f };
         var seed = new Option<ulong>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 0x5EEDUL };
         var stop = new Option<string[]>("--stop") { Description = "Stop when this text appears (repeatable)", AllowMultipleArgumentsPerToken = false };
-        var ctx = new Option<int>("--ctx") { Description = "Context size (default: the model's)" };
+        var ctx = new Option<int>("--ctx") { Description = "Context size (0 or omitted: the model's)" };
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Keep generating past the end-of-sequence token" };
         var runtime = new RuntimeChoices();
         var threads = CliOptions.Threads();
+        var allowNonFinite = CliOptions.AllowNonFinite();
         var quiet = CliOptions.Quiet();
         var json = CliOptions.Json();
         var cmd = new Command("generate", "Generate text from a prompt, streaming tokens as they come")
         {
-            model, tokenizer, prompt, steps, temp, topK, topP, minP, repeat, seed, stop, ctx, ignoreEos, runtime.Classifier, runtime.Kernel, threads, quiet, json,
+            model, tokenizer, prompt, steps, temp, topK, topP, minP, repeat, seed, stop, ctx, ignoreEos, runtime.Classifier, runtime.Kernel, threads, allowNonFinite, quiet, json,
         };
         cmd.SetAction((parse, cancel) => CliErrors.RunAsync(async () =>
         {
             CliOptions.ApplyThreads(parse.GetValue(threads));
-            using var m = AwqModel.Load(parse.GetValue(model)!, parse.GetValue(tokenizer));
+            CliOptions.InRange(parse.GetValue(ctx), "--ctx", 0, meaning: "0 = the model's context");
+            using var m = AwqModel.Load(parse.GetValue(model)!, parse.GetValue(tokenizer), parse.GetValue(allowNonFinite));
             runtime.Apply(parse, m);
             var options = new GenerationOptions
             {

@@ -26,11 +26,12 @@ internal static class QuantizeCommand
         var force = new Option<bool>("--force") { Description = "Replace an existing output folder" };
         var seed = new Option<ulong>("--seed") { Description = "Seed for --calib self", DefaultValueFactory = _ => 42UL };
         var threads = CliOptions.Threads();
+        var allowNonFinite = CliOptions.AllowNonFinite();
         var quiet = CliOptions.Quiet();
         var json = CliOptions.Json();
         var cmd = new Command("quantize", "Quantize a model to group-wise INT4 with AWQ and save it in AutoAWQ's checkpoint layout")
         {
-            model, tokenizer, output, calib, samples, seqLen, group, bits, method, noDuo, noClip, notConvert, stats, force, seed, threads, quiet, json,
+            model, tokenizer, output, calib, samples, seqLen, group, bits, method, noDuo, noClip, notConvert, stats, force, seed, threads, allowNonFinite, quiet, json,
         };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
@@ -53,7 +54,7 @@ internal static class QuantizeCommand
                 throw new IOException($"{outDir}: folder exists and is not empty (use --force to replace it)");
             var quietRun = parse.GetValue(quiet) || parse.GetValue(json);
             var result = Run(parse.GetValue(model)!, parse.GetValue(tokenizer), outDir, config, parse.GetValue(calib), parse.GetValue(samples),
-                parse.GetValue(seqLen), parse.GetValue(seed), quietRun, parse.GetValue(force));
+                parse.GetValue(seqLen), parse.GetValue(seed), quietRun, parse.GetValue(force), parse.GetValue(allowNonFinite), warnLayout: true);
             if (parse.GetValue(json)) CliOptions.PrintJson(Summary(result, outDir));
             else if (!parse.GetValue(quiet)) PrintSummary(result, outDir);
             return 0;
@@ -61,11 +62,28 @@ internal static class QuantizeCommand
         return cmd;
     }
 
+    /// <summary>
+    /// AutoAWQ's GEMM layout (and so vLLM and transformers) needs every linear's input width to be a
+    /// multiple of the group size; where one is not, the checkpoint carries AwqRuntime's ceil-groups
+    /// layout extension, which only AwqRuntime loads. Null when the layout is the standard one.
+    /// </summary>
+    internal static string? NonStandardLayoutWarning(AwqRuntime.Model.LlamaConfig c, int groupSize)
+    {
+        var odd = AwqRuntime.Model.LinearKinds.All
+            .Select(k => (Kind: k, In: AwqRuntime.Model.LinearKinds.Shape(k, c)[1]))
+            .Where(x => x.In % groupSize != 0)
+            .Select(x => $"{AwqRuntime.Model.LinearKinds.Name(x.Kind)} ({x.In} wide)")
+            .ToList();
+        return odd.Count == 0 ? null
+            : $"awq: warning: --group-size {groupSize} does not divide the input width of {string.Join(", ", odd)}; the checkpoint uses AwqRuntime's ceil-groups layout extension, which vLLM and AutoAWQ cannot load";
+    }
+
     /// <summary>Loads, calibrates, quantizes and saves; shared by `quantize`, `compare` and `demo`.</summary>
     internal static QuantizationResult Run(string modelPath, string? tokenizerPath, string outDir, AwqConfig config, string? calib,
-        int samples, int seqLen, ulong seed, bool quiet, bool force)
+        int samples, int seqLen, ulong seed, bool quiet, bool force, bool allowNonFinite = false, bool warnLayout = false)
     {
-        using var m = AwqModel.FromPretrained(modelPath, tokenizerPath);
+        using var m = AwqModel.FromPretrained(modelPath, tokenizerPath, allowNonFinite);
+        if (warnLayout && NonStandardLayoutWarning(m.Config, config.GroupSize) is { } warning) Console.Error.WriteLine(warning);
         // Round-to-nearest reads no activations: no calibration text is read unless statistics are asked for.
         var reads = config.Method != QuantMethod.Rtn || config.CaptureStatistics;
         var calibration = reads ? Calibration(m, calib, samples, seqLen, seed) : CalibrationSet.None;

@@ -22,14 +22,16 @@ internal static class ServeCommand
         var chatTemplate = TemplateCommand.ChatTemplateOption();
         var runtime = new RuntimeChoices();
         var threads = CliOptions.Threads();
+        var allowNonFinite = CliOptions.AllowNonFinite();
         var cmd = new Command("serve", "Serve an OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/models) with continuous batching")
         {
-            model, tokenizer, host, port, apiKey, parallel, ctx, maxQueue, timeout, bodyLimit, modelId, chatTemplate, runtime.Classifier, runtime.Kernel, threads,
+            model, tokenizer, host, port, apiKey, parallel, ctx, maxQueue, timeout, bodyLimit, modelId, chatTemplate, runtime.Classifier, runtime.Kernel, threads, allowNonFinite,
         };
         cmd.SetAction((parse, cancel) => CliErrors.RunAsync(async () =>
         {
             CliOptions.ApplyThreads(parse.GetValue(threads));
-            using var m = AwqModel.Load(parse.GetValue(model)!, parse.GetValue(tokenizer));
+            CliOptions.InRange(parse.GetValue(ctx), "--ctx", 0, meaning: "0 = the model's context");
+            using var m = AwqModel.Load(parse.GetValue(model)!, parse.GetValue(tokenizer), parse.GetValue(allowNonFinite));
             runtime.Apply(parse, m);
             var options = new ServerOptions
             {

@@ -75,7 +75,7 @@ public sealed class CpuBackend : IComputeBackend
         Kernels.Rope(Span(x), rows, heads, headDim, ropeDim, positions, theta, freqFactors);
 
     public void Attention(TensorView q, KvCache cache, int layer, int rows, int nPast, int heads, int kvHeads, int headDim, int window, TensorView output) =>
-        Kernels.Attention(Span(q), Span(cache.Keys(layer)), Span(cache.Values(layer)), rows, nPast, cache.Capacity, heads, kvHeads, headDim, window, Span(output));
+        Kernels.Attention(Span(q), Span(cache.Keys(layer)), Span(cache.Values(layer)), rows, nPast, cache.Allocated, heads, kvHeads, headDim, window, Span(output));
 
     public void SiluMul(TensorView gate, TensorView up, TensorView output) =>
         Kernels.SiluMul(Span(gate), Span(up), checked((int)output.Length), Span(output));

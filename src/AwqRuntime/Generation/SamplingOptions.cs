@@ -35,7 +35,7 @@ public sealed record SamplingOptions
     public SamplingOptions Validate()
     {
         if (float.IsNaN(Temperature)) throw new ArgumentException("temperature is NaN");
-        if (!(TopP > 0)) throw new ArgumentException($"top-p must be in (0, 1] (got {TopP})");
+        if (!(TopP > 0 && TopP <= 1)) throw new ArgumentException($"top-p must be in (0, 1] (got {TopP})");
         if (MinP is < 0 or > 1 || float.IsNaN(MinP)) throw new ArgumentException($"min-p must be in [0, 1] (got {MinP})");
         if (!(RepetitionPenalty > 0)) throw new ArgumentException($"repetition penalty must be positive (got {RepetitionPenalty})");
         if (PresencePenalty is < -2 or > 2 || float.IsNaN(PresencePenalty)) throw new ArgumentException($"presence penalty must be in [-2, 2] (got {PresencePenalty})");

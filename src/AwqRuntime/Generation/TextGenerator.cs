@@ -24,7 +24,7 @@ public sealed class TextGenerator
         _model = model;
         _tokenizer = tokenizer;
         var ctx = contextSize > 0 ? contextSize : model.Config.MaxPositionEmbeddings;
-        _cache = model.CreateCache(ctx);
+        _cache = model.CreateCache(ctx, contextSize > 0 ? "--ctx" : null);
         _buffers = model.CreateBuffers(Math.Min(prefillBatch, ctx));
         _logits = new float[model.Config.VocabSize];
     }
@@ -73,6 +73,9 @@ public sealed class TextGenerator
         if (prompt.Length >= _cache.Capacity)
             throw new ArgumentException($"the prompt has {prompt.Length} tokens; the context holds {_cache.Capacity} (use a shorter prompt or a larger --ctx)");
         if (options.MaxTokens < 0) throw new ArgumentException($"max tokens must be ≥ 0 (got {options.MaxTokens})");
+        // Room for the whole run up front (capped by the context): a cache that cannot fit fails here, before any output.
+        _cache.Clear();
+        _cache.Reserve((int)Math.Min(_cache.Capacity, (long)prompt.Length + options.MaxTokens));
         return StreamChecked(prompt, options, cancel);
     }
 

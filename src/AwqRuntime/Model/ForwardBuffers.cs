@@ -18,7 +18,7 @@ public sealed class ForwardBuffers : IDisposable
         Backend = backend;
         MaxRows = maxRows;
         var d = config.HiddenSize;
-        DeviceTensor Alloc(long perRow) => backend.Allocate(maxRows * perRow);
+        DeviceTensor Alloc(long perRow) => backend.Allocate(checked((long)maxRows * perRow));
         X = Alloc(d);
         H = Alloc(d);
         Out = Alloc(d);

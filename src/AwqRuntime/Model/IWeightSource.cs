@@ -21,6 +21,9 @@ public interface IWeightSource : IDisposable
 
     LlamaConfig Config { get; }
 
+    /// <summary>The file and field the context length came from ("model.gguf: llama.context_length"), for errors about it.</summary>
+    string ContextOrigin => $"{Path}: max_position_embeddings";
+
     IReadOnlyList<WeightInfo> Tensors { get; }
 
     bool Contains(string name);

@@ -61,6 +61,14 @@ public sealed record LlamaConfig
         Positive(NumHeads, "num_attention_heads");
         Positive(NumKvHeads, "num_key_value_heads");
         Positive(MaxPositionEmbeddings, "max_position_embeddings");
+        // Widths the forward pass multiplies in int (QDim, KvDim) and rows of a weight matrix must fit
+        // 32 bits; a corrupt header of huge fields must fail here, not overflow into a plausible size.
+        if ((long)NumHeads * EffectiveHeadDim > int.MaxValue)
+            throw new InvalidDataException($"{source}: num_attention_heads {NumHeads} × head dimension {EffectiveHeadDim} overflows");
+        foreach (var (name, rows, cols) in new[] { ("vocab_size × hidden_size", (long)VocabSize, (long)HiddenSize),
+                     ("intermediate_size × hidden_size", IntermediateSize, HiddenSize), ("q width × hidden_size", (long)NumHeads * EffectiveHeadDim, HiddenSize) })
+            if (rows * cols > Array.MaxLength)
+                throw new InvalidDataException($"{source}: {name} = {rows * cols} elements, more than one array can hold");
         if (NumHeads % NumKvHeads != 0)
             throw new InvalidDataException($"{source}: num_attention_heads {NumHeads} is not a multiple of num_key_value_heads {NumKvHeads}");
         if (HeadDim <= 0 && HiddenSize % NumHeads != 0)

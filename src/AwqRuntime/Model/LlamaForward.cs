@@ -37,8 +37,9 @@ public static class LlamaForward
         var rows = 0;
         foreach (var seq in sequences)
         {
-            if (seq.NPast + seq.Rows > seq.Cache.Capacity)
+            if ((long)seq.NPast + seq.Rows > seq.Cache.Capacity)
                 throw new InvalidOperationException($"context full: {seq.NPast} + {seq.Rows} tokens exceed the KV cache of {seq.Cache.Capacity}");
+            seq.Cache.Reserve(seq.NPast + seq.Rows);
             rows += seq.Rows;
         }
         var b = s.Backend;

@@ -41,6 +41,9 @@ public sealed class LlamaModel
     }
 
     public LlamaConfig Config { get; }
+
+    /// <summary>The file and field <see cref="LlamaConfig.MaxPositionEmbeddings"/> came from, named when a cache of that size does not fit.</summary>
+    public string ContextOrigin { get; init; } = "max_position_embeddings";
     public TokenEmbedding Embedding { get; }
     public LlamaBlock[] Blocks { get; }
     public float[] FinalNorm { get; }
@@ -64,7 +67,7 @@ public sealed class LlamaModel
         var output = src.Contains(LlamaTensorNames.Output) && !c.TieWordEmbeddings
             ? ReadLinear(src, LlamaTensorNames.Output, c.VocabSize, c.HiddenSize)
             : new FloatLinear(embedding, c.VocabSize, c.HiddenSize);
-        return new LlamaModel(c, embedding, blocks, ReadVector(src, LlamaTensorNames.FinalNorm, c.HiddenSize), output);
+        return new LlamaModel(c, embedding, blocks, ReadVector(src, LlamaTensorNames.FinalNorm, c.HiddenSize), output) { ContextOrigin = src.ContextOrigin };
     }
 
     /// <summary>One block's weights (and the family's biases) as fp32 (the quantizer streams blocks through this).</summary>
@@ -106,7 +109,7 @@ public sealed class LlamaModel
     /// The same model with another classifier (e.g. <see cref="Int8Linear"/> at run time to halve the bytes
     /// read per token); every other weight is shared, not copied.
     /// </summary>
-    public LlamaModel WithClassifier(ILinear output) => new(Config with { TieWordEmbeddings = false }, Embedding, Blocks, FinalNorm, output) { Backend = Backend };
+    public LlamaModel WithClassifier(ILinear output) => new(Config with { TieWordEmbeddings = false }, Embedding, Blocks, FinalNorm, output) { Backend = Backend, ContextOrigin = ContextOrigin };
 
     /// <summary>
     /// The same model with every INT4 linear (classifier included) on <paramref name="kernel"/>; the
@@ -121,7 +124,9 @@ public sealed class LlamaModel
     /// <summary>The backend the model runs on (<see cref="CpuBackend"/>: the native CPU kernels).</summary>
     public IComputeBackend Backend { get; init; } = CpuBackend.Instance;
 
-    public KvCache CreateCache(int capacity) => new(Backend, Config.NumLayers, Config.KvDim, capacity);
+    /// <summary>A cache for <paramref name="capacity"/> positions; <paramref name="origin"/> names where that number came from (default: the model's context field).</summary>
+    public KvCache CreateCache(int capacity, string? origin = null) =>
+        new(Backend, Config.NumLayers, Config.KvDim, capacity, origin ?? (capacity == Config.MaxPositionEmbeddings ? ContextOrigin : null));
 
     public ForwardBuffers CreateBuffers(int maxRows = 512) => new(Backend, Config, maxRows);
 
@@ -140,9 +145,10 @@ public sealed class LlamaModel
         var v = Config.VocabSize;
         var need = mode == LogitsMode.All ? (long)tokens.Length * v : v;
         if (logits.Length < need) throw new ArgumentException($"logits buffer holds {logits.Length} values, needs {need}");
-        if (cache.Length + tokens.Length > cache.Capacity)
+        if ((long)cache.Length + tokens.Length > cache.Capacity)
             throw new InvalidOperationException(
                 $"context full: {cache.Length} cached + {tokens.Length} new tokens exceed the context of {cache.Capacity}");
+        cache.Reserve(cache.Length + tokens.Length);
         foreach (var t in tokens)
             if ((uint)t >= (uint)v) throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {t} is outside the vocabulary of {v}");
 
@@ -181,6 +187,7 @@ public sealed class LlamaModel
             if (!ReferenceEquals(cache.Backend, b)) throw new ArgumentException($"cache {i} lives on {cache.Backend.Name}, the buffers on {b.Name}");
             if (cache.Length + 1 > cache.Capacity)
                 throw new InvalidOperationException($"context full: sequence {i} holds {cache.Length} of {cache.Capacity} tokens");
+            cache.Reserve(cache.Length + 1);
             for (var j = 0; j < i; j++)
                 if (ReferenceEquals(caches[j], cache)) throw new ArgumentException($"sequences {j} and {i} share one KV cache");
             seqs[i] = new SequenceRows(cache, cache.Length, 1);

@@ -16,6 +16,9 @@ public abstract class WeightSourceBase : IWeightSource
 
     public LlamaConfig Config { get; protected set; } = null!;
 
+    /// <inheritdoc cref="IWeightSource.ContextOrigin"/>
+    public virtual string ContextOrigin => $"{Path}: max_position_embeddings";
+
     public IReadOnlyList<WeightInfo> Tensors => _list;
 
     public bool Contains(string name) => _infos.ContainsKey(name);
@@ -26,13 +29,26 @@ public abstract class WeightSourceBase : IWeightSource
     /// <summary>The error for a name that has no fp32-readable canonical tensor here.</summary>
     protected virtual string MissingMessage(string name) => $"{Path}: tensor '{name}' is not in this checkpoint";
 
+    /// <summary>When false (the default), a tensor holding NaN or ±Inf is an error naming it (<see cref="NonFiniteCheck"/>).</summary>
+    public bool AllowNonFinite { get; set; }
+
     public float[] ReadFloat32(string name)
     {
         var info = Info(name);
         var data = ReadCore(info);
         if (data.Length != info.ElementCount)
             throw new InvalidDataException($"{Path}: tensor '{name}' decoded to {data.Length} values, expected {info.ElementCount}");
+        if (!AllowNonFinite && NonFiniteCheck.FirstNonFinite(data) is >= 0 and var bad)
+            throw NonFiniteCheck.Error(Path, name, bad, data[bad]);
         return data;
+    }
+
+    /// <summary>Stored fp16 bits, refused when they hold NaN or ±Inf unless <see cref="AllowNonFinite"/>.</summary>
+    protected ushort[] CheckedHalf(string name, ushort[] bits)
+    {
+        if (!AllowNonFinite && NonFiniteCheck.FirstNonFinite(bits) is >= 0 and var bad)
+            throw NonFiniteCheck.Error(Path, name, bad, (float)BitConverter.UInt16BitsToHalf(bits[bad]));
+        return bits;
     }
 
     /// <inheritdoc cref="IWeightSource.ReadFloat16"/>

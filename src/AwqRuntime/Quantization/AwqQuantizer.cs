@@ -173,7 +173,7 @@ public static class AwqQuantizer
         ILinear output = IsTied(src)
             ? new HalfLinear(table.Float16!, c.VocabSize, d)
             : new HalfLinear(src.ReadFloat16(LlamaTensorNames.Output), c.VocabSize, d);
-        return new LlamaModel(c, table, blocks, finalNorm, output);
+        return new LlamaModel(c, table, blocks, finalNorm, output) { ContextOrigin = src.ContextOrigin };
     }
 
     private static LlamaModel AssembleFp32(IWeightSource src, LlamaBlock[] blocks)
@@ -182,7 +182,7 @@ public static class AwqQuantizer
         var d = c.HiddenSize;
         var embedding = LlamaModel.ReadVector(src, LlamaTensorNames.Embedding, (long)c.VocabSize * d);
         var output = IsTied(src) ? new FloatLinear(embedding, c.VocabSize, d) : LlamaModel.ReadLinear(src, LlamaTensorNames.Output, c.VocabSize, d);
-        return new LlamaModel(c, embedding, blocks, LlamaModel.ReadVector(src, LlamaTensorNames.FinalNorm, d), output);
+        return new LlamaModel(c, embedding, blocks, LlamaModel.ReadVector(src, LlamaTensorNames.FinalNorm, d), output) { ContextOrigin = src.ContextOrigin };
     }
 
     private static bool IsTied(IWeightSource src) => src.Config.TieWordEmbeddings || !src.Contains(LlamaTensorNames.Output);

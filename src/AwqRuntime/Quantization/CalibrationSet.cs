@@ -51,14 +51,23 @@ public sealed class CalibrationSet
         Check(samples, seqLen);
         var needed = (long)samples * seqLen;
         var stream = new List<int>();
+        var skipped = 0;
         foreach (var doc in SplitDocuments(text))
         {
             var ids = encodeWithBos(doc);
-            if (ids.Length > seqLen) continue;
+            if (ids.Length > seqLen)
+            {
+                skipped++;
+                continue;
+            }
             stream.AddRange(ids);
             if (stream.Count >= needed) break;
         }
         var blocks = Math.Min(stream.Count / seqLen, samples);
+        if (blocks == 0)
+            throw new ArgumentException(
+                $"calibration data ({source}) gave no sequence of {seqLen} tokens: documents (split at blank lines) longer than {seqLen} tokens are skipped, as AutoAWQ does " +
+                $"({skipped} skipped), and the {stream.Count} tokens of the rest do not fill one sequence (give more text, or a smaller --calib-seqlen)");
         var result = new int[blocks][];
         for (var b = 0; b < blocks; b++) result[b] = stream.GetRange(b * seqLen, seqLen).ToArray();
         return new CalibrationSet(result, seqLen, source, samples);

@@ -7,20 +7,21 @@ namespace AwqRuntime.Quantization;
 /// AWQ's weight clipping search (AutoAWQ awq/quantize/quantizer.py _compute_best_clip): for every output row and quantization group, try
 /// max_val = max|w| · (1 − i/n_grid) for i = 0 … max_shrink·n_grid − 1, clamp the group to
 /// [−max_val, max_val], quantize, and keep the max_val whose per-group partial outputs
-/// Σ_{k∈group} x_k·w_k on a sample of calibration tokens (every (n/512)-th) stay closest to the
+/// Σ_{k∈group} x_k·w_k on a sample of calibration tokens (every (n/512)-th; see <see cref="SampleRows"/>) stay closest to the
 /// original in mean squared error. Applied as a clamp of the full-precision weights before the
 /// final quantization, on the linears the family clips (<see cref="Model.Families.ModelFamily.IsClipped"/>).
 /// </summary>
 internal static class ClipSearch
 {
     /// <summary>Searches and applies the clip in place; returns the mean best error per group.</summary>
-    public static double Run(LinearKind kind, FloatLinear linear, float[] input, AwqConfig config, SearchWorkspace work)
+    /// <param name="seqLen">Tokens per calibration sequence (rows of <paramref name="input"/> are sequences one after another), so that the sample can avoid aliasing with sequence starts; 0 when unknown.</param>
+    public static double Run(LinearKind kind, FloatLinear linear, float[] input, AwqConfig config, SearchWorkspace work, int seqLen = 0)
     {
         var k = linear.InFeatures;
         var n = linear.OutFeatures;
         var g = config.GroupSize;
         var groups = Numerics.QuantGroups.Count(k, g);
-        var x = SampleTokens(input, k, config.ClipSampleTokens, out var t);
+        var x = SampleTokens(input, k, config.ClipSampleTokens, seqLen, out var t);
 
         var w = linear.Weight;
         var orgMax = new float[(long)n * groups];
@@ -89,15 +90,35 @@ internal static class ClipSearch
         return bestErr.Average();
     }
 
-    /// <summary>Every (tokens / n)-th row of x, as AutoAWQ samples n_sample_token rows.</summary>
-    private static float[] SampleTokens(float[] x, int k, int n, out int taken)
+    private static float[] SampleTokens(float[] x, int k, int n, int seqLen, out int taken)
     {
-        var tokens = x.Length / k;
-        var step = Math.Max(1, tokens / n);
-        taken = (tokens + step - 1) / step;
+        var rows = SampleRows(x.Length / k, n, seqLen);
+        taken = rows.Length;
         var result = new float[(long)taken * k];
-        for (var i = 0; i < taken; i++) Array.Copy(x, (long)i * step * k, result, (long)i * k, k);
+        for (var i = 0; i < taken; i++) Array.Copy(x, (long)rows[i] * k, result, (long)i * k, k);
         return result;
+    }
+
+    /// <summary>
+    /// The rows sampled from <paramref name="tokens"/>: every (tokens / n)-th, as AutoAWQ takes
+    /// n_sample_token rows (input_feat[:, 0 :: step]). When that step is a multiple of
+    /// <paramref name="seqLen"/> every such row would be a sequence's first position — the BOS token,
+    /// whose activations are nothing like the rest (e.g. --calib self --calib-samples 512) — so then
+    /// the i-th row moves i mod seqLen positions into its sequence: one row per sequence still, at
+    /// positions 0, 1, 2, …. Other steps keep AutoAWQ's rows exactly.
+    /// </summary>
+    internal static int[] SampleRows(int tokens, int n, int seqLen)
+    {
+        var step = Math.Max(1, tokens / n);
+        var taken = (tokens + step - 1) / step;
+        var aliases = seqLen > 1 && step % seqLen == 0;
+        var rows = new int[taken];
+        for (var i = 0; i < taken; i++)
+        {
+            var row = (long)i * step + (aliases ? i % seqLen : 0);
+            rows[i] = (int)Math.Min(row, tokens - 1);
+        }
+        return rows;
     }
 
     private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)

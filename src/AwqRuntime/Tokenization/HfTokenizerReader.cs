@@ -24,6 +24,12 @@ public static class HfTokenizerReader
 
     private const char Space = '\u2581';
 
+    /// <summary>
+    /// The largest vocabulary taken (ids 0 .. MaxVocabSize − 1): published vocabularies stop near 256K
+    /// (Gemma), so an id beyond this is corruption, not a token — and id 2^31−1 would overflow the count.
+    /// </summary>
+    public const int MaxVocabSize = 16_000_000;
+
     /// <param name="path">A checkpoint folder or the tokenizer.json inside it.</param>
     /// <param name="vocabSize">The model's vocabulary size when known (config.json); ids up to it that
     /// the tokenizer does not name become "[PADn]" Unused tokens, as llama.cpp's converter does.</param>
@@ -55,17 +61,30 @@ public static class HfTokenizerReader
         return reader.Build();
     }
 
+    private static string IdRange(int id) => $"id {id} is outside 0 .. {MaxVocabSize - 1}";
+
     private static JsonDocument LoadJson(string path)
     {
+        var bytes = File.ReadAllBytes(path);
+        JsonDocument doc;
         try
         {
-            using var stream = File.OpenRead(path);
-            return JsonDocument.Parse(stream, new JsonDocumentOptions { MaxDepth = 256 });
+            doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 256 });
         }
         catch (JsonException e)
         {
             throw new InvalidDataException($"{path}: invalid JSON: {e.Message}", e);
         }
+        try
+        {
+            Formats.StrictJson.Check(doc.RootElement, bytes, path);
+        }
+        catch
+        {
+            doc.Dispose();
+            throw;
+        }
+        return doc;
     }
 
     /// <summary>Typed access to one JSON file; every mismatch names the file and the JSON path.</summary>
@@ -142,7 +161,7 @@ public static class HfTokenizerReader
             foreach (var p in vocab.EnumerateObject())
             {
                 var id = j.Int(p.Value, $"model.vocab[{JsonSerializer.Serialize(p.Name)}]");
-                if (id < 0) throw j.Bad($"model.vocab[{JsonSerializer.Serialize(p.Name)}]", $"negative id {id}");
+                if (id is < 0 or >= MaxVocabSize) throw j.Bad($"model.vocab[{JsonSerializer.Serialize(p.Name)}]", IdRange(id));
                 if (!byId.TryAdd(id, p.Name)) throw j.Bad("model.vocab", $"id {id} is used by both '{byId[id]}' and '{p.Name}'");
             }
 
@@ -158,7 +177,7 @@ public static class HfTokenizerReader
                     var id = j.Int(j.Require(t, "id", path), $"{path}.id");
                     var content = j.String(j.Require(t, "content", path), $"{path}.content");
                     var special = j.OptionalBool(t, "special", path) ?? false;
-                    if (id < 0) throw j.Bad($"{path}.id", $"negative id {id}");
+                    if (id is < 0 or >= MaxVocabSize) throw j.Bad($"{path}.id", IdRange(id));
                     added.Add((id, content, special));
                     byId[id] = content; // an added token's text is what HF matches, should the vocab disagree
                 }
@@ -171,7 +190,10 @@ public static class HfTokenizerReader
                 count = vs;
             }
             if (count == 0) throw j.Bad("model.vocab", "is empty");
-            if (count > 16_000_000) throw j.Bad("model.vocab", $"ids up to {count - 1} are implausible");
+            // Without the model's size to vouch for them, holes may not outnumber the named ids: a stray
+            // huge id would otherwise fill the vocabulary with millions of padding tokens.
+            if (vocabSize is null && count > 2L * byId.Count)
+                throw j.Bad("model.vocab", $"ids reach {count - 1} but only {byId.Count} are named (the ids are not dense; expected ids 0 .. n−1)");
 
             var tokens = new string[count];
             var types = new TokenType[count];

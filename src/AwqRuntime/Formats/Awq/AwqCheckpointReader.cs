@@ -11,9 +11,10 @@ namespace AwqRuntime.Formats.Awq;
 /// </summary>
 public static class AwqCheckpointReader
 {
-    public static (LlamaModel Model, AwqQuantizationConfig Quantization) Load(string folder)
+    public static (LlamaModel Model, AwqQuantizationConfig Quantization) Load(string folder, bool allowNonFinite = false)
     {
         using var src = HfWeightSource.Open(folder);
+        src.AllowNonFinite = allowNonFinite;
         var q = src.Quantization ?? throw new InvalidDataException($"{folder}: config.json has no AWQ quantization_config");
         if (q.Version != "gemm") throw new InvalidDataException($"{folder}: AWQ version '{q.Version}' is not supported (gemm only)");
         if (!q.ZeroPoint) throw new InvalidDataException($"{folder}: AWQ without zero points is not supported");
@@ -38,7 +39,7 @@ public static class AwqCheckpointReader
         ILinear output = c.TieWordEmbeddings
             ? new HalfLinear(embedding.Float16!, c.VocabSize, c.HiddenSize)
             : Unquantized(src, LlamaTensorNames.Output, c.VocabSize, c.HiddenSize);
-        var model = new LlamaModel(c, embedding, blocks, LlamaModel.ReadVector(src, LlamaTensorNames.FinalNorm, c.HiddenSize), output);
+        var model = new LlamaModel(c, embedding, blocks, LlamaModel.ReadVector(src, LlamaTensorNames.FinalNorm, c.HiddenSize), output) { ContextOrigin = src.ContextOrigin };
         return (model, q);
     }
 

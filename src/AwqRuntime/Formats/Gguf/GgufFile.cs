@@ -153,7 +153,7 @@ public sealed class GgufFile : IDisposable
                 throw r.Corrupt(name, $"unknown or unsupported ggml type {typeCode}");
             if (dims[0] % be != 0) throw r.Corrupt(name, $"row length {dims[0]} is not a multiple of {type}'s block size {be}");
             var offset = r.U64($"offset of '{name}'");
-            var bytes = elements / be * bb;
+            var bytes = elements / be <= long.MaxValue / bb ? elements / be * bb : throw r.Corrupt(name, "byte size overflows");
             if (offset > (ulong)_file.Length || offset % (ulong)Alignment != 0)
                 throw r.Corrupt(name, $"data offset {offset} is out of range or not aligned to {Alignment}");
             tensors.Add(new GgufTensorInfo(name, dims, type, (long)offset, bytes));
@@ -161,7 +161,27 @@ public sealed class GgufFile : IDisposable
         }
         Tensors = tensors;
         DataOffset = (r.Position + Alignment - 1) / Alignment * Alignment;
-        foreach (var t in tensors) _file.CheckRange(DataOffset + t.Offset, t.ByteSize, $"data of tensor '{t.Name}'");
+        // ggml's reader (ggml/src/gguf.cpp, gguf_init_from_file_impl) requires each tensor's data to
+        // start exactly where the previous one's, padded to the alignment, ends — in declaration order,
+        // from offset 0. That rules out overlaps, gaps, reordering, and sizes that disagree with type × dims.
+        long expected = 0;
+        GgufTensorInfo? prev = null;
+        foreach (var t in tensors)
+        {
+            if (t.Offset != expected)
+                throw r.Corrupt($"tensor '{t.Name}'", $"data offset {t.Offset}, expected {expected}: tensor data must follow one another in declaration order, each padded to {Alignment} bytes"
+                    + (prev is null ? "" : $" (the previous tensor '{prev.Name}' is {prev.Type} [{string.Join(", ", prev.Dims)}] = {prev.ByteSize} bytes)"));
+            prev = t;
+            try
+            {
+                expected = checked(expected + (t.ByteSize + Alignment - 1) / Alignment * Alignment);
+            }
+            catch (OverflowException)
+            {
+                throw r.Corrupt($"tensor '{t.Name}'", "data size overflows");
+            }
+            _file.CheckRange(DataOffset + t.Offset, t.ByteSize, $"data of tensor '{t.Name}'");
+        }
     }
 
     private GgufValue ReadValue(Cursor r, GgufValueType type, string key)

@@ -21,6 +21,8 @@ public sealed class GgufWeightSource : WeightSourceBase
     /// <summary>The underlying file (metadata such as the tokenizer, raw tensors).</summary>
     public GgufFile File => _gguf;
 
+    public override string ContextOrigin => $"{Path}: {_gguf.GetStringOrNull("general.architecture") ?? "llama"}.context_length";
+
     public static GgufWeightSource Open(string path)
     {
         var gguf = GgufFile.Open(path);
@@ -126,7 +128,7 @@ public sealed class GgufWeightSource : WeightSourceBase
         Info(name);
         var t = _stored[name];
         return t.Type == TensorDType.F16 && (Config.Family.GgufQkInterleaved || !LlamaTensorNames.IsRotary(name, out _))
-            ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(_gguf.TensorBytes(t)).ToArray()
+            ? CheckedHalf(name, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(_gguf.TensorBytes(t)).ToArray())
             : base.ReadFloat16(name);
     }
 

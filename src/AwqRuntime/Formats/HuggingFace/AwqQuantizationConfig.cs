@@ -35,17 +35,28 @@ public sealed record AwqQuantizationConfig
     public static AwqQuantizationConfig Parse(JsonElement e, string source)
     {
         if (e.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{source}: quantization_config is not a JSON object");
-        var method = e.TryGetProperty("quant_method", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "awq";
+        var method = "awq";
+        if (e.TryGetProperty("quant_method", out var m) && m.ValueKind != JsonValueKind.Null)
+            method = m.ValueKind == JsonValueKind.String ? m.GetString()!
+                : throw new InvalidDataException($"{source}: quantization_config.quant_method must be a string such as \"awq\" (got {m.GetRawText()})");
         if (!method.Equals("awq", StringComparison.OrdinalIgnoreCase))
             throw new InvalidDataException($"{source}: quantization method '{method}' is not supported (only AWQ checkpoints can be loaded)");
+        // transformers' name first, AutoAWQ's quant_config.json name second; when both are present they must agree.
         int Int(string a, string b, int def)
         {
+            int? found = null;
+            string? foundKey = null;
             foreach (var key in new[] { a, b })
                 if (e.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null)
-                    return v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) && i > 0
-                        ? i
+                {
+                    var i = v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) && n > 0
+                        ? n
                         : throw new InvalidDataException($"{source}: quantization_config.{key} must be a positive integer (got {v.GetRawText()})");
-            return def;
+                    if (found is { } f && f != i)
+                        throw new InvalidDataException($"{source}: quantization_config.{foundKey} is {f} but quantization_config.{key} is {i}");
+                    (found, foundKey) = (i, key);
+                }
+            return found ?? def;
         }
         var zero = true;
         if (e.TryGetProperty("zero_point", out var z) && z.ValueKind != JsonValueKind.Null)
@@ -79,7 +90,7 @@ public sealed record AwqQuantizationConfig
             Bits = Int("bits", "w_bit", 4), GroupSize = Int("group_size", "q_group_size", 128),
             ZeroPoint = zero, Version = version, ModulesToNotConvert = skip,
         };
-        if (cfg.Bits != 4) throw new InvalidDataException($"{source}: AWQ with {cfg.Bits} bits is not supported (4 only)");
+        if (cfg.Bits != 4) throw new InvalidDataException($"{source}: quantization_config.bits is {cfg.Bits}; only 4-bit AWQ is supported");
         return cfg;
     }
 

@@ -38,7 +38,7 @@ public static class HfCheckpointWriter
         var c = src.Config;
         var target = Path.GetFullPath(folder.TrimEnd('/', '\\'));
         if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any() && !options.Overwrite)
-            throw new IOException($"{target}: folder exists and is not empty (pass Overwrite to replace it)");
+            throw new IOException($"{target}: folder exists and is not empty (use --force to replace it)");
         if (File.Exists(target)) throw new IOException($"{target}: a file is in the way of the output folder");
 
         var specs = LlamaWeightShapes.Expected(c)

@@ -30,6 +30,8 @@ public sealed class HfWeightSource : WeightSourceBase
 
     public HfModelConfig HfConfig { get; }
 
+    public override string ContextOrigin => $"{System.IO.Path.Combine(Path, "config.json")}: max_position_embeddings";
+
     /// <summary>The AWQ quantization_config, or null for an unquantized checkpoint.</summary>
     public AwqQuantizationConfig? Quantization => HfConfig.Quantization;
 
@@ -118,7 +120,7 @@ public sealed class HfWeightSource : WeightSourceBase
         var info = Info(name);
         var stored = name == LlamaTensorNames.Output && Config.TieWordEmbeddings ? LlamaTensorNames.Embedding : name;
         var permuted = LlamaTensorNames.IsRotary(name, out _);
-        return info.DType == TensorDType.F16 && !permuted ? _checkpoint.Read<ushort>(stored) : base.ReadFloat16(name);
+        return info.DType == TensorDType.F16 && !permuted ? CheckedHalf(name, _checkpoint.Read<ushort>(stored)) : base.ReadFloat16(name);
     }
 
     public override void Dispose()

@@ -29,6 +29,8 @@ public sealed class Llama2cWeightSource : WeightSourceBase
     /// <summary>True when the classifier is the token embedding (positive vocab_size in the header).</summary>
     public bool SharedClassifier { get; private set; }
 
+    public override string ContextOrigin => $"{Path}: seq_len";
+
     public static Llama2cWeightSource Open(string path)
     {
         var file = new MappedFile(path);
@@ -48,9 +50,9 @@ public sealed class Llama2cWeightSource : WeightSourceBase
         string Header() => $"header dim={dim} hidden_dim={hidden} n_layers={layers} n_heads={heads} n_kv_heads={kvHeads} vocab_size={vocabRaw} seq_len={seqLen}";
 
         if (dim <= 0 || hidden <= 0 || layers <= 0 || heads <= 0 || kvHeads <= 0 || seqLen <= 0 || vocabRaw == 0 || vocabRaw == int.MinValue)
-            throw new InvalidDataException($"{Path}: llama2.c checkpoint: {Header()} has a zero or negative size (not a llama2.c legacy checkpoint, or corrupt)");
+            throw new InvalidDataException($"{Path}: not a model file (no GGUF magic, no Hugging Face config.json, and its llama2.c {Header()} has a zero or negative size; corrupt, or not a checkpoint)");
         if (dim % heads != 0 || heads % kvHeads != 0 || dim / heads % 2 != 0)
-            throw new InvalidDataException($"{Path}: llama2.c checkpoint: {Header()} is inconsistent (dim must split into n_heads even-width heads, n_heads must be a multiple of n_kv_heads)");
+            throw new InvalidDataException($"{Path}: not a model file (no GGUF magic, no Hugging Face config.json, and its llama2.c {Header()} is inconsistent: dim must split into n_heads even-width heads, n_heads must be a multiple of n_kv_heads)");
         SharedClassifier = vocabRaw > 0;
         var vocab = Math.Abs(vocabRaw);
         var headSize = dim / heads;

@@ -37,7 +37,7 @@ public sealed class BatchScheduler : IDisposable
         _options = options.Validate();
         ContextSize = options.ContextSize > 0 ? options.ContextSize : model.Config.MaxPositionEmbeddings;
         _slots = new Slot[options.Parallel];
-        for (var i = 0; i < _slots.Length; i++) _slots[i] = new Slot(model.CreateCache(ContextSize));
+        for (var i = 0; i < _slots.Length; i++) _slots[i] = new Slot(model.CreateCache(ContextSize, options.ContextSize > 0 ? "--ctx" : null));
         _buffers = model.CreateBuffers(Math.Max(options.Parallel, Math.Min(options.PrefillBatch, ContextSize)));
         _logits = new float[(long)options.Parallel * model.Config.VocabSize];
         _thread = new Thread(Loop) { IsBackground = true, Name = "awq-batch-scheduler" };
