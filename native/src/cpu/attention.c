@@ -172,28 +172,29 @@ AWQ_TARGET_AVX2 static void scores_narrow_avx2(const float *q, const float *k, i
     for (; t < len; t++) scores_keys_avx2(q, k + t * stride, stride, hd, scale, scores + t, 1);
 }
 
-/* mix_avx2 for hd <= 8 of N heads with the same length at once: head i's accumulator sees the
- * same FMAs in the same order (t ascending) as mix_dims_avx2 with one vector. */
-AWQ_TARGET_AVX2 AWQ_INLINE void mix_heads_narrow_avx2(const float *const *p, const float *const *v,
-                                                      int64_t stride, int64_t len, int64_t hd,
-                                                      float *const *out, const int N) {
-    const __m256i mask = tail_mask8(hd);
-    __m256 acc[ATTN_HEADS_TOGETHER];
-    for (int i = 0; i < N; i++) acc[i] = _mm256_setzero_ps();
-    for (int64_t t = 0; t < len; t++)
-        for (int i = 0; i < N; i++)
-            acc[i] = _mm256_fmadd_ps(_mm256_set1_ps(p[i][t]), _mm256_maskload_ps(v[i] + t * stride, mask), acc[i]);
-    for (int i = 0; i < N; i++) _mm256_maskstore_ps(out[i], mask, acc[i]);
-}
-
+/* mix_avx2 for hd <= 8 of n heads with the same length at once: head i's accumulator sees the
+ * same FMAs in the same order (t ascending) as mix_dims_avx2 with one vector. Named accumulators
+ * (not an array) keep all four in registers. */
 AWQ_TARGET_AVX2 static void mix_heads_avx2(const float *const *p, const float *const *v, int64_t stride,
                                            int64_t len, int64_t hd, float *const *out, int n) {
-    switch (n) {
-    case 1: mix_heads_narrow_avx2(p, v, stride, len, hd, out, 1); break;
-    case 2: mix_heads_narrow_avx2(p, v, stride, len, hd, out, 2); break;
-    case 3: mix_heads_narrow_avx2(p, v, stride, len, hd, out, 3); break;
-    default: mix_heads_narrow_avx2(p, v, stride, len, hd, out, 4); break;
+    const __m256i mask = tail_mask8(hd);
+    if (n < 4) {
+        for (int i = 0; i < n; i++) mix_dims_avx2(p[i], v[i], stride, len, hd, out[i], 1);
+        return;
     }
+    const float *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3];
+    const float *v0 = v[0], *v1 = v[1], *v2 = v[2], *v3 = v[3];
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int64_t t = 0, off = 0; t < len; t++, off += stride) {
+        a0 = _mm256_fmadd_ps(_mm256_set1_ps(p0[t]), _mm256_maskload_ps(v0 + off, mask), a0);
+        a1 = _mm256_fmadd_ps(_mm256_set1_ps(p1[t]), _mm256_maskload_ps(v1 + off, mask), a1);
+        a2 = _mm256_fmadd_ps(_mm256_set1_ps(p2[t]), _mm256_maskload_ps(v2 + off, mask), a2);
+        a3 = _mm256_fmadd_ps(_mm256_set1_ps(p3[t]), _mm256_maskload_ps(v3 + off, mask), a3);
+    }
+    _mm256_maskstore_ps(out[0], mask, a0);
+    _mm256_maskstore_ps(out[1], mask, a1);
+    _mm256_maskstore_ps(out[2], mask, a2);
+    _mm256_maskstore_ps(out[3], mask, a3);
 }
 
 /* ---- AVX-512 --------------------------------------------------------------------------------- */
