@@ -178,6 +178,13 @@ static void check_attention(int64_t M, int64_t n_past, int64_t H, int64_t KVH, i
         awq_set_num_threads(4);
         CHECK_STATUS(awq_attention_isa((awq_isa)isa, q, k, v, M, n_past, H, KVH, hd, window, out4), AWQ_OK);
         CHECK(memcmp(out, out4, sizeof(float) * (size_t)(M * H * hd)) == 0);
+        /* the narrow-head schedule (head_dim <= 8) performs the per-task path's arithmetic: equal bits */
+        memset(out4, 0xff, sizeof(float) * (size_t)(M * H * hd));
+        CHECK_STATUS(awq_attention_isa_per_task((awq_isa)isa, q, k, v, M, n_past, H, KVH, hd, window, out4), AWQ_OK);
+        if (memcmp(out, out4, sizeof(float) * (size_t)(M * H * hd)) != 0)
+            fprintf(stderr, "attention isa=%d M=%lld n_past=%lld H=%lld KVH=%lld hd=%lld: not the per-task path's bits\n",
+                    isa, (long long)M, (long long)n_past, (long long)H, (long long)KVH, (long long)hd);
+        CHECK(memcmp(out, out4, sizeof(float) * (size_t)(M * H * hd)) == 0);
     }
     /* decode consistency: the last row of a prefill equals that row computed alone on the cache */
     awq_set_num_threads(1);
@@ -306,6 +313,11 @@ int main(void) {
     check_attention(1, 0, 8, 4, 8, 0, seed++);    /* first token, stories260K shape */
     check_attention(7, 0, 8, 4, 8, 0, seed++);    /* prefill */
     check_attention(1, 9, 8, 4, 8, 0, seed++);    /* decode */
+    check_attention(70, 0, 8, 4, 8, 0, seed++);   /* narrow heads: keys in blocks of 8 and a tail */
+    check_attention(13, 37, 6, 3, 5, 0, seed++);  /* narrow heads: 6 heads (a group of 4, then 2), hd 5 */
+    check_attention(9, 17, 3, 1, 7, 0, seed++);   /* narrow heads: 3 heads, MQA, hd 7 */
+    check_attention(30, 5, 8, 2, 8, 11, seed++);  /* narrow heads with a sliding window */
+    check_attention(3, 3000, 8, 4, 8, 0, seed++); /* narrow heads: four score rows beyond the stack scratch */
     check_attention(5, 6, 4, 4, 13, 0, seed++);   /* odd head_dim, MHA */
     check_attention(9, 0, 6, 6, 48, 0, seed++);
     check_attention(4, 11, 8, 2, 64, 0, seed++);  /* GQA 4:1 */

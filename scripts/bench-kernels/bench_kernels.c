@@ -11,6 +11,10 @@
  *              >= 96 MiB so every call reads DRAM; the drop-in awq_w4a8_gemm_f32 (quantization
  *              included), awq_w4a8_gemm on a prequantized x, and the quantization alone
  *
+ *   attn     : causal attention prefill (M = 512 new rows from an empty cache) at stories260K's
+ *              heads (8 x 8 dims, 4 KV heads) and TinyLlama's (32 x 64, 4 KV heads): ms per call,
+ *              wall and process CPU time (the CPU time is the steadier number on a shared machine)
+ *
  * usage: bench_kernels [threads...]   (default: 1 2). AWQ_SIMD=scalar|avx2|avx512 caps the path.
  */
 #define _GNU_SOURCE
@@ -180,6 +184,34 @@ static void bench_f16_gemv(int64_t N, int64_t K) {
     free(w), free(x), free(y);
 }
 
+/* ---- attention prefill --------------------------------------------------------------------------- */
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void bench_attention(int64_t M, int64_t H, int64_t KVH, int64_t hd) {
+    float *q = xmalloc((size_t)(M * H * hd) * sizeof(float)), *o = xmalloc((size_t)(M * H * hd) * sizeof(float));
+    float *k = xmalloc((size_t)(M * KVH * hd) * sizeof(float)), *v = xmalloc((size_t)(M * KVH * hd) * sizeof(float));
+    for (int64_t i = 0; i < M * H * hd; i++) q[i] = (float)(rng() % 2001) / 1000.0f - 1.0f;
+    for (int64_t i = 0; i < M * KVH * hd; i++) {
+        k[i] = (float)(rng() % 2001) / 1000.0f - 1.0f;
+        v[i] = (float)(rng() % 2001) / 1000.0f - 1.0f;
+    }
+    check(awq_attention(q, k, v, M, 0, M, H, KVH, hd, o), "attention");
+    int iters = 0;
+    double t0 = now(), c0 = cpu_now(), dt;
+    do {
+        check(awq_attention(q, k, v, M, 0, M, H, KVH, hd, o), "attention");
+        iters++;
+        dt = now() - t0;
+    } while (dt < 1.0 || iters < 8);
+    printf("  attention M=%-4lld heads %2lld x %-3lld kv %lld: %8.3f ms/call wall, %8.3f ms/call CPU\n", (long long)M,
+           (long long)H, (long long)hd, (long long)KVH, 1e3 * dt / iters, 1e3 * (cpu_now() - c0) / iters);
+    free(q), free(k), free(v), free(o);
+}
+
 /* ---- W4A8 vs W4A16 at small M (decode, batched decode) ---------------------------------------- */
 /* Seconds per call of one kernel over rotating weight matrices (every call reads from DRAM).
  * kind 0: awq_w4a16_gemm; 1: awq_w4a8_gemm_f32 (quantizes x, then the int8 GEMM: the drop-in);
@@ -268,7 +300,7 @@ int main(int argc, char **argv) {
         nt = 0;
         for (int i = 1; i < argc && nt < 16; i++) threads[nt++] = atoi(argv[i]);
     }
-    const char *only = getenv("BENCH_ONLY"); /* optional: "stream", "w4", "w4a8", "f16", "int8" */
+    const char *only = getenv("BENCH_ONLY"); /* optional: "stream", "w4", "w4a8", "f16", "int8", "attn" */
     printf("awq_kernels %s, simd path %s\n", awq_version(), awq_simd_path());
     size_t n = (size_t)64 << 20; /* 64 Mi floats = 256 MiB per array */
     float *src = NULL, *dst = NULL;
@@ -303,6 +335,10 @@ int main(int argc, char **argv) {
                 for (int s = 0; s < 3; s++) bench_w4a8(ms[a], shapes[s][0], shapes[s][1], 128);
         }
         if (!only || strcmp(only, "f16") == 0) bench_f16_gemv(32000, 2048);
+        if (!only || strcmp(only, "attn") == 0) {
+            bench_attention(512, 8, 4, 8);   /* stories260K */
+            bench_attention(512, 32, 4, 64); /* TinyLlama-1.1B */
+        }
         if (!only || strcmp(only, "int8") == 0) {
             bench_int8(1, 4096, 4096);
             bench_int8(512, 4096, 4096);

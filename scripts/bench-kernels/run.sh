@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build and run the kernel micro-benchmark against the library that `dotnet build` (or CMake)
 # produced in artifacts/native. Usage: scripts/bench-kernels/run.sh [threads...]   (default 1 2)
-# AWQ_SIMD=scalar|avx2|avx512 caps the SIMD path; BENCH_ONLY=stream|w4|w4a8|f16|int8 runs one section;
+# AWQ_SIMD=scalar|avx2|avx512 caps the SIMD path; BENCH_ONLY=stream|w4|w4a8|f16|int8|attn runs one section;
 # BENCH_M=1,4 picks the w4a8 section's batch sizes (default 1,4,16,64).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"

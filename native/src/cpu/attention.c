@@ -13,6 +13,16 @@
  * The SIMD paths vectorise along head_dim (a masked tail covers head_dim 8 of stories260K and
  * any other width). Each key's dot product runs the same instruction sequence whichever group of
  * keys it is computed in, so results do not depend on the thread count.
+ *
+ * Heads of at most 8 dims (one ymm register) take a narrow path with the same arithmetic per
+ * element, only scheduled differently, so its results equal the per-task path bit for bit
+ * (awq_attention_isa_per_task, kept for that comparison):
+ *  - scores: 8 keys at a time, their products reduced by a transpose that performs hsum8's
+ *    additions ((d0+d4)+(d2+d6)) + ((d1+d5)+(d3+d7)) for all 8 keys in one register, instead of a
+ *    horizontal sum per key;
+ *  - mix: the heads of one query row (same length) share the loop over keys, one accumulator
+ *    each, so up to ATTN_HEADS_TOGETHER independent FMA chains hide the FMA latency that a single
+ *    head's one-register chain is bound by.
  */
 #include "layers_internal.h"
 #include "simd_math.h"
@@ -25,7 +35,8 @@
 #include <immintrin.h>
 #endif
 
-#define ATTN_STACK_SCORES 2048
+#define ATTN_STACK_SCORES 4096
+#define ATTN_HEADS_TOGETHER 4
 #define ATTN_MIN_FLOPS_PER_CHUNK (256 * 1024)
 
 /* scores[t] = (q · k_t) * scale for t < len; k_t = k + t * stride */
@@ -129,6 +140,63 @@ AWQ_TARGET_AVX2 static void mix_avx2(const float *p, const float *v, int64_t str
     }
 }
 
+/* ---- AVX2, heads of at most 8 dims ---------------------------------------------------------- */
+/* scores_avx2 for hd <= 8, bit for bit: the products of 8 keys are those of scores_keys_avx2
+ * (fma into zero, masked lanes 0), and the transpose below adds them pairwise in hsum8's order:
+ * 128-bit halves (d_i + d_{i+4}), then (s0 + s2) and (s1 + s3), then their sum. */
+AWQ_TARGET_AVX2 static void scores_narrow_avx2(const float *q, const float *k, int64_t stride,
+                                               int64_t len, int64_t hd, float scale, float *scores) {
+    const __m256i mask = tail_mask8(hd);
+    const __m256 qv = _mm256_maskload_ps(q, mask);
+    const __m256 zero = _mm256_setzero_ps(), vscale = _mm256_set1_ps(scale);
+    /* the reduction leaves keys in the order 0 2 4 6 1 3 5 7 */
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    int64_t t = 0;
+    for (; t + 8 <= len; t += 8) {
+        const float *kt = k + t * stride;
+        __m256 p[8];
+        for (int i = 0; i < 8; i++) p[i] = _mm256_fmadd_ps(qv, _mm256_maskload_ps(kt + i * stride, mask), zero);
+        __m256 h[4]; /* h[i] = [s_{2i}[0..3] | s_{2i+1}[0..3]], s_j[d] = p_j[d] + p_j[d+4] */
+        for (int i = 0; i < 4; i++)
+            h[i] = _mm256_add_ps(_mm256_permute2f128_ps(p[2 * i], p[2 * i + 1], 0x20),
+                                 _mm256_permute2f128_ps(p[2 * i], p[2 * i + 1], 0x31));
+        /* w = per 128-bit lane [s_a0+s_a2, s_a1+s_a3, s_b0+s_b2, s_b1+s_b3] */
+        __m256 w0 = _mm256_add_ps(_mm256_shuffle_ps(h[0], h[1], _MM_SHUFFLE(1, 0, 1, 0)),
+                                  _mm256_shuffle_ps(h[0], h[1], _MM_SHUFFLE(3, 2, 3, 2)));
+        __m256 w1 = _mm256_add_ps(_mm256_shuffle_ps(h[2], h[3], _MM_SHUFFLE(1, 0, 1, 0)),
+                                  _mm256_shuffle_ps(h[2], h[3], _MM_SHUFFLE(3, 2, 3, 2)));
+        __m256 r = _mm256_add_ps(_mm256_shuffle_ps(w0, w1, _MM_SHUFFLE(2, 0, 2, 0)),
+                                 _mm256_shuffle_ps(w0, w1, _MM_SHUFFLE(3, 1, 3, 1)));
+        _mm256_storeu_ps(scores + t, _mm256_permutevar8x32_ps(_mm256_mul_ps(r, vscale), order));
+    }
+    for (; t < len; t++) scores_keys_avx2(q, k + t * stride, stride, hd, scale, scores + t, 1);
+}
+
+/* mix_avx2 for hd <= 8 of n heads with the same length at once: head i's accumulator sees the
+ * same FMAs in the same order (t ascending) as mix_dims_avx2 with one vector. Named accumulators
+ * (not an array) keep all four in registers. */
+AWQ_TARGET_AVX2 static void mix_heads_avx2(const float *const *p, const float *const *v, int64_t stride,
+                                           int64_t len, int64_t hd, float *const *out, int n) {
+    const __m256i mask = tail_mask8(hd);
+    if (n < 4) {
+        for (int i = 0; i < n; i++) mix_dims_avx2(p[i], v[i], stride, len, hd, out[i], 1);
+        return;
+    }
+    const float *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3];
+    const float *v0 = v[0], *v1 = v[1], *v2 = v[2], *v3 = v[3];
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int64_t t = 0, off = 0; t < len; t++, off += stride) {
+        a0 = _mm256_fmadd_ps(_mm256_set1_ps(p0[t]), _mm256_maskload_ps(v0 + off, mask), a0);
+        a1 = _mm256_fmadd_ps(_mm256_set1_ps(p1[t]), _mm256_maskload_ps(v1 + off, mask), a1);
+        a2 = _mm256_fmadd_ps(_mm256_set1_ps(p2[t]), _mm256_maskload_ps(v2 + off, mask), a2);
+        a3 = _mm256_fmadd_ps(_mm256_set1_ps(p3[t]), _mm256_maskload_ps(v3 + off, mask), a3);
+    }
+    _mm256_maskstore_ps(out[0], mask, a0);
+    _mm256_maskstore_ps(out[1], mask, a1);
+    _mm256_maskstore_ps(out[2], mask, a2);
+    _mm256_maskstore_ps(out[3], mask, a3);
+}
+
 /* ---- AVX-512 --------------------------------------------------------------------------------- */
 AWQ_TARGET_AVX512 AWQ_INLINE __mmask16 tail_mask16(int64_t rem) {
     return rem >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rem) - 1u);
@@ -201,42 +269,66 @@ typedef struct attn_job {
     float scale;
     atomic_int out_of_memory;
     awq_isa isa;
+    int narrow; /* heads of <= 8 dims on AVX2+: scores_narrow_avx2 and the heads of a row mixed together */
 } attn_job;
 
 static void attn_tasks(void *ctx, int64_t begin, int64_t end) {
     attn_job *j = (attn_job *)ctx;
     const int64_t hd = j->head_dim, stride = j->n_kv_heads * hd;
-    /* the chunk's longest row is its last one */
+    /* the chunk's longest row is its last one; the narrow path keeps one score row per head */
     int64_t max_len = j->n_past + (end - 1) / j->n_heads + 1;
+    int64_t rows = j->narrow ? ATTN_HEADS_TOGETHER : 1;
     float stack_scores[ATTN_STACK_SCORES];
     float *scores = stack_scores;
-    if (max_len > ATTN_STACK_SCORES) {
-        scores = (float *)malloc((size_t)max_len * sizeof(float));
+    if (max_len * rows > ATTN_STACK_SCORES) {
+        scores = (float *)malloc((size_t)(max_len * rows) * sizeof(float));
         if (scores == NULL) {
             atomic_store(&j->out_of_memory, 1);
             return;
         }
     }
-    for (int64_t task = begin; task < end; task++) {
+    for (int64_t task = begin; task < end;) {
         int64_t m = task / j->n_heads, h = task % j->n_heads;
         int64_t len = j->n_past + m + 1;
         /* sliding window: the query at position p sees keys p - window + 1 .. p */
         int64_t first = j->window > 0 && len > j->window ? len - j->window : 0;
         len -= first;
-        int64_t kv_off = first * stride + (h / j->group) * hd;
-        int64_t qo_off = task * hd; /* = (m * n_heads + h) * head_dim */
-        j->scores(j->q + qo_off, j->k + kv_off, stride, len, hd, j->scale, scores);
-        awq_softmax_row_isa(j->isa, scores, len);
-        j->mix(scores, j->v + kv_off, stride, len, hd, j->out + qo_off);
+        /* heads h .. h + n - 1 of row m: the same keys, each with its own kv head's offset */
+        int64_t n = 1;
+        if (j->narrow) {
+            n = j->n_heads - h;
+            if (n > end - task) n = end - task;
+            if (n > ATTN_HEADS_TOGETHER) n = ATTN_HEADS_TOGETHER;
+        }
+        const float *p[ATTN_HEADS_TOGETHER], *v[ATTN_HEADS_TOGETHER];
+        float *o[ATTN_HEADS_TOGETHER];
+        for (int64_t i = 0; i < n; i++) {
+            int64_t kv_off = first * stride + ((h + i) / j->group) * hd;
+            int64_t qo_off = (task + i) * hd; /* = (m * n_heads + h + i) * head_dim */
+            float *row = scores + i * max_len;
+            j->scores(j->q + qo_off, j->k + kv_off, stride, len, hd, j->scale, row);
+            awq_softmax_row_isa(j->isa, row, len);
+            p[i] = row;
+            v[i] = j->v + kv_off;
+            o[i] = j->out + qo_off;
+        }
+#if AWQ_X86
+        if (j->narrow)
+            mix_heads_avx2(p, v, stride, len, hd, o, (int)n);
+        else
+#endif
+            j->mix(p[0], v[0], stride, len, hd, o[0]);
+        task += n;
     }
     if (scores != stack_scores) free(scores);
 }
 
-int awq_attention_isa(awq_isa isa, const float *q, const float *k_cache, const float *v_cache,
-                      int64_t M, int64_t n_past, int64_t n_heads, int64_t n_kv_heads,
-                      int64_t head_dim, int64_t window, float *out) {
+/* narrow: take the narrow path where it applies (0: the per-task path it must equal) */
+static int attention_run(awq_isa isa, int narrow, const float *q, const float *k_cache,
+                         const float *v_cache, int64_t M, int64_t n_past, int64_t n_heads,
+                         int64_t n_kv_heads, int64_t head_dim, int64_t window, float *out) {
     attn_job j = {scores_scalar, mix_scalar, q, k_cache, v_cache, out, n_past, n_heads, n_kv_heads,
-                  head_dim, n_heads / n_kv_heads, window, 1.0f / sqrtf((float)head_dim), 0, isa};
+                  head_dim, n_heads / n_kv_heads, window, 1.0f / sqrtf((float)head_dim), 0, isa, 0};
 #if AWQ_X86
     /* Heads of 8 or fewer dims (stories260K) fill half a zmm register and pay a 16-lane horizontal
      * sum per key: the 8-lane AVX2 code measured 3x faster there (M=512, 8 heads). */
@@ -246,7 +338,13 @@ int awq_attention_isa(awq_isa isa, const float *q, const float *k_cache, const f
     } else if (isa >= AWQ_ISA_AVX2) {
         j.scores = scores_avx2;
         j.mix = mix_avx2;
+        if (narrow && head_dim <= 8) {
+            j.narrow = 1;
+            j.scores = scores_narrow_avx2;
+        }
     }
+#else
+    (void)narrow;
 #endif
     const int64_t n_tasks = M * n_heads;
     /* a task does ~4 flops per (key, dim): a dot product and a weighted sum */
@@ -255,6 +353,20 @@ int awq_attention_isa(awq_isa isa, const float *q, const float *k_cache, const f
     int64_t grain = g >= (double)n_tasks ? n_tasks : (int64_t)g + 1;
     awq_parallel_for(n_tasks, grain, attn_tasks, &j);
     return atomic_load(&j.out_of_memory) ? AWQ_ERR_OUT_OF_MEMORY : AWQ_OK;
+}
+
+int awq_attention_isa(awq_isa isa, const float *q, const float *k_cache, const float *v_cache,
+                      int64_t M, int64_t n_past, int64_t n_heads, int64_t n_kv_heads,
+                      int64_t head_dim, int64_t window, float *out) {
+    return attention_run(isa, 1, q, k_cache, v_cache, M, n_past, n_heads, n_kv_heads, head_dim,
+                         window, out);
+}
+
+int awq_attention_isa_per_task(awq_isa isa, const float *q, const float *k_cache,
+                               const float *v_cache, int64_t M, int64_t n_past, int64_t n_heads,
+                               int64_t n_kv_heads, int64_t head_dim, int64_t window, float *out) {
+    return attention_run(isa, 0, q, k_cache, v_cache, M, n_past, n_heads, n_kv_heads, head_dim,
+                         window, out);
 }
 
 /* both entry points; fn names the one called in errors */

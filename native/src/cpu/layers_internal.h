@@ -63,4 +63,10 @@ int awq_attention_isa(awq_isa isa, const float *q, const float *k_cache, const f
                       int64_t M, int64_t n_past, int64_t n_heads, int64_t n_kv_heads,
                       int64_t head_dim, int64_t window, float *out);
 
+/* The same with every (row, head) its own task and no narrow-head path: the schedule the narrow
+ * path (heads of <= 8 dims) must equal bit for bit; tests compare the two. */
+int awq_attention_isa_per_task(awq_isa isa, const float *q, const float *k_cache,
+                               const float *v_cache, int64_t M, int64_t n_past, int64_t n_heads,
+                               int64_t n_kv_heads, int64_t head_dim, int64_t window, float *out);
+
 #endif /* AWQ_LAYERS_INTERNAL_H */

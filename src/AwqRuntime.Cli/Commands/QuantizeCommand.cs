@@ -156,6 +156,8 @@ internal static class QuantizeCommand
         clip = r.Config.ApplyClip,
         calibration = new { source = r.Calibration.Source, samples = r.Calibration.Samples.Length, seq_len = r.Calibration.SeqLen, tokens = r.Calibration.TokenCount },
         seconds = r.Elapsed.TotalSeconds,
+        calibration_forward_seconds = r.CalibrationForward.TotalSeconds,
+        forwards = r.CalibrationForward > TimeSpan.Zero ? r.Elapsed / r.CalibrationForward : (double?)null,
         bits_per_weight = r.LinearBitsPerWeight,
         layers = r.Blocks.Select(b => new
         {
@@ -184,5 +186,8 @@ internal static class QuantizeCommand
         foreach (var s in skipped) CliOptions.Status.MarkupLine(Markup.Escape($"skipped: {s}"));
         CliOptions.Status.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"quantized {r.Blocks.Count} blocks in {r.Elapsed.TotalSeconds:F1} s, {r.LinearBitsPerWeight:F3} bits/weight in the linears → {Path.GetFullPath(outDir)}")));
+        if (r.CalibrationForward > TimeSpan.Zero)
+            CliOptions.Status.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                $"calibration forward (every block once over the {r.Calibration.TokenCount:N0} tokens): {r.CalibrationForward.TotalSeconds:F1} s; the whole run took {r.Elapsed / r.CalibrationForward:F1} x that")));
     }
 }

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace AwqRuntime.Evaluation;
 
 /// <summary>
@@ -11,8 +13,9 @@ public sealed class DistributionComparison
     private readonly List<double> _kld = [];
     private double _dpSq;
     private long _sameTop;
-    private double[] _lpRef = [];
     private double[] _lpTest = [];
+    private double[] _diff = [];
+    private ReferenceRows? _single;
 
     public PerplexityAccumulator Reference { get; } = new();
     public PerplexityAccumulator Test { get; } = new();
@@ -24,25 +27,43 @@ public sealed class DistributionComparison
     {
         if (refLogits.Length != testLogits.Length)
             throw new ArgumentException($"vocabulary sizes differ: reference {refLogits.Length}, test {testLogits.Length}");
-        var n = refLogits.Length;
-        if (_lpRef.Length < n) { _lpRef = new double[n]; _lpTest = new double[n]; }
-        var lpRef = _lpRef.AsSpan(0, n);
+        _single ??= new ReferenceRows();
+        _single.Set(refLogits, 1, refLogits.Length);
+        Add(_single, 0, testLogits, target);
+    }
+
+    /// <summary>
+    /// Adds one scored position whose reference distribution was computed beforehand (once per window
+    /// for every model compared): row <paramref name="row"/> of <paramref name="reference"/>, the test
+    /// model's logits and the observed next token.
+    /// </summary>
+    public void Add(ReferenceRows reference, int row, ReadOnlySpan<float> testLogits, int target)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        var n = reference.VocabSize;
+        if (testLogits.Length != n)
+            throw new ArgumentException($"vocabulary sizes differ: reference {n}, test {testLogits.Length}");
+        if ((uint)target >= (uint)n) throw new ArgumentOutOfRangeException(nameof(target), $"token {target} outside a vocabulary of {n}");
+        if (_lpTest.Length < n) { _lpTest = new double[n]; _diff = new double[n]; }
         var lpTest = _lpTest.AsSpan(0, n);
-        LogSoftmax.Compute(refLogits, lpRef);
+        var diff = _diff.AsSpan(0, n);
+        var lpRef = reference.LogProbs(row);
+        var pRef = reference.Probs(row);
         LogSoftmax.Compute(testLogits, lpTest);
 
-        double kld = 0;
-        int argRef = 0, argTest = 0;
-        for (var i = 0; i < n; i++)
+        // KL(P_ref || P_test) = sum_i p_i (log p_i - log q_i)
+        TensorPrimitives.Subtract(lpRef, lpTest, diff);
+        var kld = TensorPrimitives.Dot(pRef, diff);
+        if (!double.IsFinite(kld))
         {
-            var p = Math.Exp(lpRef[i]);
-            if (p > 0) kld += p * (lpRef[i] - lpTest[i]);
-            if (lpRef[i] > lpRef[argRef]) argRef = i;
-            if (lpTest[i] > lpTest[argTest]) argTest = i;
+            // a -inf log-probability in both rows makes 0 * NaN above; the definition skips p = 0 terms
+            kld = 0;
+            for (var i = 0; i < n; i++)
+                if (pRef[i] > 0) kld += pRef[i] * (lpRef[i] - lpTest[i]);
         }
         _kld.Add(Math.Max(kld, 0)); // tiny negative values are rounding noise
-        if (argRef == argTest) _sameTop++;
-        var dp = Math.Exp(lpTest[target]) - Math.Exp(lpRef[target]);
+        if (reference.Top(row) == ReferenceRows.ArgMax(testLogits)) _sameTop++;
+        var dp = Math.Exp(lpTest[target]) - pRef[target];
         _dpSq += dp * dp;
         Reference.AddNll(-lpRef[target]);
         Test.AddNll(-lpTest[target]);

@@ -98,6 +98,7 @@ public static class AwqQuantizer
         var reports = new List<BlockReport>();
         var stats = new Dictionary<string, ChannelStats>();
         var calibration = calibrate ? new BlockCalibration(c, calib) : null;
+        var forwardClock = new Stopwatch();
         for (var l = 0; l < c.NumLayers; l++)
         {
             cancel.ThrowIfCancellationRequested();
@@ -107,7 +108,9 @@ public static class AwqQuantizer
             if (calibration != null)
             {
                 progress?.Report(new QuantProgress(l, c.NumLayers, "forward", 1, 7));
+                forwardClock.Start();
                 calibration.Run(l, block, x!);
+                forwardClock.Stop();
                 foreach (var (kind, st) in calibration.Stats) stats[LlamaTensorNames.LinearModule(l, kind)] = st;
             }
             reports.Add(method.Prepare(l, block, calibration, searched?[l],
@@ -140,6 +143,7 @@ public static class AwqQuantizer
         return new QuantizationResult
         {
             Model = model, Config = config, Calibration = calib, Blocks = reports, ActivationStats = stats, Elapsed = clock.Elapsed,
+            CalibrationForward = forwardClock.Elapsed,
         };
     }
 

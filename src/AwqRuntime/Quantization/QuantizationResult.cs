@@ -15,6 +15,14 @@ public sealed class QuantizationResult
 
     public required TimeSpan Elapsed { get; init; }
 
+    /// <summary>
+    /// Time of the calibration forward: every block run once in fp32 over all calibration tokens (with
+    /// its activations captured), which is one forward of the model over them without the embedding
+    /// lookup and the classifier; zero when no calibration ran (RTN). <see cref="Elapsed"/> divided by
+    /// this is what the whole quantization costs in forwards.
+    /// </summary>
+    public TimeSpan CalibrationForward { get; init; }
+
     /// <summary>Bits per weight over the quantized linears, counted from their packed bytes.</summary>
     public double LinearBitsPerWeight
     {

@@ -17,8 +17,10 @@ public class QuantizationMethodTests
         var config = new AwqConfig { Method = QuantMethod.Rtn, GroupSize = 32 };
         var plain = AwqQuantizer.Quantize(src, CalibrationSet.None, config);
         Assert.Empty(plain.ActivationStats);
+        Assert.Equal(TimeSpan.Zero, plain.CalibrationForward); // no calibration forward ran
         var withStats = AwqQuantizer.Quantize(src, ScaleFoldingTests.SmallCalibration(512), config with { CaptureStatistics = true });
         Assert.Equal(7 * src.Config.NumLayers, withStats.ActivationStats.Count);
+        Assert.InRange(withStats.CalibrationForward, TimeSpan.FromTicks(1), withStats.Elapsed); // part of the run, not all of it
         for (var l = 0; l < src.Config.NumLayers; l++)
             foreach (var kind in LinearKinds.All)
             {
