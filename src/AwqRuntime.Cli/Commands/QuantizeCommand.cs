@@ -18,7 +18,13 @@ internal static class QuantizeCommand
         var seqLen = new Option<int>("--calib-seqlen") { Description = "Tokens per calibration sequence", DefaultValueFactory = _ => 512 };
         var group = new Option<int>("--group-size", "-g") { Description = "Weights per quantization group along the input dimension", DefaultValueFactory = _ => 128 };
         var bits = new Option<int>("--w-bit") { Description = "Weight bits (the INT4 kernels run 4)", DefaultValueFactory = _ => 4 };
-        var method = new Option<string>("--method") { Description = "awq (activation-aware search) or rtn (plain round-to-nearest)", DefaultValueFactory = _ => "awq" };
+        var method = new Option<string>("--method")
+        {
+            Description = "awq (activation-aware search), rtn (plain round-to-nearest), gptq (error-feedback rounding), awq+gptq (AWQ's scales, then GPTQ), " +
+                "or w8a8-dynamic (INT8 weights per channel, activations quantized per token at run time)",
+            DefaultValueFactory = _ => "awq",
+        };
+        var actOrder = new Option<bool>("--act-order") { Description = "gptq, awq+gptq: round columns in order of decreasing Hessian diagonal (group parameters fixed up front)" };
         var noDuo = new Option<bool>("--no-duo-scaling") { Description = "llm-awq's scale formula s = x̄^α instead of AutoAWQ's x̄^α / w̄^(1−α)" };
         var noClip = new Option<bool>("--no-clip") { Description = "Skip the weight clipping search" };
         var notConvert = new Option<string[]>("--modules-to-not-convert") { Description = "Linear kinds kept in fp16 (e.g. down_proj)", AllowMultipleArgumentsPerToken = true };
@@ -30,19 +36,15 @@ internal static class QuantizeCommand
         var json = CliOptions.Json();
         var cmd = new Command("quantize", "Quantize a model to group-wise INT4 with AWQ and save it in AutoAWQ's checkpoint layout")
         {
-            model, tokenizer, output, calib, samples, seqLen, group, bits, method, noDuo, noClip, notConvert, stats, force, seed, threads, quiet, json,
+            model, tokenizer, output, calib, samples, seqLen, group, bits, method, actOrder, noDuo, noClip, notConvert, stats, force, seed, threads, quiet, json,
         };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
             CliOptions.ApplyThreads(parse.GetValue(threads));
             var config = new AwqConfig
             {
-                Method = parse.GetValue(method)?.ToLowerInvariant() switch
-                {
-                    "awq" => QuantMethod.Awq,
-                    "rtn" => QuantMethod.Rtn,
-                    var other => throw new ArgumentException($"--method '{other}' is not awq or rtn"),
-                },
+                Method = QuantMethodNames.Parse(parse.GetValue(method)),
+                ActOrder = parse.GetValue(actOrder),
                 GroupSize = parse.GetValue(group), WBit = parse.GetValue(bits),
                 DuoScaling = !parse.GetValue(noDuo), ApplyClip = !parse.GetValue(noClip),
                 ModulesToNotConvert = parse.GetValue(notConvert) ?? [],
@@ -67,9 +69,9 @@ internal static class QuantizeCommand
     {
         using var m = AwqModel.FromPretrained(modelPath, tokenizerPath);
         // Round-to-nearest reads no activations: no calibration text is read unless statistics are asked for.
-        var reads = config.Method != QuantMethod.Rtn || config.CaptureStatistics;
+        var reads = config.Method.ReadsCalibration() || config.CaptureStatistics;
         var calibration = reads ? Calibration(m, calib, samples, seqLen, seed) : CalibrationSet.None;
-        if (!quiet && !reads) CliOptions.Status.MarkupLine("calibration: none (round-to-nearest reads no activations; --stats records them)");
+        if (!quiet && !reads) CliOptions.Status.MarkupLine($"calibration: none ({config.Method.Name()} reads no activations; --stats records them)");
         else if (!quiet)
         {
             CliOptions.Status.MarkupLine(Markup.Escape(
@@ -131,7 +133,7 @@ internal static class QuantizeCommand
     internal static object Summary(QuantizationResult r, string outDir) => new
     {
         output = Path.GetFullPath(outDir),
-        method = r.Config.Method.ToString().ToLowerInvariant(),
+        method = r.Config.Method.Name(),
         w_bit = r.Config.WBit,
         group_size = r.Config.GroupSize,
         duo_scaling = r.Config.DuoScaling,
@@ -151,7 +153,7 @@ internal static class QuantizeCommand
 
     private static void PrintSummary(QuantizationResult r, string outDir)
     {
-        var table = new Table().Title(Markup.Escape($"{r.Config.Method.ToString().ToUpperInvariant()} w{r.Config.WBit} g{r.Config.GroupSize}"));
+        var table = new Table().Title(Markup.Escape($"{r.Config.Method.Name().ToUpperInvariant()} w{r.Config.WBit} g{r.Config.GroupSize}"));
         table.AddColumn("layer");
         table.AddColumn("group");
         table.AddColumn(new TableColumn("α").RightAligned());

@@ -29,6 +29,31 @@ public sealed class Int8Linear : ILinear
     public int OutFeatures { get; }
     public long WeightBytes => _wq.LongLength + _wScale.LongLength * sizeof(float);
 
+    /// <summary>[Out, In] INT8 weights, −127..127 (what a checkpoint stores).</summary>
+    public ReadOnlySpan<sbyte> QWeight => _wq;
+
+    /// <summary>[Out] per-output-channel weight scales: W[n,k] ≈ QWeight[n,k]·WeightScales[n].</summary>
+    public ReadOnlySpan<float> WeightScales => _wScale;
+
+    /// <summary>
+    /// A linear from stored INT8 weights [outFeatures, inFeatures] and per-channel scales [outFeatures]
+    /// (a checkpoint's weight / weight_scale), taken as they are: nothing is dequantized.
+    /// </summary>
+    public static Int8Linear FromStored(sbyte[] wq, float[] wScale, int outFeatures, int inFeatures, string name)
+    {
+        if (outFeatures <= 0 || inFeatures <= 0) throw new ArgumentException($"{name}: shape {outFeatures}x{inFeatures} is not positive");
+        if (wq.LongLength != (long)outFeatures * inFeatures)
+            throw new InvalidDataException($"{name}: weight has {wq.LongLength} values, expected {outFeatures}x{inFeatures}");
+        if (wScale.Length != outFeatures) throw new InvalidDataException($"{name}: weight_scale has {wScale.Length} values, expected {outFeatures}");
+        if ((long)inFeatures * 255 * 255 >= int.MaxValue)
+            throw new InvalidDataException($"{name}: {inFeatures} input features are too many for exact INT8 accumulation (at most 33024)");
+        foreach (var v in wq)
+            if (v == sbyte.MinValue) throw new InvalidDataException($"{name}: weight holds -128, outside the symmetric range -127..127");
+        foreach (var s in wScale)
+            if (!float.IsFinite(s) || s < 0) throw new InvalidDataException($"{name}: weight_scale holds {s}, not a finite non-negative scale");
+        return new Int8Linear(wq, wScale, outFeatures, inFeatures);
+    }
+
     /// <summary>The per-channel INT8 form of fp32 weights [outFeatures, inFeatures].</summary>
     public static Int8Linear Quantize(ReadOnlySpan<float> weight, int outFeatures, int inFeatures)
     {

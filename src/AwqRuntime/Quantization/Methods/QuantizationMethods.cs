@@ -9,6 +9,9 @@ internal static class QuantizationMethods
     {
         QuantMethod.Awq => new AwqMethod(model, config),
         QuantMethod.Rtn => new RtnMethod(config),
+        QuantMethod.Gptq => new GptqMethod(config),
+        QuantMethod.AwqGptq => new AwqGptqMethod(model, config),
+        QuantMethod.W8A8Dynamic => new W8A8DynamicMethod(),
         _ => throw new ArgumentOutOfRangeException(nameof(config), $"unknown quantization method {config.Method}"),
     };
 }
