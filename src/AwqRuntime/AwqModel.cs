@@ -4,6 +4,7 @@ using AwqRuntime.Formats.HuggingFace;
 using AwqRuntime.Generation;
 using AwqRuntime.Model;
 using AwqRuntime.Quantization;
+using AwqRuntime.Quantization.Observers;
 using AwqRuntime.Tokenization;
 
 namespace AwqRuntime;
@@ -137,7 +138,11 @@ public sealed class AwqModel : IDisposable
                 Bits = config.WBit, GroupSize = config.GroupSize, ZeroPoint = config.ZeroPoint, ModulesToNotConvert = config.ModulesToNotConvert.ToArray(),
             };
         else
-            Int8Quantization = new Int8QuantizationConfig { Ignore = Int8QuantizationConfig.IgnoreFor(config.ModulesToNotConvert) };
+            Int8Quantization = new Int8QuantizationConfig
+            {
+                Ignore = Int8QuantizationConfig.IgnoreFor(config.ModulesToNotConvert), StaticActivations = config.Method == QuantMethod.W8A8Static,
+                Observer = config.Method == QuantMethod.W8A8Static ? config.Observer.Name() : null,
+            };
         return result;
     }
 

@@ -21,8 +21,13 @@ internal static class QuantizeCommand
         var method = new Option<string>("--method")
         {
             Description = "awq (activation-aware search), rtn (plain round-to-nearest), gptq (error-feedback rounding), awq+gptq (AWQ's scales, then GPTQ), " +
-                "or w8a8-dynamic (INT8 weights per channel, activations quantized per token at run time)",
+                "w8a8-dynamic (INT8 weights per channel, activations quantized per token at run time) or w8a8-static (activation ranges fixed from calibration, see --observer)",
             DefaultValueFactory = _ => "awq",
+        };
+        var observer = new Option<string>("--observer")
+        {
+            Description = "w8a8-static: how activation ranges are chosen from calibration: minmax, percentile (99.99 %) or mse (grid search)",
+            DefaultValueFactory = _ => "minmax",
         };
         var actOrder = new Option<bool>("--act-order") { Description = "gptq, awq+gptq: round columns in order of decreasing Hessian diagonal (group parameters fixed up front)" };
         var noDuo = new Option<bool>("--no-duo-scaling") { Description = "llm-awq's scale formula s = x̄^α instead of AutoAWQ's x̄^α / w̄^(1−α)" };
@@ -36,7 +41,7 @@ internal static class QuantizeCommand
         var json = CliOptions.Json();
         var cmd = new Command("quantize", "Quantize a model to group-wise INT4 with AWQ and save it in AutoAWQ's checkpoint layout")
         {
-            model, tokenizer, output, calib, samples, seqLen, group, bits, method, actOrder, noDuo, noClip, notConvert, stats, force, seed, threads, quiet, json,
+            model, tokenizer, output, calib, samples, seqLen, group, bits, method, observer, actOrder, noDuo, noClip, notConvert, stats, force, seed, threads, quiet, json,
         };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
@@ -45,6 +50,7 @@ internal static class QuantizeCommand
             {
                 Method = QuantMethodNames.Parse(parse.GetValue(method)),
                 ActOrder = parse.GetValue(actOrder),
+                Observer = AwqRuntime.Quantization.Observers.ObserverNames.Parse(parse.GetValue(observer)),
                 GroupSize = parse.GetValue(group), WBit = parse.GetValue(bits),
                 DuoScaling = !parse.GetValue(noDuo), ApplyClip = !parse.GetValue(noClip),
                 ModulesToNotConvert = parse.GetValue(notConvert) ?? [],

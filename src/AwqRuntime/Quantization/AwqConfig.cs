@@ -11,6 +11,7 @@ public enum QuantMethod
     Gptq,
     AwqGptq,
     W8A8Dynamic,
+    W8A8Static,
 }
 
 /// <summary>
@@ -42,6 +43,9 @@ public sealed record AwqConfig
     /// </summary>
     public bool CaptureStatistics { get; init; }
 
+    /// <summary>Static W8A8: how each linear's activation range is chosen from calibration.</summary>
+    public Observers.ObserverKind Observer { get; init; } = Observers.ObserverKind.MinMax;
+
     /// <summary>GPTQ: quantize columns in order of decreasing Hessian diagonal (desc_act / act-order).</summary>
     public bool ActOrder { get; init; }
 
@@ -56,6 +60,8 @@ public sealed record AwqConfig
         if (GptqBlockSize <= 0) throw new ArgumentException($"GPTQ block size must be positive (got {GptqBlockSize})");
         if (PercDamp is <= 0 or > 1 || double.IsNaN(PercDamp)) throw new ArgumentException($"GPTQ damping must be in (0, 1] (got {PercDamp})");
         if (ActOrder && Method is not (QuantMethod.Gptq or QuantMethod.AwqGptq)) throw new ArgumentException($"act-order applies to gptq and awq+gptq, not {Method.Name()}");
+        if (Observer != Observers.ObserverKind.MinMax && Method != QuantMethod.W8A8Static)
+            throw new ArgumentException($"an activation observer applies to w8a8-static, not {Method.Name()}");
         if (!Method.IsInt4()) return ValidateModules();
         if (WBit != 4) throw new ArgumentException($"w_bit {WBit} is not supported: the kernels and AutoAWQ's GEMM layout run 4-bit weights");
         if (GroupSize <= 0) throw new ArgumentException($"group size must be positive (got {GroupSize})");

@@ -10,6 +10,7 @@ public static class QuantMethodNames
         (QuantMethod.Gptq, "gptq"),
         (QuantMethod.AwqGptq, "awq+gptq"),
         (QuantMethod.W8A8Dynamic, "w8a8-dynamic"),
+        (QuantMethod.W8A8Static, "w8a8-static"),
     ];
 
     /// <summary>Every valid name, in the order help text lists them.</summary>
@@ -27,7 +28,7 @@ public static class QuantMethodNames
     }
 
     /// <summary>True for methods that read calibration activations (AWQ's search, GPTQ's Hessians).</summary>
-    public static bool ReadsCalibration(this QuantMethod m) => m is QuantMethod.Awq or QuantMethod.Gptq or QuantMethod.AwqGptq;
+    public static bool ReadsCalibration(this QuantMethod m) => m is QuantMethod.Awq or QuantMethod.Gptq or QuantMethod.AwqGptq or QuantMethod.W8A8Static;
 
     /// <summary>True for methods whose linears become group-wise INT4 (AutoAWQ GEMM layout).</summary>
     public static bool IsInt4(this QuantMethod m) => m is QuantMethod.Awq or QuantMethod.Rtn or QuantMethod.Gptq or QuantMethod.AwqGptq;

@@ -3,6 +3,7 @@ using AwqRuntime.Formats.Safetensors;
 using AwqRuntime.Model;
 using AwqRuntime.Numerics;
 using AwqRuntime.Quantization;
+using AwqRuntime.Quantization.Observers;
 
 namespace AwqRuntime.Formats.Awq;
 
@@ -36,6 +37,7 @@ public static class AwqCheckpointWriter
         var plan = new List<(SafetensorsTensorSpec Spec, Action<ShardedSafetensorsWriter> Write)>();
         var extension = false;
         var int8 = false;
+        int staticInputs = 0, dynamicInputs = 0;
         void Fp16Tensor(string name, long[] shape, Func<float[]> values) =>
             plan.Add((new SafetensorsTensorSpec(name, TensorDType.F16, shape), w => w.Write<ushort>(name, Fp16Encoder.Encode(values(), name))));
         void Fp16Bits(string name, long[] shape, ushort[] bits) =>
@@ -80,6 +82,14 @@ public static class AwqCheckpointWriter
                             : (i8.QWeight.ToArray(), i8.WeightScales.ToArray())).ToTuple());
                         plan.Add((new SafetensorsTensorSpec(module + ".weight", TensorDType.I8, [i8.OutFeatures, i8.InFeatures]), w => w.Write<sbyte>(module + ".weight", lazy.Value.Item1)));
                         plan.Add((new SafetensorsTensorSpec(module + ".weight_scale", TensorDType.F32, [i8.OutFeatures, 1]), w => w.Write<float>(module + ".weight_scale", lazy.Take().Item2)));
+                        staticInputs += i8.StaticInput != null ? 1 : 0;
+                        dynamicInputs += i8.StaticInput == null ? 1 : 0;
+                        if (i8.StaticInput is { } p)
+                        {
+                            plan.Add((new SafetensorsTensorSpec(module + ".input_scale", TensorDType.F32, [1]), w => w.Write<float>(module + ".input_scale", [p.Scale])));
+                            plan.Add((new SafetensorsTensorSpec(module + ".input_zero_point", TensorDType.I8, [1]),
+                                w => w.Write<sbyte>(module + ".input_zero_point", [(sbyte)(p.Zero - 128)])));
+                        }
                         break;
                     }
                     case FloatLinear or HalfLinear:
@@ -123,8 +133,15 @@ public static class AwqCheckpointWriter
                 ModulesToNotConvert = cfg.ModulesToNotConvert.ToArray(),
                 LayoutExtension = extension ? AwqQuantizationConfig.CeilGroupsExtension : null,
             },
-            Int8Quantization = int8 ? new Int8QuantizationConfig { Ignore = Int8QuantizationConfig.IgnoreFor(cfg.ModulesToNotConvert) } : null,
+            Int8Quantization = int8
+                ? new Int8QuantizationConfig
+                {
+                    Ignore = Int8QuantizationConfig.IgnoreFor(cfg.ModulesToNotConvert), StaticActivations = staticInputs > 0,
+                    Observer = staticInputs > 0 ? cfg.Observer.Name() : null,
+                }
+                : null,
         };
+        if (staticInputs > 0 && dynamicInputs > 0) throw new NotSupportedException("a checkpoint holds static or dynamic INT8 activations, not both");
         if (int8 && model.Blocks.Any(b => LinearKinds.All.Any(k => b[k] is Int4Linear)))
             throw new NotSupportedException("a checkpoint holds INT4 or INT8 linears, not both");
 

@@ -78,7 +78,7 @@ public sealed class HfWeightSource : WeightSourceBase
             var module = name.EndsWith(".weight", StringComparison.Ordinal) ? name[..^".weight".Length] : null;
             if (HfConfig.Int8Quantization is { } int8 && module != null && IsLinear(name) && !int8.IsExcluded(module))
             {
-                foreach (var part in new[] { "weight", "weight_scale" })
+                foreach (var part in int8.StaticActivations ? ["weight", "weight_scale", "input_scale", "input_zero_point"] : new[] { "weight", "weight_scale" })
                     if (!_checkpoint.Contains($"{module}.{part}"))
                         throw new InvalidDataException($"{where}: INT8 tensor '{module}.{part}' is missing (quantization_config says {module} is quantized)");
                 _quantizedModules.Add(module);

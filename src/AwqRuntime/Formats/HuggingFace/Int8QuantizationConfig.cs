@@ -17,7 +17,10 @@ namespace AwqRuntime.Formats.HuggingFace;
 /// Per quantized linear the checkpoint stores weight (I8 [out, in], −127..127) and weight_scale
 /// (F32 [out, 1]; compressed-tensors stores it in the model dtype, F32 here so a scale survives
 /// the round trip bit for bit). Dynamic activations ("strategy": "token", "dynamic": true) are
-/// quantized per row at run time, asymmetric min/max. Only this one scheme is accepted.
+/// quantized per row at run time, asymmetric min/max. Static activations ("strategy": "tensor",
+/// "dynamic": false, "observer": "minmax" | "percentile" | "mse") add per linear input_scale (F32 [1])
+/// and input_zero_point (I8 [1], compressed-tensors' signed convention: the kernel's UINT8 zero − 128,
+/// so (x_i8 − z_i8)·s = (x_u8 − z_u8)·s). Only these two schemes are accepted.
 /// </summary>
 public sealed record Int8QuantizationConfig
 {
@@ -29,6 +32,12 @@ public sealed record Int8QuantizationConfig
     /// (e.g. "re:.*down_proj$"). lm_head is always listed.
     /// </summary>
     public IReadOnlyList<string> Ignore { get; init; } = ["lm_head"];
+
+    /// <summary>True for static activations (input_scale / input_zero_point stored per linear), false for dynamic per-token.</summary>
+    public bool StaticActivations { get; init; }
+
+    /// <summary>The observer that chose the static ranges ("minmax", "percentile", "mse"); null for dynamic.</summary>
+    public string? Observer { get; init; }
 
     /// <summary>"re:.*&lt;kind&gt;$" per linear kind kept in fp16 (AwqConfig.ModulesToNotConvert).</summary>
     public static IReadOnlyList<string> IgnoreFor(IEnumerable<string> kinds) => ["lm_head", .. kinds.Select(k => $"re:.*{k}$")];
@@ -65,7 +74,12 @@ public sealed record Int8QuantizationConfig
             targets.GetArrayLength() != 1 || targets[0].ValueKind != JsonValueKind.String || targets[0].GetString() != "Linear")
             throw new InvalidDataException($"{source}: {at}.targets must be [\"Linear\"]");
         ExpectArgs(g, "weights", source, at, symmetric: true, strategy: "channel", dynamic: false);
-        ExpectArgs(g, "input_activations", source, at, symmetric: false, strategy: "token", dynamic: true);
+        var isStatic = g.TryGetProperty("input_activations", out var ia) && ia.ValueKind == JsonValueKind.Object &&
+                       ia.TryGetProperty("dynamic", out var dyn) && dyn.ValueKind == JsonValueKind.False;
+        ExpectArgs(g, "input_activations", source, at, symmetric: false, strategy: isStatic ? "tensor" : "token", dynamic: !isStatic);
+        string? observer = null;
+        if (isStatic && ia.TryGetProperty("observer", out var ob) && ob.ValueKind != JsonValueKind.Null)
+            observer = ob.ValueKind == JsonValueKind.String ? ob.GetString() : throw new InvalidDataException($"{source}: {at}.input_activations.observer must be a string");
         var ignore = new List<string>();
         if (e.TryGetProperty("ignore", out var ig) && ig.ValueKind != JsonValueKind.Null)
         {
@@ -81,7 +95,7 @@ public sealed record Int8QuantizationConfig
                 ignore.Add(name);
             }
         }
-        return new Int8QuantizationConfig { Ignore = ignore };
+        return new Int8QuantizationConfig { Ignore = ignore, StaticActivations = isStatic, Observer = observer };
     }
 
     private static void ExpectArgs(JsonElement group, string key, string source, string at, bool symmetric, string strategy, bool dynamic)
@@ -106,7 +120,8 @@ public sealed record Int8QuantizationConfig
         w.WriteStartObject();
         w.WriteStartObject("config_groups");
         w.WriteStartObject("group_0");
-        WriteArgs(w, "input_activations", symmetric: false, strategy: "token", dynamic: true);
+        WriteArgs(w, "input_activations", symmetric: false, strategy: StaticActivations ? "tensor" : "token", dynamic: !StaticActivations,
+            StaticActivations ? Observer ?? "minmax" : null);
         w.WriteStartArray("targets");
         w.WriteStringValue("Linear");
         w.WriteEndArray();
@@ -122,11 +137,12 @@ public sealed record Int8QuantizationConfig
         w.WriteEndObject();
     }
 
-    private static void WriteArgs(Utf8JsonWriter w, string key, bool symmetric, string strategy, bool dynamic)
+    private static void WriteArgs(Utf8JsonWriter w, string key, bool symmetric, string strategy, bool dynamic, string? observer = null)
     {
         w.WriteStartObject(key);
         w.WriteBoolean("dynamic", dynamic);
         w.WriteNumber("num_bits", 8);
+        if (observer != null) w.WriteString("observer", observer);
         w.WriteString("strategy", strategy);
         w.WriteBoolean("symmetric", symmetric);
         w.WriteString("type", "int");

@@ -6,7 +6,8 @@ namespace AwqRuntime.Formats.Int8;
 
 /// <summary>
 /// Loads a W8A8 INT8 checkpoint (<see cref="Int8QuantizationConfig"/>: per quantized linear an I8
-/// weight [out, in] and an F32 weight_scale [out, 1]) into <see cref="Int8Linear"/>s, validated
+/// weight [out, in] and an F32 weight_scale [out, 1], for static activations also input_scale and
+/// input_zero_point) into <see cref="Int8Linear"/>s, validated
 /// (dtypes, shapes against config.json, the symmetric range) and taken as stored: q/k output rows
 /// are brought from HF's rotate_half order to the canonical interleaved one, nothing is dequantized.
 /// </summary>
@@ -16,10 +17,10 @@ public static class Int8CheckpointReader
     {
         using var src = HfWeightSource.Open(folder);
         var q = src.HfConfig.Int8Quantization ?? throw new InvalidDataException($"{folder}: config.json has no INT8 (compressed-tensors) quantization_config");
-        return (AwqCheckpointReader.Assemble(src, (l, kind, n, k) => Read(src, l, kind, n, k)), q);
+        return (AwqCheckpointReader.Assemble(src, (l, kind, n, k) => Read(src, l, kind, n, k, q.StaticActivations)), q);
     }
 
-    private static Int8Linear Read(HfWeightSource src, int layer, LinearKind kind, int n, int k)
+    private static Int8Linear Read(HfWeightSource src, int layer, LinearKind kind, int n, int k, bool staticInput)
     {
         var module = LlamaTensorNames.LinearModule(layer, kind);
         void Expect(string suffix, TensorDType dtype, long[] shape)
@@ -40,6 +41,12 @@ public static class Int8CheckpointReader
             var order = RopePermutation.InterleavedChannelOrder(heads, src.Config.EffectiveHeadDim);
             (wq, scales) = Int8Rows.Permute(wq, scales, k, order);
         }
-        return Int8Linear.FromStored(wq, scales, n, k, $"{src.Path}: {module}");
+        var linear = Int8Linear.FromStored(wq, scales, n, k, $"{src.Path}: {module}");
+        if (!staticInput) return linear;
+        Expect("input_scale", TensorDType.F32, [1]);
+        Expect("input_zero_point", TensorDType.I8, [1]);
+        var s = src.ReadStored<float>($"{module}.input_scale")[0];
+        var z = src.ReadStored<sbyte>($"{module}.input_zero_point")[0] + 128; // compressed-tensors' signed zero → the kernel's UINT8 zero
+        return linear.WithStaticInput(new ActivationQuantParams(s, z).Validate($"{src.Path}: {module}.input_scale/input_zero_point"));
     }
 }
