@@ -140,8 +140,8 @@ internal static class QuantizeCommand
     {
         output = Path.GetFullPath(outDir),
         method = r.Config.Method.Name(),
-        w_bit = r.Config.WBit,
-        group_size = r.Config.GroupSize,
+        w_bit = r.Config.Method.IsInt4() ? r.Config.WBit : 8,
+        group_size = r.Config.Method.IsInt4() ? r.Config.GroupSize : (int?)null,
         duo_scaling = r.Config.DuoScaling,
         clip = r.Config.ApplyClip,
         calibration = new { source = r.Calibration.Source, samples = r.Calibration.Samples.Length, seq_len = r.Calibration.SeqLen, tokens = r.Calibration.TokenCount },
@@ -159,7 +159,9 @@ internal static class QuantizeCommand
 
     private static void PrintSummary(QuantizationResult r, string outDir)
     {
-        var table = new Table().Title(Markup.Escape($"{r.Config.Method.Name().ToUpperInvariant()} w{r.Config.WBit} g{r.Config.GroupSize}"));
+        var table = new Table().Title(Markup.Escape(r.Config.Method.IsInt4()
+            ? $"{r.Config.Method.Name().ToUpperInvariant()} w{r.Config.WBit} g{r.Config.GroupSize}"
+            : r.Config.Method.Name().ToUpperInvariant()));
         table.AddColumn("layer");
         table.AddColumn("group");
         table.AddColumn(new TableColumn("α").RightAligned());

@@ -127,7 +127,7 @@ public class W8A8DynamicTests(ITestOutputHelper output)
     [Theory]
     [InlineData("weights", "num_bits", "4", "weights.num_bits must be 8")]
     [InlineData("weights", "strategy", "\"group\"", "weights.strategy must be \"channel\"")]
-    [InlineData("input_activations", "dynamic", "false", "input_activations.dynamic must be true")]
+    [InlineData("input_activations", "dynamic", "false", "input_activations.strategy must be \"tensor\"")] // static then, which is per tensor
     [InlineData("input_activations", "symmetric", "true", "input_activations.symmetric must be false")]
     public void A_config_with_another_scheme_is_refused_naming_the_field(string args, string field, string value, string message)
     {
