@@ -23,6 +23,7 @@ public static class Program
         root.Subcommands.Add(TemplateCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(QuantizeCommand.Create());
+        root.Subcommands.Add(CalibrateCommand.Create());
         root.Subcommands.Add(ExportCommands.ExportGguf());
         root.Subcommands.Add(ExportCommands.ExportHf());
         root.Subcommands.Add(ExportCommands.Synth());

@@ -4,6 +4,7 @@ using AwqRuntime.Formats.HuggingFace;
 using AwqRuntime.Generation;
 using AwqRuntime.Model;
 using AwqRuntime.Quantization;
+using AwqRuntime.Quantization.Observers;
 using AwqRuntime.Tokenization;
 
 namespace AwqRuntime;
@@ -44,7 +45,10 @@ public sealed class AwqModel : IDisposable
     /// <summary>The result of <see cref="Quantize"/>, when this instance ran it.</summary>
     public QuantizationResult? LastQuantization { get; private set; }
 
-    public bool IsQuantized => Quantization != null;
+    /// <summary>The W8A8 settings of an INT8 model (loaded or just quantized); null otherwise.</summary>
+    public Int8QuantizationConfig? Int8Quantization { get; private set; }
+
+    public bool IsQuantized => Quantization != null || Int8Quantization != null;
 
     /// <summary>The runnable model (fp32 reference, or INT4 after quantization / for AWQ checkpoints).</summary>
     public LlamaModel Model => _model ??= LlamaModel.FromWeights(_source ?? throw new ObjectDisposedException(nameof(AwqModel)));
@@ -58,8 +62,8 @@ public sealed class AwqModel : IDisposable
         if (source is WeightSourceBase checkedSource) checkedSource.AllowNonFinite = allowNonFinite;
         try
         {
-            if (source is HfWeightSource { Quantization: not null })
-                throw new InvalidDataException($"{path}: this is an AWQ-quantized checkpoint; load it with FromQuantized (or `awq` commands, which detect it)");
+            if (source is HfWeightSource { HfConfig.IsQuantized: true })
+                throw new InvalidDataException($"{path}: this is a quantized checkpoint; load it with FromQuantized (or `awq` commands, which detect it)");
             var tokenizer = Tokenization.Tokenizer.FromSpec(LoadTokenizerSpec(path, format, tokenizerPath, source.Config.VocabSize));
             return new AwqModel(path, format, source.Config, tokenizer) { _source = source };
         }
@@ -70,12 +74,21 @@ public sealed class AwqModel : IDisposable
         }
     }
 
-    /// <summary>An AutoAWQ GEMM checkpoint folder (ours or AutoAWQ's), repacked for the INT4 kernels.</summary>
+    /// <summary>
+    /// An AutoAWQ GEMM checkpoint folder (ours or AutoAWQ's), repacked for the INT4 kernels; or a W8A8
+    /// INT8 one (compressed-tensors int-quantized config), run by <see cref="Int8Linear"/>.
+    /// </summary>
     public static AwqModel FromQuantized(string folder, string? tokenizerPath = null, bool allowNonFinite = false)
     {
-        var (model, quant) = AwqCheckpointReader.Load(folder, allowNonFinite);
+        LlamaModel model;
+        AwqQuantizationConfig? quant = null;
+        Int8QuantizationConfig? int8 = null;
+        if (Directory.Exists(folder) && File.Exists(System.IO.Path.Combine(folder, HfModelConfig.FileName)) && HfModelConfig.ReadFolder(folder).Int8Quantization != null)
+            (model, int8) = Formats.Int8.Int8CheckpointReader.Load(folder, allowNonFinite);
+        else
+            (model, quant) = AwqCheckpointReader.Load(folder, allowNonFinite);
         var tokenizer = Tokenization.Tokenizer.FromSpec(LoadTokenizerSpec(folder, CheckpointFormat.HuggingFace, tokenizerPath, model.Config.VocabSize));
-        return new AwqModel(folder, CheckpointFormat.HuggingFace, model.Config, tokenizer) { _model = model, Quantization = quant };
+        return new AwqModel(folder, CheckpointFormat.HuggingFace, model.Config, tokenizer) { _model = model, Quantization = quant, Int8Quantization = int8 };
     }
 
     /// <summary>Whatever <paramref name="path"/> holds: an AWQ folder loads quantized, anything else full precision.</summary>
@@ -84,7 +97,7 @@ public sealed class AwqModel : IDisposable
 
     public static bool IsAwqFolder(string path) =>
         Directory.Exists(path) && File.Exists(System.IO.Path.Combine(path, HfModelConfig.FileName)) &&
-        HfModelConfig.ReadFolder(path).Quantization != null;
+        HfModelConfig.ReadFolder(path).IsQuantized;
 
     /// <summary>
     /// Runs the classifier (lm_head, or the tied embedding) as INT8 with dynamic activation quantization
@@ -141,10 +154,17 @@ public sealed class AwqModel : IDisposable
             : AwqQuantizer.Quantize(source, calibration, config, searchedScales, progress, cancel);
         LastQuantization = result;
         _model = result.Model;
-        Quantization = new AwqQuantizationConfig
-        {
-            Bits = config.WBit, GroupSize = config.GroupSize, ZeroPoint = config.ZeroPoint, ModulesToNotConvert = config.ModulesToNotConvert.ToArray(),
-        };
+        if (config.Method.IsInt4())
+            Quantization = new AwqQuantizationConfig
+            {
+                Bits = config.WBit, GroupSize = config.GroupSize, ZeroPoint = config.ZeroPoint, ModulesToNotConvert = config.ModulesToNotConvert.ToArray(),
+            };
+        else
+            Int8Quantization = new Int8QuantizationConfig
+            {
+                Ignore = Int8QuantizationConfig.IgnoreFor(config.ModulesToNotConvert), StaticActivations = config.Method == QuantMethod.W8A8Static,
+                Observer = config.Method == QuantMethod.W8A8Static ? config.Observer.Name() : null,
+            };
         return result;
     }
 

@@ -75,7 +75,7 @@ internal static class BenchCommand
                     what = $"RTN g{group}";
                     if (ggufs.Length == 0) ggufs = MakeGgufs(m, modelPath, work, ["Q4_0", "Q4_K_M"], Say);
                 }
-                else what = $"INT4 g{m.Quantization!.GroupSize}";
+                else what = m.Quantization is { } q ? $"INT4 g{q.GroupSize}" : "W8A8";
                 if (runtime.ApplyClassifier(parse, m) is { } chosen) what += ", " + chosen;
 
                 var subjects = kernelList.Select(k => BenchRunner.Ours($"ours {k.Name().ToUpperInvariant()}, {what}", m.Model.WithInt4Kernel(k), g, r))

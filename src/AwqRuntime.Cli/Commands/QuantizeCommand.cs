@@ -18,7 +18,18 @@ internal static class QuantizeCommand
         var seqLen = new Option<int>("--calib-seqlen") { Description = "Tokens per calibration sequence", DefaultValueFactory = _ => 512 };
         var group = new Option<int>("--group-size", "-g") { Description = "Weights per quantization group along the input dimension", DefaultValueFactory = _ => 128 };
         var bits = new Option<int>("--w-bit") { Description = "Weight bits (the INT4 kernels run 4)", DefaultValueFactory = _ => 4 };
-        var method = new Option<string>("--method") { Description = "awq (activation-aware search) or rtn (plain round-to-nearest)", DefaultValueFactory = _ => "awq" };
+        var method = new Option<string>("--method")
+        {
+            Description = "awq (activation-aware search), rtn (plain round-to-nearest), gptq (error-feedback rounding), awq+gptq (AWQ's scales, then GPTQ), " +
+                "w8a8-dynamic (INT8 weights per channel, activations quantized per token at run time) or w8a8-static (activation ranges fixed from calibration, see --observer)",
+            DefaultValueFactory = _ => "awq",
+        };
+        var observer = new Option<string>("--observer")
+        {
+            Description = "w8a8-static: how activation ranges are chosen from calibration: minmax, percentile (99.99 %) or mse (grid search)",
+            DefaultValueFactory = _ => "minmax",
+        };
+        var actOrder = new Option<bool>("--act-order") { Description = "gptq, awq+gptq: round columns in order of decreasing Hessian diagonal (group parameters fixed up front)" };
         var noDuo = new Option<bool>("--no-duo-scaling") { Description = "llm-awq's scale formula s = x̄^α instead of AutoAWQ's x̄^α / w̄^(1−α)" };
         var noClip = new Option<bool>("--no-clip") { Description = "Skip the weight clipping search" };
         var notConvert = new Option<string[]>("--modules-to-not-convert") { Description = "Linear kinds kept in fp16 (e.g. down_proj)", AllowMultipleArgumentsPerToken = true };
@@ -31,19 +42,16 @@ internal static class QuantizeCommand
         var json = CliOptions.Json();
         var cmd = new Command("quantize", "Quantize a model to group-wise INT4 with AWQ and save it in AutoAWQ's checkpoint layout")
         {
-            model, tokenizer, output, calib, samples, seqLen, group, bits, method, noDuo, noClip, notConvert, stats, force, seed, threads, allowNonFinite, quiet, json,
+            model, tokenizer, output, calib, samples, seqLen, group, bits, method, observer, actOrder, noDuo, noClip, notConvert, stats, force, seed, threads, allowNonFinite, quiet, json,
         };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
             CliOptions.ApplyThreads(parse.GetValue(threads));
             var config = new AwqConfig
             {
-                Method = parse.GetValue(method)?.ToLowerInvariant() switch
-                {
-                    "awq" => QuantMethod.Awq,
-                    "rtn" => QuantMethod.Rtn,
-                    var other => throw new ArgumentException($"--method '{other}' is not awq or rtn"),
-                },
+                Method = QuantMethodNames.Parse(parse.GetValue(method)),
+                ActOrder = parse.GetValue(actOrder),
+                Observer = AwqRuntime.Quantization.Observers.ObserverNames.Parse(parse.GetValue(observer)),
                 GroupSize = parse.GetValue(group), WBit = parse.GetValue(bits),
                 DuoScaling = !parse.GetValue(noDuo), ApplyClip = !parse.GetValue(noClip),
                 ModulesToNotConvert = parse.GetValue(notConvert) ?? [],
@@ -85,9 +93,9 @@ internal static class QuantizeCommand
         using var m = AwqModel.FromPretrained(modelPath, tokenizerPath, allowNonFinite);
         if (warnLayout && NonStandardLayoutWarning(m.Config, config.GroupSize) is { } warning) Console.Error.WriteLine(warning);
         // Round-to-nearest reads no activations: no calibration text is read unless statistics are asked for.
-        var reads = config.Method != QuantMethod.Rtn || config.CaptureStatistics;
+        var reads = config.Method.ReadsCalibration() || config.CaptureStatistics;
         var calibration = reads ? Calibration(m, calib, samples, seqLen, seed) : CalibrationSet.None;
-        if (!quiet && !reads) CliOptions.Status.MarkupLine("calibration: none (round-to-nearest reads no activations; --stats records them)");
+        if (!quiet && !reads) CliOptions.Status.MarkupLine($"calibration: none ({config.Method.Name()} reads no activations; --stats records them)");
         else if (!quiet)
         {
             CliOptions.Status.MarkupLine(Markup.Escape(
@@ -149,9 +157,9 @@ internal static class QuantizeCommand
     internal static object Summary(QuantizationResult r, string outDir) => new
     {
         output = Path.GetFullPath(outDir),
-        method = r.Config.Method.ToString().ToLowerInvariant(),
-        w_bit = r.Config.WBit,
-        group_size = r.Config.GroupSize,
+        method = r.Config.Method.Name(),
+        w_bit = r.Config.Method.IsInt4() ? r.Config.WBit : 8,
+        group_size = r.Config.Method.IsInt4() ? r.Config.GroupSize : (int?)null,
         duo_scaling = r.Config.DuoScaling,
         clip = r.Config.ApplyClip,
         calibration = new { source = r.Calibration.Source, samples = r.Calibration.Samples.Length, seq_len = r.Calibration.SeqLen, tokens = r.Calibration.TokenCount },
@@ -171,7 +179,9 @@ internal static class QuantizeCommand
 
     private static void PrintSummary(QuantizationResult r, string outDir)
     {
-        var table = new Table().Title(Markup.Escape($"{r.Config.Method.ToString().ToUpperInvariant()} w{r.Config.WBit} g{r.Config.GroupSize}"));
+        var table = new Table().Title(Markup.Escape(r.Config.Method.IsInt4()
+            ? $"{r.Config.Method.Name().ToUpperInvariant()} w{r.Config.WBit} g{r.Config.GroupSize}"
+            : r.Config.Method.Name().ToUpperInvariant()));
         table.AddColumn("layer");
         table.AddColumn("group");
         table.AddColumn(new TableColumn("α").RightAligned());

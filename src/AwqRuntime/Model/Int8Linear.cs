@@ -17,10 +17,11 @@ public sealed class Int8Linear : ILinear
     private readonly sbyte[] _wq;     // [Out, In]
     private readonly float[] _wScale; // [Out]
 
-    private Int8Linear(sbyte[] wq, float[] wScale, int outFeatures, int inFeatures)
+    private Int8Linear(sbyte[] wq, float[] wScale, int outFeatures, int inFeatures, ActivationQuantParams? staticInput = null)
     {
         _wq = wq;
         _wScale = wScale;
+        StaticInput = staticInput;
         OutFeatures = outFeatures;
         InFeatures = inFeatures;
     }
@@ -28,6 +29,40 @@ public sealed class Int8Linear : ILinear
     public int InFeatures { get; }
     public int OutFeatures { get; }
     public long WeightBytes => _wq.LongLength + _wScale.LongLength * sizeof(float);
+
+    /// <summary>
+    /// Fixed activation scale and zero point (W8A8 static, chosen from calibration by an observer), or
+    /// null for dynamic per-row quantization. When set, Forward computes no statistics of its input.
+    /// </summary>
+    public ActivationQuantParams? StaticInput { get; }
+
+    /// <summary>This linear with fixed activation quantization parameters (static W8A8).</summary>
+    public Int8Linear WithStaticInput(ActivationQuantParams p) => new(_wq, _wScale, OutFeatures, InFeatures, p.Validate("input"));
+
+    /// <summary>[Out, In] INT8 weights, −127..127 (what a checkpoint stores).</summary>
+    public ReadOnlySpan<sbyte> QWeight => _wq;
+
+    /// <summary>[Out] per-output-channel weight scales: W[n,k] ≈ QWeight[n,k]·WeightScales[n].</summary>
+    public ReadOnlySpan<float> WeightScales => _wScale;
+
+    /// <summary>
+    /// A linear from stored INT8 weights [outFeatures, inFeatures] and per-channel scales [outFeatures]
+    /// (a checkpoint's weight / weight_scale), taken as they are: nothing is dequantized.
+    /// </summary>
+    public static Int8Linear FromStored(sbyte[] wq, float[] wScale, int outFeatures, int inFeatures, string name)
+    {
+        if (outFeatures <= 0 || inFeatures <= 0) throw new ArgumentException($"{name}: shape {outFeatures}x{inFeatures} is not positive");
+        if (wq.LongLength != (long)outFeatures * inFeatures)
+            throw new InvalidDataException($"{name}: weight has {wq.LongLength} values, expected {outFeatures}x{inFeatures}");
+        if (wScale.Length != outFeatures) throw new InvalidDataException($"{name}: weight_scale has {wScale.Length} values, expected {outFeatures}");
+        if ((long)inFeatures * 255 * 255 >= int.MaxValue)
+            throw new InvalidDataException($"{name}: {inFeatures} input features are too many for exact INT8 accumulation (at most 33024)");
+        foreach (var v in wq)
+            if (v == sbyte.MinValue) throw new InvalidDataException($"{name}: weight holds -128, outside the symmetric range -127..127");
+        foreach (var s in wScale)
+            if (!float.IsFinite(s) || s < 0) throw new InvalidDataException($"{name}: weight_scale holds {s}, not a finite non-negative scale");
+        return new Int8Linear(wq, wScale, outFeatures, inFeatures);
+    }
 
     /// <summary>The per-channel INT8 form of fp32 weights [outFeatures, inFeatures].</summary>
     public static Int8Linear Quantize(ReadOnlySpan<float> weight, int outFeatures, int inFeatures)
@@ -60,8 +95,17 @@ public sealed class Int8Linear : ILinear
         var zeros = ArrayPool<int>.Shared.Rent(rows);
         try
         {
-            Kernels.Quantize(x[..(int)n], rows, k, k, 8, QuantScheme.Asymmetric, q.AsSpan(0, (int)n), scales.AsSpan(0, rows), zeros.AsSpan(0, rows));
-            for (var i = 0; i < n; i++) xq[i] = (byte)q[i];
+            if (StaticInput is { } p)
+            {
+                p.Quantize(x[..(int)n], xq.AsSpan(0, (int)n));
+                scales.AsSpan(0, rows).Fill(p.Scale);
+                zeros.AsSpan(0, rows).Fill(p.Zero);
+            }
+            else
+            {
+                Kernels.Quantize(x[..(int)n], rows, k, k, 8, QuantScheme.Asymmetric, q.AsSpan(0, (int)n), scales.AsSpan(0, rows), zeros.AsSpan(0, rows));
+                for (var i = 0; i < n; i++) xq[i] = (byte)q[i];
+            }
             Kernels.Int8GemmF32(xq.AsSpan(0, (int)n), zeros.AsSpan(0, rows), scales.AsSpan(0, rows), rows, k, _wq, [], _wScale, OutFeatures,
                 y[..(rows * OutFeatures)]);
         }

@@ -118,7 +118,7 @@ public sealed class LlamaModel
     public LlamaModel WithInt4Kernel(Int4Kernel kernel)
     {
         ILinear Map(ILinear l) => l is Int4Linear q ? q.WithKernel(kernel) : l;
-        return new(Config, Embedding, Blocks.Select(b => b.MapLinears(Map)).ToArray(), FinalNorm, Map(Output)) { Backend = Backend };
+        return new(Config, Embedding, Blocks.Select(b => b.MapLinears(Map)).ToArray(), FinalNorm, Map(Output)) { Backend = Backend, ContextOrigin = ContextOrigin };
     }
 
     /// <summary>The backend the model runs on (<see cref="CpuBackend"/>: the native CPU kernels).</summary>

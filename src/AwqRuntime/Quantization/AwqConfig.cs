@@ -1,10 +1,17 @@
 namespace AwqRuntime.Quantization;
 
-/// <summary>How weights are chosen before rounding: AWQ's activation-aware search, or plain round-to-nearest.</summary>
+/// <summary>
+/// How a model is quantized: INT4 group-wise by AWQ's activation-aware search, plain round-to-nearest,
+/// GPTQ's error-feedback rounding, or AWQ's scales then GPTQ; or W8A8 INT8 with dynamic activations.
+/// </summary>
 public enum QuantMethod
 {
     Awq,
     Rtn,
+    Gptq,
+    AwqGptq,
+    W8A8Dynamic,
+    W8A8Static,
 }
 
 /// <summary>
@@ -36,13 +43,36 @@ public sealed record AwqConfig
     /// </summary>
     public bool CaptureStatistics { get; init; }
 
+    /// <summary>Static W8A8: how each linear's activation range is chosen from calibration.</summary>
+    public Observers.ObserverKind Observer { get; init; } = Observers.ObserverKind.MinMax;
+
+    /// <summary>GPTQ: quantize columns in order of decreasing Hessian diagonal (desc_act / act-order).</summary>
+    public bool ActOrder { get; init; }
+
+    /// <summary>GPTQ: damping added to the Hessian's diagonal, as a fraction of its mean (percdamp, 0.01).</summary>
+    public double PercDamp { get; init; } = 0.01;
+
+    /// <summary>GPTQ: columns per lazy batch update (blocksize, 128).</summary>
+    public int GptqBlockSize { get; init; } = 128;
+
     public AwqConfig Validate()
     {
+        if (GptqBlockSize <= 0) throw new ArgumentException($"GPTQ block size must be positive (got {GptqBlockSize})");
+        if (PercDamp is <= 0 or > 1 || double.IsNaN(PercDamp)) throw new ArgumentException($"GPTQ damping must be in (0, 1] (got {PercDamp})");
+        if (ActOrder && Method is not (QuantMethod.Gptq or QuantMethod.AwqGptq)) throw new ArgumentException($"act-order applies to gptq and awq+gptq, not {Method.Name()}");
+        if (Observer != Observers.ObserverKind.MinMax && Method != QuantMethod.W8A8Static)
+            throw new ArgumentException($"an activation observer applies to w8a8-static, not {Method.Name()}");
+        if (!Method.IsInt4()) return ValidateModules();
         if (WBit != 4) throw new ArgumentException($"w_bit {WBit} is not supported: the kernels and AutoAWQ's GEMM layout run 4-bit weights");
         if (GroupSize <= 0) throw new ArgumentException($"group size must be positive (got {GroupSize})");
         if (!ZeroPoint) throw new ArgumentException("zero_point=false (symmetric) is not supported: AutoAWQ's GEMM layout is asymmetric");
         if (NGrid < 1) throw new ArgumentException($"grid size must be positive (got {NGrid})");
         if (MaxShrink is < 0 or >= 1) throw new ArgumentException($"max shrink must be in [0, 1) (got {MaxShrink})");
+        return ValidateModules();
+    }
+
+    private AwqConfig ValidateModules()
+    {
         foreach (var m in ModulesToNotConvert)
             if (!Model.LinearKinds.TryParse(m, out _))
                 throw new ArgumentException($"modules_to_not_convert: '{m}' is not one of {string.Join(", ", Model.LinearKinds.All.Select(k => Model.LinearKinds.Name(k)))}");

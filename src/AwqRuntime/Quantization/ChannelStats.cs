@@ -38,5 +38,8 @@ public sealed class ChannelStats
     }
 
     public float[] MeanAbs() => _sumAbs.Select(s => (float)(s / Math.Max(Count, 1))).ToArray();
+    /// <summary>Σ x² per channel over all tokens (llama.cpp's imatrix in_sum2).</summary>
+    public float[] SumSquare() => _sumSq.Select(s => (float)s).ToArray();
+
     public float[] MeanSquare() => _sumSq.Select(s => (float)(s / Math.Max(Count, 1))).ToArray();
 }

@@ -34,7 +34,12 @@ public sealed class QuantizationResult
                 {
                     var l = b[kind];
                     weights += (long)l.InFeatures * l.OutFeatures;
-                    bits += l is Int4Linear q ? q.ToWeights().PackedBytes * 8 : (long)l.InFeatures * l.OutFeatures * 16;
+                    bits += l switch
+                    {
+                        Int4Linear q => q.ToWeights().PackedBytes * 8,
+                        Int8Linear i8 => i8.WeightBytes * 8,
+                        _ => (long)l.InFeatures * l.OutFeatures * 16,
+                    };
                 }
             return (double)bits / weights;
         }

@@ -18,6 +18,15 @@ public static class AwqCheckpointReader
         var q = src.Quantization ?? throw new InvalidDataException($"{folder}: config.json has no AWQ quantization_config");
         if (q.Version != "gemm") throw new InvalidDataException($"{folder}: AWQ version '{q.Version}' is not supported (gemm only)");
         if (!q.ZeroPoint) throw new InvalidDataException($"{folder}: AWQ without zero points is not supported");
+        return (Assemble(src, (l, kind, n, k) => new Int4Linear(ReadQuantized(src, q, l, kind, n, k))), q);
+    }
+
+    /// <summary>
+    /// The model of a quantized HF checkpoint: <paramref name="quantized"/> builds each linear the source
+    /// marks quantized (layer, kind, out, in); the rest is read as stored (fp16 stays fp16).
+    /// </summary>
+    internal static LlamaModel Assemble(HfWeightSource src, Func<int, LinearKind, int, int, ILinear> quantized)
+    {
         var c = src.Config;
         var blocks = new LlamaBlock[c.NumLayers];
         for (var l = 0; l < c.NumLayers; l++)
@@ -26,7 +35,7 @@ public static class AwqCheckpointReader
             {
                 var shape = kind.Shape(c);
                 if (!src.IsQuantized(l, kind)) return Unquantized(src, LlamaTensorNames.Linear(l, kind), (int)shape[0], (int)shape[1]);
-                return new Int4Linear(ReadQuantized(src, q, l, kind, (int)shape[0], (int)shape[1]));
+                return quantized(l, kind, (int)shape[0], (int)shape[1]);
             }
             blocks[l] = new LlamaBlock(
                 LlamaModel.ReadVector(src, LlamaTensorNames.AttnNorm(l), c.HiddenSize),
@@ -39,8 +48,7 @@ public static class AwqCheckpointReader
         ILinear output = c.TieWordEmbeddings
             ? new HalfLinear(embedding.Float16!, c.VocabSize, c.HiddenSize)
             : Unquantized(src, LlamaTensorNames.Output, c.VocabSize, c.HiddenSize);
-        var model = new LlamaModel(c, embedding, blocks, LlamaModel.ReadVector(src, LlamaTensorNames.FinalNorm, c.HiddenSize), output) { ContextOrigin = src.ContextOrigin };
-        return (model, q);
+        return new LlamaModel(c, embedding, blocks, LlamaModel.ReadVector(src, LlamaTensorNames.FinalNorm, c.HiddenSize), output) { ContextOrigin = src.ContextOrigin };
     }
 
     /// <summary>An unquantized linear: fp16 when stored as fp16 (the AWQ convention), else fp32.</summary>

@@ -3,6 +3,7 @@ using AwqRuntime.Formats.Safetensors;
 using AwqRuntime.Model;
 using AwqRuntime.Numerics;
 using AwqRuntime.Quantization;
+using AwqRuntime.Quantization.Observers;
 
 namespace AwqRuntime.Formats.Awq;
 
@@ -12,7 +13,8 @@ namespace AwqRuntime.Formats.Awq;
 /// WQLinear_GEMM keeps it), every other tensor fp16 under its HF name, q_proj/k_proj output channels in HF's rotate_half order, config.json with
 /// quantization_config {quant_method "awq", bits, group_size, zero_point, version "gemm",
 /// modules_to_not_convert}. Shapes the layout cannot express use the ceil-groups extension, recorded
-/// in quantization_config.layout_extension. Everything is written into a temporary sibling folder
+/// in quantization_config.layout_extension. A W8A8 model (<see cref="Int8Linear"/>s) is saved the same way
+/// with INT8 tensors and a compressed-tensors quantization_config instead (<see cref="Int8QuantizationConfig"/>). Everything is written into a temporary sibling folder
 /// and renamed onto the target only when complete.
 /// </summary>
 public static class AwqCheckpointWriter
@@ -34,6 +36,8 @@ public static class AwqCheckpointWriter
         // packed AWQ tensors built one linear at a time), so saving adds little to peak memory.
         var plan = new List<(SafetensorsTensorSpec Spec, Action<ShardedSafetensorsWriter> Write)>();
         var extension = false;
+        var int8 = false;
+        int staticInputs = 0, dynamicInputs = 0;
         void Fp16Tensor(string name, long[] shape, Func<float[]> values) =>
             plan.Add((new SafetensorsTensorSpec(name, TensorDType.F16, shape), w => w.Write<ushort>(name, Fp16Encoder.Encode(values(), name))));
         void Fp16Bits(string name, long[] shape, ushort[] bits) =>
@@ -67,6 +71,25 @@ public static class AwqCheckpointWriter
                         plan.Add((new SafetensorsTensorSpec(module + ".qweight", TensorDType.I32, shapeOnly.QWeightShape), w => w.Write<int>(module + ".qweight", lazy.Value.QWeight)));
                         plan.Add((new SafetensorsTensorSpec(module + ".qzeros", TensorDType.I32, shapeOnly.QZerosShape), w => w.Write<int>(module + ".qzeros", lazy.Value.QZeros)));
                         plan.Add((new SafetensorsTensorSpec(module + ".scales", TensorDType.F16, shapeOnly.ScalesShape), w => w.Write<ushort>(module + ".scales", lazy.Take().Scales)));
+                        break;
+                    }
+                    case Int8Linear i8:
+                    {
+                        // W8A8 (Int8QuantizationConfig): I8 weight [out, in] and F32 weight_scale [out, 1], rows in HF order.
+                        int8 = true;
+                        var lazy = new OneShot<Tuple<sbyte[], float[]>>(() => (heads > 0
+                            ? Int8.Int8Rows.Permute(i8.QWeight, i8.WeightScales, i8.InFeatures, CanonicalRowOfHfRow(heads, c.EffectiveHeadDim))
+                            : (i8.QWeight.ToArray(), i8.WeightScales.ToArray())).ToTuple());
+                        plan.Add((new SafetensorsTensorSpec(module + ".weight", TensorDType.I8, [i8.OutFeatures, i8.InFeatures]), w => w.Write<sbyte>(module + ".weight", lazy.Value.Item1)));
+                        plan.Add((new SafetensorsTensorSpec(module + ".weight_scale", TensorDType.F32, [i8.OutFeatures, 1]), w => w.Write<float>(module + ".weight_scale", lazy.Take().Item2)));
+                        staticInputs += i8.StaticInput != null ? 1 : 0;
+                        dynamicInputs += i8.StaticInput == null ? 1 : 0;
+                        if (i8.StaticInput is { } p)
+                        {
+                            plan.Add((new SafetensorsTensorSpec(module + ".input_scale", TensorDType.F32, [1]), w => w.Write<float>(module + ".input_scale", [p.Scale])));
+                            plan.Add((new SafetensorsTensorSpec(module + ".input_zero_point", TensorDType.I8, [1]),
+                                w => w.Write<sbyte>(module + ".input_zero_point", [(sbyte)(p.Zero - 128)])));
+                        }
                         break;
                     }
                     case FloatLinear or HalfLinear:
@@ -104,13 +127,23 @@ public static class AwqCheckpointWriter
             Llama = c,
             TorchDtype = "float16",
             EosTokenIds = [c.EosTokenId],
-            Quantization = new AwqQuantizationConfig
+            Quantization = int8 ? null : new AwqQuantizationConfig
             {
                 Bits = cfg.WBit, GroupSize = cfg.GroupSize, ZeroPoint = cfg.ZeroPoint, Version = "gemm",
                 ModulesToNotConvert = cfg.ModulesToNotConvert.ToArray(),
                 LayoutExtension = extension ? AwqQuantizationConfig.CeilGroupsExtension : null,
             },
+            Int8Quantization = int8
+                ? new Int8QuantizationConfig
+                {
+                    Ignore = Int8QuantizationConfig.IgnoreFor(cfg.ModulesToNotConvert), StaticActivations = staticInputs > 0,
+                    Observer = staticInputs > 0 ? cfg.Observer.Name() : null,
+                }
+                : null,
         };
+        if (staticInputs > 0 && dynamicInputs > 0) throw new NotSupportedException("a checkpoint holds static or dynamic INT8 activations, not both");
+        if (int8 && model.Blocks.Any(b => LinearKinds.All.Any(k => b[k] is Int4Linear)))
+            throw new NotSupportedException("a checkpoint holds INT4 or INT8 linears, not both");
 
         var temp = $"{target}.tmp-{Guid.NewGuid():N}";
         Directory.CreateDirectory(temp);
@@ -156,7 +189,7 @@ public static class AwqCheckpointWriter
             ["format"] = "awqruntime-search",
             ["calibration"] = result.Calibration.Source,
             ["calibration_tokens"] = result.Calibration.TokenCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["method"] = result.Config.Method.ToString().ToLowerInvariant(),
+            ["method"] = result.Config.Method.Name(),
         };
         using var w = new SafetensorsWriter(path, tensors.Select(t => new SafetensorsTensorSpec(t.Name, TensorDType.F32, [t.Values.Length])).ToList(), meta);
         foreach (var (name, values) in tensors) w.Write(name, values);

@@ -29,6 +29,12 @@ public sealed record HfModelConfig
 
     public AwqQuantizationConfig? Quantization { get; init; }
 
+    /// <summary>The W8A8 INT8 quantization_config (compressed-tensors "int-quantized"); null otherwise.</summary>
+    public Int8QuantizationConfig? Int8Quantization { get; init; }
+
+    /// <summary>True when config.json declares either quantization (AWQ INT4 or W8A8 INT8).</summary>
+    public bool IsQuantized => Quantization != null || Int8Quantization != null;
+
     /// <summary>Reads folder/config.json (and quant_config.json when config.json has no quantization_config).</summary>
     public static HfModelConfig ReadFolder(string folder)
     {
@@ -36,7 +42,7 @@ public sealed record HfModelConfig
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: config.json not found (not a Hugging Face model folder?)", path);
         var cfg = Read(path, System.IO.Path.GetFileName(System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(folder))));
         var legacy = System.IO.Path.Combine(folder, "quant_config.json");
-        if (cfg.Quantization == null && File.Exists(legacy))
+        if (!cfg.IsQuantized && File.Exists(legacy))
         {
             using var doc = ParseJson(legacy);
             cfg = cfg with { Quantization = AwqQuantizationConfig.Parse(doc.RootElement, legacy) };
@@ -95,14 +101,19 @@ public sealed record HfModelConfig
         if (bos.Concat(eos).Any(id => id < 0)) throw new InvalidDataException($"{path}: bos/eos token ids must be non-negative");
         llama.Validate(path);
         AwqQuantizationConfig? quant = null;
+        Int8QuantizationConfig? int8 = null;
         if (root.TryGetProperty("quantization_config", out var q) && q.ValueKind != JsonValueKind.Null)
-            quant = AwqQuantizationConfig.Parse(q, path);
+        {
+            if (Int8QuantizationConfig.IsCompressedTensors(q)) int8 = Int8QuantizationConfig.Parse(q, path);
+            else quant = AwqQuantizationConfig.Parse(q, path);
+        }
         return new HfModelConfig
         {
             Llama = llama,
             TorchDtype = r.String("torch_dtype") ?? r.String("dtype"),
             EosTokenIds = eos.Count > 0 ? eos : [llama.EosTokenId],
             Quantization = quant,
+            Int8Quantization = int8,
         };
     }
 
@@ -145,11 +156,19 @@ public sealed record HfModelConfig
             ["use_cache"] = w => w.WriteBoolean("use_cache", true),
             ["vocab_size"] = w => w.WriteNumber("vocab_size", c.VocabSize),
         };
+        if (Quantization != null && Int8Quantization != null)
+            throw new InvalidOperationException($"{path}: a checkpoint has one quantization_config, not both AWQ and INT8");
         if (Quantization != null)
             keys["quantization_config"] = w =>
             {
                 w.WritePropertyName("quantization_config");
                 Quantization.WriteJson(w);
+            };
+        if (Int8Quantization != null)
+            keys["quantization_config"] = w =>
+            {
+                w.WritePropertyName("quantization_config");
+                Int8Quantization.WriteJson(w);
             };
         c.Family.WriteHfConfig(keys, c);
         WriteJsonFile(path, w =>

@@ -78,6 +78,14 @@ public sealed class HfWeightSource : WeightSourceBase
                 continue;
             }
             var module = name.EndsWith(".weight", StringComparison.Ordinal) ? name[..^".weight".Length] : null;
+            if (HfConfig.Int8Quantization is { } int8 && module != null && IsLinear(name) && !int8.IsExcluded(module))
+            {
+                foreach (var part in int8.StaticActivations ? ["weight", "weight_scale", "input_scale", "input_zero_point"] : new[] { "weight", "weight_scale" })
+                    if (!_checkpoint.Contains($"{module}.{part}"))
+                        throw new InvalidDataException($"{where}: INT8 tensor '{module}.{part}' is missing (quantization_config says {module} is quantized)");
+                _quantizedModules.Add(module);
+                continue;
+            }
             if (Quantization != null && module != null && IsLinear(name) && !Quantization.IsExcluded(module))
             {
                 foreach (var part in new[] { "qweight", "qzeros", "scales" })
@@ -102,7 +110,9 @@ public sealed class HfWeightSource : WeightSourceBase
     protected override string MissingMessage(string name)
     {
         if (name.EndsWith(".weight", StringComparison.Ordinal) && _quantizedModules.Contains(name[..^".weight".Length]))
-            return $"{Path}: '{name}' is stored AWQ-quantized (qweight/qzeros/scales), not as a float tensor";
+            return HfConfig.Int8Quantization != null
+                ? $"{Path}: '{name}' is stored INT8-quantized (weight/weight_scale), not as a float tensor"
+                : $"{Path}: '{name}' is stored AWQ-quantized (qweight/qzeros/scales), not as a float tensor";
         return base.MissingMessage(name);
     }
 

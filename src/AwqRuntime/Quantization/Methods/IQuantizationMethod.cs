@@ -12,7 +12,7 @@ namespace AwqRuntime.Quantization.Methods;
 /// </summary>
 internal interface IQuantizationMethod
 {
-    /// <summary>"awq", "rtn": the --method name, and what checkpoints record.</summary>
+    /// <summary>"awq", "rtn", "gptq", ...: the --method name, and what checkpoints record.</summary>
     string Name { get; }
 
     /// <summary>True when <see cref="Prepare"/> reads calibration activations (RTN does not).</summary>

@@ -9,6 +9,10 @@ internal static class QuantizationMethods
     {
         QuantMethod.Awq => new AwqMethod(model, config),
         QuantMethod.Rtn => new RtnMethod(config),
+        QuantMethod.Gptq => new GptqMethod(config),
+        QuantMethod.AwqGptq => new AwqGptqMethod(model, config),
+        QuantMethod.W8A8Dynamic => new W8A8DynamicMethod(),
+        QuantMethod.W8A8Static => new W8A8StaticMethod(config),
         _ => throw new ArgumentOutOfRangeException(nameof(config), $"unknown quantization method {config.Method}"),
     };
 }
