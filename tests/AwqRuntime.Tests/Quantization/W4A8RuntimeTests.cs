@@ -97,6 +97,6 @@ public class W4A8RuntimeTests(StoriesQuantizationFixture f, ITestOutputHelper ou
     {
         AwqCli.FailWithOneLine("--kernel", "generate", SharedData.Stories260KGguf, "-n", "2", "--kernel", "w4a4");
         AwqCli.FailWithOneLine("--kernel w4a8", "generate", SharedData.Stories260KGguf, "-n", "2", "--kernel", "w4a8");
-        AwqCli.FailWithOneLine("--classifier", "generate", SharedData.Stories260KGguf, "-n", "2", "--classifier", "int4");
+        AwqCli.FailWithOneLine("--classifier", "generate", SharedData.Stories260KGguf, "-n", "2", "--classifier", "int2");
     }
 }
