@@ -7,7 +7,6 @@ using AwqRuntime.Formats.Gguf;
 using AwqRuntime.LlamaSharp;
 using AwqRuntime.Model;
 using AwqRuntime.Quantization;
-using AwqRuntime.Tokenization;
 using Spectre.Console;
 
 namespace AwqRuntime.Cli.Commands;
@@ -70,10 +69,11 @@ internal static class BenchCommand
                 string what;
                 if (!m.IsQuantized)
                 {
+                    // The GGUF files first, while the model is still full precision.
+                    if (ggufs.Length == 0) ggufs = MakeGgufs(m, work, ["Q4_0", "Q4_K_M"], Say);
                     Say($"quantizing RTN g{group} in memory");
                     m.Quantize(CalibrationSet.None, new AwqConfig { GroupSize = group, Method = QuantMethod.Rtn });
                     what = $"RTN g{group}";
-                    if (ggufs.Length == 0) ggufs = MakeGgufs(m, modelPath, work, ["Q4_0", "Q4_K_M"], Say);
                 }
                 else what = m.Quantization is { } q ? $"INT4 g{q.GroupSize}" : "W8A8";
                 if (runtime.ApplyClassifier(parse, m) is { } chosen) what += ", " + chosen;
@@ -119,27 +119,17 @@ internal static class BenchCommand
         public void Report(string value) => say(value);
     }
 
-    /// <summary>Exports the full-precision source as F32 GGUF and quantizes it with llama.cpp to each type (as `awq compare` does).</summary>
-    private static string[] MakeGgufs(AwqModel m, string modelPath, string work, string[] types, Action<string> say)
+    /// <summary>The full-precision model in each llama.cpp type, made as `awq compare` makes its baselines.</summary>
+    private static string[] MakeGgufs(AwqModel m, string work, string[] types, Action<string> say)
     {
         Directory.CreateDirectory(work);
-        var f32 = Path.Combine(work, "model-f32.gguf");
-        say("exporting F32 GGUF for llama.cpp's quantizer");
-        GgufModelExporter.Export(m.Source, f32, GgufExportType.F32, GgufTokenizerWriter.ToMetadata(m.Tokenizer.Spec),
-            Path.GetFileNameWithoutExtension(modelPath.TrimEnd('/', '\\')));
-        var files = new List<string>();
-        foreach (var t in types)
+        return types.Select(t =>
         {
             say($"llama.cpp quantizing to {t}");
             var dst = Path.Combine(work, $"model-{t.ToLowerInvariant()}.gguf");
-            // Rows llama.cpp's block formats cannot split get the type `awq compare` gives them (GgufFallbackPlan).
-            var overrides = GgufFallbackPlan.Overrides(GgufTensorTable.Read(f32), t);
-            var q = GgufQuantizer.Quantize(f32, dst, t, Environment.ProcessorCount, quantizeOutputTensor: true, overrides);
-            if (!q.Success) throw new InvalidOperationException($"llama.cpp could not quantize {modelPath} to {t}: {q.Error}");
-            files.Add(dst);
-        }
-        File.Delete(f32);
-        return files.ToArray();
+            ExportCommands.QuantizeWithLlamaCpp(m, dst, t, fallbackPlan: true);
+            return dst;
+        }).ToArray();
     }
 
     /// <summary>"Q4_0", "Q4_K_M" … from general.file_type, else the file name.</summary>

@@ -42,27 +42,36 @@ internal static class ExportCommands
             if (File.Exists(path) && !parse.GetValue(force)) throw new IOException($"{path}: file exists (use --force to replace it)");
             using var m = AwqModel.Load(parse.GetValue(model)!, parse.GetValue(tokenizer));
             if (exportType is { } t) WriteGguf(m, path, t);
-            else
-            {
-                // llama.cpp's own quantizer over an F32 export, as `awq compare` builds its baselines.
-                var f32 = $"{path}.f32-{Guid.NewGuid():N}.tmp";
-                try
-                {
-                    WriteGguf(m, f32, GgufExportType.F32);
-                    var r = AwqRuntime.LlamaSharp.GgufQuantizer.Quantize(f32, path, name, threads: 0, quantizeOutputTensor: true);
-                    if (!r.Success) throw new InvalidOperationException($"llama.cpp could not quantize to {name}: {r.Error}");
-                }
-                finally
-                {
-                    if (File.Exists(f32)) File.Delete(f32);
-                }
-            }
+            else QuantizeWithLlamaCpp(m, path, name);
             var label = exportType?.ToString() ?? name.ToUpperInvariant();
             if (parse.GetValue(json)) CliOptions.PrintJson(new { output = Path.GetFullPath(path), type = label, bytes = new FileInfo(path).Length });
             else Console.WriteLine($"wrote {path} ({new FileInfo(path).Length:N0} bytes, {label})");
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>
+    /// llama.cpp's own quantizer over an F32 export (a temporary sibling of <paramref name="path"/>), as
+    /// `awq compare` builds its baselines; with <paramref name="fallbackPlan"/>, rows llama.cpp's block
+    /// formats cannot split get compare's types (<see cref="AwqRuntime.Comparison.GgufFallbackPlan"/>).
+    /// </summary>
+    internal static void QuantizeWithLlamaCpp(AwqModel m, string path, string type, bool fallbackPlan = false)
+    {
+        var f32 = $"{path}.f32-{Guid.NewGuid():N}.tmp";
+        try
+        {
+            WriteGguf(m, f32, GgufExportType.F32);
+            var overrides = fallbackPlan
+                ? AwqRuntime.Comparison.GgufFallbackPlan.Overrides(AwqRuntime.LlamaSharp.GgufTensorTable.Read(f32), type)
+                : null;
+            var r = AwqRuntime.LlamaSharp.GgufQuantizer.Quantize(f32, path, type, threads: 0, quantizeOutputTensor: true, overrides);
+            if (!r.Success) throw new InvalidOperationException($"llama.cpp could not quantize to {type}: {r.Error}");
+        }
+        finally
+        {
+            if (File.Exists(f32)) File.Delete(f32);
+        }
     }
 
     /// <summary>The model's weights as they stand (INT4 linears dequantized) plus its tokenizer, as GGUF.</summary>

@@ -18,39 +18,34 @@ public static class ReadBandwidth
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(passes, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(bytes, 1L << 20);
-        var n = bytes / sizeof(float) / threads / (4 * Vector<float>.Count) * (4 * Vector<float>.Count) * threads;
-        var buffer = GC.AllocateUninitializedArray<float>(checked((int)Math.Min(n, Array.MaxLength)));
-        n = buffer.Length / threads / (4 * Vector<float>.Count) * (4 * Vector<float>.Count) * threads;
+        var step = 4 * Vector<float>.Count; // Sum's unrolled stride
+        var buffer = GC.AllocateUninitializedArray<float>((int)Math.Min(bytes / sizeof(float), Array.MaxLength));
+        var slice = buffer.Length / threads / step * step; // each thread's share, in whole strides
         Array.Fill(buffer, 1f); // first touch: every page mapped before anything is timed
-        var slice = n / threads;
         var best = double.MaxValue;
-        var sink = 0f;
         using var start = new Barrier(threads + 1);
         using var done = new Barrier(threads + 1);
         var sums = new float[threads];
-        var passIndex = 0;
         var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
         {
             for (var p = 0; p <= passes; p++)
             {
                 start.SignalAndWait();
-                sums[t] += Sum(buffer.AsSpan((int)(t * slice), (int)slice));
+                sums[t] += Sum(buffer.AsSpan(t * slice, slice));
                 done.SignalAndWait();
             }
         }) { IsBackground = true, Name = $"bandwidth {t}" }).ToArray();
         foreach (var w in workers) w.Start();
-        for (passIndex = 0; passIndex <= passes; passIndex++)
+        for (var pass = 0; pass <= passes; pass++)
         {
             start.SignalAndWait();
             var clock = Stopwatch.StartNew();
             done.SignalAndWait();
-            var s = clock.Elapsed.TotalSeconds;
-            if (passIndex > 0) best = Math.Min(best, s); // pass 0 warms caches, TLB and the threads
+            if (pass > 0) best = Math.Min(best, clock.Elapsed.TotalSeconds); // pass 0 warms caches, TLB and the threads
         }
         foreach (var w in workers) w.Join();
-        foreach (var s in sums) sink += s;
-        GC.KeepAlive(sink);
-        return n * (double)sizeof(float) / best;
+        GC.KeepAlive(sums.Sum()); // the sums are the work being timed
+        return (double)slice * threads * sizeof(float) / best;
     }
 
     private static float Sum(ReadOnlySpan<float> x)
