@@ -328,6 +328,12 @@ int main(void) {
     check_attention(1, 20, 4, 2, 32, 8, seed++);   /* decode with a window */
     check_attention(6, 3, 4, 4, 16, 64, seed++);   /* window wider than the context: no effect */
     check_attention(40, 2600, 2, 1, 64, 2048, seed++); /* window of a long cache */
+    /* grouped schedule (AVX-512, GQA): each kv head's query heads share K/V loads, same bits */
+    check_attention(1, 40, 32, 4, 64, 0, seed++);  /* TinyLlama decode: groups of 8 = 4 + 4 */
+    check_attention(6, 3, 10, 2, 24, 0, seed++);   /* groups of 5 = 4 + 1, 24 dims (a 16-lane tail) */
+    check_attention(7, 0, 12, 4, 80, 0, seed++);   /* groups of 3, 80 dims */
+    check_attention(3, 2100, 8, 1, 64, 0, seed++); /* MQA, four score rows beyond the stack scratch */
+    check_attention(5, 30, 8, 2, 128, 9, seed++);  /* 128 dims (two 64-dim passes) with a window */
     check_rope_ext();
 
     check_silu_softmax();

@@ -189,6 +189,22 @@ static void check_errors(void) {
     z[3] = 16;
     EXPECT_ERR(awq_w4a16_gemm(x, 1, 8, qw, s, z, 4, 8, y), AWQ_ERR_INVALID_ARGUMENT, "zeros");
     z[3] = 0;
+    {   /* 20 rows x 1 group: zeros checked eight bytes a step (0..15), then a 4-byte tail */
+        uint8_t qw20[80] = {0}, z20[20] = {0};
+        uint16_t s20[20];
+        float y20[20];
+        for (int i = 0; i < 20; i++) s20[i] = 0x3c00;
+        CHECK_STATUS(awq_w4a16_gemm(x, 1, 8, qw20, s20, z20, 20, 8, y20), AWQ_OK);
+        for (int at = 0; at < 20; at += 3) {
+            z20[at] = (uint8_t)(16 + at * 11);
+            EXPECT_ERR(awq_w4a16_gemm(x, 1, 8, qw20, s20, z20, 20, 8, y20), AWQ_ERR_INVALID_ARGUMENT, "zeros");
+            char row[32];
+            snprintf(row, sizeof row, "row %d,", at);
+            CHECK(strstr(awq_last_error(), row) != NULL);
+            z20[at] = 15;
+        }
+        CHECK_STATUS(awq_w4a16_gemm(x, 1, 8, qw20, s20, z20, 20, 8, y20), AWQ_OK);
+    }
     EXPECT_ERR(awq_w4a16_gemm(x, INT64_MAX / 2, 8, qw, s, z, 4, 8, y), AWQ_ERR_OVERFLOW, "x");
 #undef EXPECT_ERR
 }

@@ -23,6 +23,10 @@
  *  - mix: the heads of one query row (same length) share the loop over keys, one accumulator
  *    each, so up to ATTN_HEADS_TOGETHER independent FMA chains hide the FMA latency that a single
  *    head's one-register chain is bound by.
+ * On AVX-512 with grouped-query attention (n_heads > n_kv_heads, head_dim > 8) a task is one query
+ * row and one kv head: its query heads, ATTN_HEADS_TOGETHER at a time, share each load of a K and
+ * a V row (scores_heads_avx512, mix_heads_avx512) instead of reading the kv head's cache once per
+ * query head — again the per-task arithmetic per (head, key) and (head, dim), so the same bits.
  */
 #include "layers_internal.h"
 #include "simd_math.h"
@@ -257,6 +261,70 @@ AWQ_TARGET_AVX512 static void mix_avx512(const float *p, const float *v, int64_t
         }
     }
 }
+
+/* ---- AVX-512, GQA: the heads of one kv head together ---------------------------------------- */
+/* scores_avx512 for NH query heads that share keys: each key row is loaded once for all of them.
+ * Per (head, key) the instruction sequence is scores_keys_avx512's (FMAs over head_dim ascending
+ * from zero, masked tail, one reduction, times scale), so the scores are its bits. */
+AWQ_TARGET_AVX512 static void scores_heads_avx512(const float *const *q, const float *k, int64_t stride,
+                                                  int64_t len, int64_t hd, float scale, float *const *scores,
+                                                  int NH) {
+    for (int64_t t = 0; t < len; t++) {
+        const float *kt = k + t * stride;
+        __m512 acc[ATTN_HEADS_TOGETHER];
+        for (int i = 0; i < NH; i++) acc[i] = _mm512_setzero_ps();
+        int64_t d = 0;
+        for (; d + 16 <= hd; d += 16) {
+            const __m512 kv = _mm512_loadu_ps(kt + d);
+            for (int i = 0; i < NH; i++) acc[i] = _mm512_fmadd_ps(_mm512_loadu_ps(q[i] + d), kv, acc[i]);
+        }
+        if (d < hd) {
+            const __mmask16 mask = tail_mask16(hd - d);
+            const __m512 kv = _mm512_maskz_loadu_ps(mask, kt + d);
+            for (int i = 0; i < NH; i++)
+                acc[i] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, q[i] + d), kv, acc[i]);
+        }
+        for (int i = 0; i < NH; i++) scores[i][t] = _mm512_reduce_add_ps(acc[i]) * scale;
+    }
+}
+
+/* mix_dims_avx512 for NH heads over the same values: each value row loaded once for all of them,
+ * per (head, 16 dims) the same FMA chain over t ascending, so the output is mix_avx512's bits. */
+AWQ_TARGET_AVX512 AWQ_INLINE void mix_heads_dims_avx512(const float *const *p, const float *v, int64_t stride,
+                                                        int64_t len, int64_t rem, float *const *out, int NH,
+                                                        const int NV) {
+    __mmask16 mask[4];
+    __m512 acc[ATTN_HEADS_TOGETHER][4];
+    for (int j = 0; j < NV; j++) mask[j] = tail_mask16(rem - 16 * j);
+    for (int i = 0; i < NH; i++)
+        for (int j = 0; j < NV; j++) acc[i][j] = _mm512_setzero_ps();
+    for (int64_t t = 0; t < len; t++) {
+        const float *vt = v + t * stride;
+        __m512 vv[4];
+        for (int j = 0; j < NV; j++) vv[j] = _mm512_maskz_loadu_ps(mask[j], vt + 16 * j);
+        for (int i = 0; i < NH; i++) {
+            const __m512 pt = _mm512_set1_ps(p[i][t]);
+            for (int j = 0; j < NV; j++) acc[i][j] = _mm512_fmadd_ps(pt, vv[j], acc[i][j]);
+        }
+    }
+    for (int i = 0; i < NH; i++)
+        for (int j = 0; j < NV; j++) _mm512_mask_storeu_ps(out[i] + 16 * j, mask[j], acc[i][j]);
+}
+
+AWQ_TARGET_AVX512 static void mix_heads_avx512(const float *const *p, const float *v, int64_t stride, int64_t len,
+                                               int64_t hd, float *const *out, int NH) {
+    for (int64_t d = 0; d < hd; d += 64) {
+        const int64_t rem = hd - d;
+        float *o[ATTN_HEADS_TOGETHER];
+        for (int i = 0; i < NH; i++) o[i] = out[i] + d;
+        switch (rem > 48 ? 4 : (int)((rem + 15) / 16)) {
+        case 1: mix_heads_dims_avx512(p, v + d, stride, len, rem, o, NH, 1); break;
+        case 2: mix_heads_dims_avx512(p, v + d, stride, len, rem, o, NH, 2); break;
+        case 3: mix_heads_dims_avx512(p, v + d, stride, len, rem, o, NH, 3); break;
+        default: mix_heads_dims_avx512(p, v + d, stride, len, rem, o, NH, 4); break;
+        }
+    }
+}
 #endif /* AWQ_X86 */
 
 /* ---- driver ---------------------------------------------------------------------------------- */
@@ -270,14 +338,44 @@ typedef struct attn_job {
     atomic_int out_of_memory;
     awq_isa isa;
     int narrow; /* heads of <= 8 dims on AVX2+: scores_narrow_avx2 and the heads of a row mixed together */
+    int grouped; /* AVX-512 GQA: a task is (row, kv head); its query heads share each K/V load */
 } attn_job;
+
+#if AWQ_X86
+/* One task of the grouped schedule: row m, kv head g, its `group` query heads ATTN_HEADS_TOGETHER
+ * at a time (each K and V row is read once per such set instead of once per head). */
+static void attn_group_task(attn_job *j, int64_t m, int64_t g, float *scores, int64_t max_len) {
+    const int64_t hd = j->head_dim, stride = j->n_kv_heads * hd;
+    int64_t len = j->n_past + m + 1;
+    const int64_t first = j->window > 0 && len > j->window ? len - j->window : 0;
+    len -= first;
+    const float *k = j->k + first * stride + g * hd, *v = j->v + first * stride + g * hd;
+    for (int64_t h0 = g * j->group; h0 < (g + 1) * j->group; h0 += ATTN_HEADS_TOGETHER) {
+        const int64_t left = (g + 1) * j->group - h0;
+        const int nh = left < ATTN_HEADS_TOGETHER ? (int)left : ATTN_HEADS_TOGETHER;
+        const float *qs[ATTN_HEADS_TOGETHER];
+        float *rows[ATTN_HEADS_TOGETHER], *outs[ATTN_HEADS_TOGETHER];
+        for (int i = 0; i < nh; i++) {
+            const int64_t qo_off = (m * j->n_heads + h0 + i) * hd;
+            qs[i] = j->q + qo_off;
+            outs[i] = j->out + qo_off;
+            rows[i] = scores + i * max_len;
+        }
+        scores_heads_avx512(qs, k, stride, len, hd, j->scale, rows, nh);
+        for (int i = 0; i < nh; i++) awq_softmax_row_isa(j->isa, rows[i], len);
+        mix_heads_avx512((const float *const *)rows, v, stride, len, hd, outs, nh);
+    }
+}
+#endif
 
 static void attn_tasks(void *ctx, int64_t begin, int64_t end) {
     attn_job *j = (attn_job *)ctx;
     const int64_t hd = j->head_dim, stride = j->n_kv_heads * hd;
-    /* the chunk's longest row is its last one; the narrow path keeps one score row per head */
-    int64_t max_len = j->n_past + (end - 1) / j->n_heads + 1;
-    int64_t rows = j->narrow ? ATTN_HEADS_TOGETHER : 1;
+    /* the chunk's longest row is its last one; the narrow and grouped paths keep one score row per
+     * head of a set */
+    const int64_t per_row = j->grouped ? j->n_kv_heads : j->n_heads;
+    int64_t max_len = j->n_past + (end - 1) / per_row + 1;
+    int64_t rows = j->narrow || j->grouped ? ATTN_HEADS_TOGETHER : 1;
     float stack_scores[ATTN_STACK_SCORES];
     float *scores = stack_scores;
     if (max_len * rows > ATTN_STACK_SCORES) {
@@ -287,6 +385,14 @@ static void attn_tasks(void *ctx, int64_t begin, int64_t end) {
             return;
         }
     }
+#if AWQ_X86
+    if (j->grouped) {
+        for (int64_t task = begin; task < end; task++)
+            attn_group_task(j, task / j->n_kv_heads, task % j->n_kv_heads, scores, max_len);
+        if (scores != stack_scores) free(scores);
+        return;
+    }
+#endif
     for (int64_t task = begin; task < end;) {
         int64_t m = task / j->n_heads, h = task % j->n_heads;
         int64_t len = j->n_past + m + 1;
@@ -323,18 +429,20 @@ static void attn_tasks(void *ctx, int64_t begin, int64_t end) {
     if (scores != stack_scores) free(scores);
 }
 
-/* narrow: take the narrow path where it applies (0: the per-task path it must equal) */
+/* narrow: take the narrow or grouped schedule where it applies (0: the per-task path they must equal) */
 static int attention_run(awq_isa isa, int narrow, const float *q, const float *k_cache,
                          const float *v_cache, int64_t M, int64_t n_past, int64_t n_heads,
                          int64_t n_kv_heads, int64_t head_dim, int64_t window, float *out) {
     attn_job j = {scores_scalar, mix_scalar, q, k_cache, v_cache, out, n_past, n_heads, n_kv_heads,
-                  head_dim, n_heads / n_kv_heads, window, 1.0f / sqrtf((float)head_dim), 0, isa, 0};
+                  head_dim, n_heads / n_kv_heads, window, 1.0f / sqrtf((float)head_dim), 0, isa, 0, 0};
 #if AWQ_X86
     /* Heads of 8 or fewer dims (stories260K) fill half a zmm register and pay a 16-lane horizontal
      * sum per key: the 8-lane AVX2 code measured 3x faster there (M=512, 8 heads). */
     if (isa == AWQ_ISA_AVX512 && head_dim > 8) {
         j.scores = scores_avx512;
         j.mix = mix_avx512;
+        /* GQA: a kv head's query heads read each K/V row together, with the same bits */
+        j.grouped = narrow && j.group > 1;
     } else if (isa >= AWQ_ISA_AVX2) {
         j.scores = scores_avx2;
         j.mix = mix_avx2;
@@ -346,9 +454,10 @@ static int attention_run(awq_isa isa, int narrow, const float *q, const float *k
 #else
     (void)narrow;
 #endif
-    const int64_t n_tasks = M * n_heads;
-    /* a task does ~4 flops per (key, dim): a dot product and a weighted sum */
-    double task_flops = 4.0 * (double)head_dim * ((double)n_past + 0.5 * (double)(M + 1));
+    const int64_t n_tasks = M * (j.grouped ? n_kv_heads : n_heads);
+    /* a task does ~4 flops per (key, dim) and head: a dot product and a weighted sum */
+    double task_flops = 4.0 * (double)head_dim * ((double)n_past + 0.5 * (double)(M + 1)) *
+                        (double)(j.grouped ? j.group : 1);
     double g = (double)ATTN_MIN_FLOPS_PER_CHUNK / task_flops;
     int64_t grain = g >= (double)n_tasks ? n_tasks : (int64_t)g + 1;
     awq_parallel_for(n_tasks, grain, attn_tasks, &j);

@@ -223,9 +223,18 @@ int awq_w4a16_gemm(const float *x, int64_t M, int64_t K, const uint8_t *qweight,
 
 int awq_check_int4_zeros(const char *fn, const uint8_t *zeros, int64_t n_rows, int64_t n_groups) {
     const int64_t nz = n_rows * n_groups;
+    /* One pass over the common case, eight bytes a step (this runs on every call, before the
+     * parallel part: a byte loop cost ~4 % of a 2-thread decode), then find the culprit. */
+    uint64_t any8 = 0;
+    int64_t i0 = 0;
+    for (; i0 + 8 <= nz; i0 += 8) {
+        uint64_t w;
+        memcpy(&w, zeros + i0, sizeof w);
+        any8 |= w;
+    }
     uint8_t any = 0;
-    for (int64_t i = 0; i < nz; i++) any |= zeros[i];
-    if (!(any & 0xF0)) return AWQ_OK; /* one pass over the common case, then find the culprit */
+    for (int64_t i = i0; i < nz; i++) any |= zeros[i];
+    if (!((any8 & 0xF0F0F0F0F0F0F0F0ull) | (any & 0xF0))) return AWQ_OK;
     for (int64_t i = 0; i < nz; i++)
         if (zeros[i] > 15)
             return awq_fail(AWQ_ERR_INVALID_ARGUMENT, fn,
