@@ -223,6 +223,10 @@ AWQ_API int awq_f16_gemm(const float *x, int64_t M, int64_t K, const uint16_t *w
 
 /* y[m,:] = x[m,:] / sqrt(mean(x[m,:]^2) + eps) * weight[:]   (x and y may alias) */
 AWQ_API int awq_rmsnorm(const float *x, const float *weight, int64_t M, int64_t D, float eps, float *y);
+/* The residual add fused before it: x[m,:] += delta[m,:], then y[m,:] = rmsnorm(x[m,:]) * weight,
+ * bit for bit the two steps one after the other. y must not alias x or delta. */
+AWQ_API int awq_add_rmsnorm(float *x, const float *delta, const float *weight, int64_t M, int64_t D, float eps,
+                            float *y);
 
 /* In-place rotary embedding, interleaved-pair layout (llama.cpp NORM / Meta / llama2.c):
  * x: [M, n_heads, head_dim]; for row m at position pos[m], pairs (2i, 2i+1) with 2i < rot_dim are

@@ -55,6 +55,24 @@ static void check_rmsnorm(int64_t M, int64_t D, unsigned long long seed) {
     CHECK_STATUS(awq_rmsnorm(y4, w, M, D, eps, y4), AWQ_OK);
     awq_rmsnorm_isa(awq_isa_level(), x, w, M, D, eps, y);
     CHECK(memcmp(y, y4, sizeof(float) * (size_t)(M * D)) == 0);
+    /* the fused residual add: x + delta, then rmsnorm, the bits of the two steps on every path */
+    float *delta = random_floats(M * D, &s, -1.0f, 1.0f);
+    float *xs = malloc(sizeof(float) * (size_t)(M * D)), *xf = malloc(sizeof(float) * (size_t)(M * D));
+    for (int isa = AWQ_ISA_SCALAR; isa <= AWQ_ISA_AVX512; isa++) {
+        if (!isa_available((awq_isa)isa)) continue;
+        for (int64_t i = 0; i < M * D; i++) xs[i] = x[i] + delta[i];
+        awq_rmsnorm_isa((awq_isa)isa, xs, w, M, D, eps, y);
+        memcpy(xf, x, sizeof(float) * (size_t)(M * D));
+        memset(y4, 0xff, sizeof(float) * (size_t)(M * D));
+        awq_set_num_threads(isa == AWQ_ISA_SCALAR ? 1 : 4);
+        awq_add_rmsnorm_isa((awq_isa)isa, xf, delta, w, M, D, eps, y4);
+        CHECK(memcmp(xs, xf, sizeof(float) * (size_t)(M * D)) == 0);
+        CHECK(memcmp(y, y4, sizeof(float) * (size_t)(M * D)) == 0);
+    }
+    memcpy(xf, x, sizeof(float) * (size_t)(M * D));
+    CHECK_STATUS(awq_add_rmsnorm(xf, delta, w, M, D, eps, y4), AWQ_OK);
+    CHECK(memcmp(xf, xs, sizeof(float) * (size_t)(M * D)) == 0);
+    free(delta), free(xs), free(xf);
     free(x), free(w), free(y), free(y0), free(y4);
 }
 
@@ -258,6 +276,10 @@ static void check_errors(void) {
     int32_t pos[4] = {0, 1, 2, 3};
     CHECK_ERROR(awq_rmsnorm(NULL, b, 1, 4, 1e-5f, c), AWQ_ERR_NULL_POINTER, "awq_rmsnorm", "'x'");
     CHECK_ERROR(awq_rmsnorm(a, NULL, 1, 4, 1e-5f, c), AWQ_ERR_NULL_POINTER, "awq_rmsnorm", "'weight'");
+    CHECK_ERROR(awq_add_rmsnorm(a, NULL, b, 1, 4, 1e-5f, c), AWQ_ERR_NULL_POINTER, "awq_add_rmsnorm", "'delta'");
+    CHECK_ERROR(awq_add_rmsnorm(a, d, b, 1, 4, -1.0f, c), AWQ_ERR_INVALID_ARGUMENT, "awq_add_rmsnorm", "'eps'");
+    CHECK_ERROR(awq_add_rmsnorm(a, d, b, 1, 4, 1e-5f, a), AWQ_ERR_INVALID_ARGUMENT, "awq_add_rmsnorm", "'y'");
+    CHECK_ERROR(awq_add_rmsnorm(a, d, b, 0, 4, 1e-5f, c), AWQ_ERR_INVALID_SIZE, "awq_add_rmsnorm", "'M'");
     CHECK_ERROR(awq_rmsnorm(a, b, 0, 4, 1e-5f, c), AWQ_ERR_INVALID_SIZE, "awq_rmsnorm", "'M'");
     CHECK_ERROR(awq_rmsnorm(a, b, 1, -1, 1e-5f, c), AWQ_ERR_INVALID_SIZE, "awq_rmsnorm", "'D'");
     CHECK_ERROR(awq_rmsnorm(a, b, 1, 4, -1.0f, c), AWQ_ERR_INVALID_ARGUMENT, "awq_rmsnorm", "'eps'");

@@ -52,6 +52,8 @@ void awq_f16_gemm_isa(awq_isa isa, const float *x, int64_t M, int64_t K, const u
 /* ---- RMSNorm ---------------------------------------------------------------------------------- */
 void awq_rmsnorm_isa(awq_isa isa, const float *x, const float *weight, int64_t M, int64_t D, float eps,
                      float *y);
+void awq_add_rmsnorm_isa(awq_isa isa, float *x, const float *delta, const float *weight, int64_t M, int64_t D,
+                         float eps, float *y);
 
 /* ---- softmax of one row in place: max subtraction, expf, double sum, one division per element.
  * Shared by awq_softmax and awq_attention so both normalise the same way. */

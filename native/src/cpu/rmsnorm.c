@@ -9,6 +9,9 @@
  * scaling pass is the same two multiplications in every path (a product of products offers the
  * compiler nothing to contract into an FMA), and a square formed in double is exact whether or
  * not it is fused with the add.
+ *
+ * awq_add_rmsnorm fuses the residual add before it (x += delta, then y = rmsnorm(x)): the same
+ * fp32 adds and the same row function, one pass over x instead of two and one call instead of two.
  */
 #include "layers_internal.h"
 
@@ -93,6 +96,8 @@ typedef void (*rms_row_fn)(const float *x, const float *w, int64_t D, float eps,
 
 typedef struct rms_job {
     rms_row_fn row;
+    float *x_add;        /* awq_add_rmsnorm: x, which first gets delta added; else NULL */
+    const float *delta;
     const float *x, *w;
     float *y;
     int64_t D;
@@ -101,12 +106,19 @@ typedef struct rms_job {
 
 static void rms_rows(void *ctx, int64_t begin, int64_t end) {
     const rms_job *j = (const rms_job *)ctx;
-    for (int64_t m = begin; m < end; m++) j->row(j->x + m * j->D, j->w, j->D, j->eps, j->y + m * j->D);
+    for (int64_t m = begin; m < end; m++) {
+        if (j->x_add != NULL) {
+            float *xr = j->x_add + m * j->D;
+            const float *dr = j->delta + m * j->D;
+            for (int64_t i = 0; i < j->D; i++) xr[i] = xr[i] + dr[i];
+        }
+        j->row(j->x + m * j->D, j->w, j->D, j->eps, j->y + m * j->D);
+    }
 }
 
-void awq_rmsnorm_isa(awq_isa isa, const float *x, const float *weight, int64_t M, int64_t D, float eps,
-                     float *y) {
-    rms_job j = {row_scalar, x, weight, y, D, eps};
+static void rmsnorm_run(awq_isa isa, float *x_add, const float *delta, const float *x, const float *weight,
+                        int64_t M, int64_t D, float eps, float *y) {
+    rms_job j = {row_scalar, x_add, delta, x, weight, y, D, eps};
 #if AWQ_X86
     if (isa == AWQ_ISA_AVX512) j.row = row_avx512;
     else if (isa == AWQ_ISA_AVX2) j.row = row_avx2;
@@ -115,8 +127,19 @@ void awq_rmsnorm_isa(awq_isa isa, const float *x, const float *weight, int64_t M
     awq_parallel_for(M, grain, rms_rows, &j);
 }
 
-int awq_rmsnorm(const float *x, const float *weight, int64_t M, int64_t D, float eps, float *y) {
-    static const char fn[] = "awq_rmsnorm";
+void awq_rmsnorm_isa(awq_isa isa, const float *x, const float *weight, int64_t M, int64_t D, float eps,
+                     float *y) {
+    rmsnorm_run(isa, NULL, NULL, x, weight, M, D, eps, y);
+}
+
+void awq_add_rmsnorm_isa(awq_isa isa, float *x, const float *delta, const float *weight, int64_t M, int64_t D,
+                         float eps, float *y) {
+    rmsnorm_run(isa, x, delta, x, weight, M, D, eps, y);
+}
+
+/* argument checks shared by awq_rmsnorm and awq_add_rmsnorm */
+static int rmsnorm_check(const char *fn, const float *x, const float *weight, int64_t M, int64_t D, float eps,
+                         const float *y) {
     AWQ_REQUIRE_PTR(fn, x);
     AWQ_REQUIRE_PTR(fn, weight);
     AWQ_REQUIRE_PTR(fn, y);
@@ -131,6 +154,23 @@ int awq_rmsnorm(const float *x, const float *weight, int64_t M, int64_t D, float
     if (!(eps >= 0.0f) || isinf(eps))
         return awq_fail(AWQ_ERR_INVALID_ARGUMENT, fn, "argument 'eps' must be finite and >= 0 (got %g)",
                         (double)eps);
+    return AWQ_OK;
+}
+
+int awq_rmsnorm(const float *x, const float *weight, int64_t M, int64_t D, float eps, float *y) {
+    int st = rmsnorm_check("awq_rmsnorm", x, weight, M, D, eps, y);
+    if (st != AWQ_OK) return st;
     awq_rmsnorm_isa(awq_isa_level(), x, weight, M, D, eps, y);
+    return AWQ_OK;
+}
+
+int awq_add_rmsnorm(float *x, const float *delta, const float *weight, int64_t M, int64_t D, float eps, float *y) {
+    static const char fn[] = "awq_add_rmsnorm";
+    AWQ_REQUIRE_PTR(fn, delta);
+    int st = rmsnorm_check(fn, x, weight, M, D, eps, y);
+    if (st != AWQ_OK) return st;
+    if (y == x || y == delta)
+        return awq_fail(AWQ_ERR_INVALID_ARGUMENT, fn, "argument 'y' must not alias 'x' or 'delta' (x keeps the sum)");
+    awq_add_rmsnorm_isa(awq_isa_level(), x, delta, weight, M, D, eps, y);
     return AWQ_OK;
 }

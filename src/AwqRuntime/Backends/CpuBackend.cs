@@ -60,6 +60,9 @@ public sealed class CpuBackend : IComputeBackend
     public void RmsNorm(TensorView x, float[] weight, int rows, int dim, float eps, TensorView y) =>
         Kernels.RmsNorm(Span(x), weight, rows, dim, eps, Span(y));
 
+    public void AddRmsNorm(TensorView x, TensorView delta, float[] weight, int rows, int dim, float eps, TensorView y) =>
+        Kernels.AddRmsNorm(Span(x), Span(delta), weight, rows, dim, eps, Span(y));
+
     public void Linear(ILinear linear, TensorView x, int rows, TensorView y, float[]? bias = null)
     {
         var ys = Span(y);

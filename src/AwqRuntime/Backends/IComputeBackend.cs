@@ -42,6 +42,9 @@ public interface IComputeBackend
     /// <summary>y = rmsnorm(x) * weight over rows of <paramref name="dim"/>.</summary>
     void RmsNorm(TensorView x, float[] weight, int rows, int dim, float eps, TensorView y);
 
+    /// <summary>The residual add and the next RMSNorm in one pass: x += delta, then y = rmsnorm(x) * weight (y is other memory).</summary>
+    void AddRmsNorm(TensorView x, TensorView delta, float[] weight, int rows, int dim, float eps, TensorView y);
+
     /// <summary>y[rows, out] = x[rows, in] · Wᵀ (+ bias when given).</summary>
     void Linear(ILinear linear, TensorView x, int rows, TensorView y, float[]? bias = null);
 

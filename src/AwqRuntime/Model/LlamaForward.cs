@@ -113,8 +113,7 @@ public static class LlamaForward
         var o = s.Out.View(0, n);
         b.RmsNorm(xs, blk.AttnNorm, rows, d, c.RmsNormEps, h);
         Attention(c, blk, blk.Q, blk.K, blk.V, blk.O, h, sequences, cacheLayer, s, o, observer, layer);
-        b.AddInPlace(xs, o);
-        b.RmsNorm(xs, blk.FfnNorm, rows, d, c.RmsNormEps, h);
+        b.AddRmsNorm(xs, o, blk.FfnNorm, rows, d, c.RmsNormEps, h);   // x += attention; h = rmsnorm(x)
         Mlp(c, blk, blk.Gate, blk.Up, blk.Down, h, rows, s, o, observer, layer);
         b.AddInPlace(xs, o);
     }

@@ -45,6 +45,21 @@ public static unsafe partial class Kernels
     }
 
     /// <summary>
+    /// The residual add fused before <see cref="RmsNorm"/>: x += delta, then y = rmsnorm(x) · weight,
+    /// bit for bit the two steps; y must be other memory than x and delta.
+    /// </summary>
+    public static void AddRmsNorm(Span<float> x, ReadOnlySpan<float> delta, ReadOnlySpan<float> weight, int m, int d, float eps, Span<float> y)
+    {
+        const string fn = "awq_add_rmsnorm";
+        RequireLength(x, (long)m * d, fn, "x");
+        RequireLength(delta, (long)m * d, fn, "delta");
+        RequireLength(weight, d, fn, "weight");
+        RequireLength(y, (long)m * d, fn, "y");
+        fixed (float* px = x, pd = delta, pw = weight, py = y)
+            NativeMethods.Check(NativeMethods.awq_add_rmsnorm(px, pd, pw, m, d, eps, py), fn);
+    }
+
+    /// <summary>
     /// In-place rotary embedding of x [m, nHeads, headDim], interleaved pairs (2i, 2i+1) rotated by
     /// positions[r]·theta^(−2i/rotDim); dimensions at or beyond rotDim are left unchanged.
     /// </summary>

@@ -15,6 +15,9 @@ internal static unsafe partial class NativeMethods
     internal static partial int awq_rmsnorm(float* x, float* weight, long m, long d, float eps, float* y);
 
     [LibraryImport(Lib)]
+    internal static partial int awq_add_rmsnorm(float* x, float* delta, float* weight, long m, long d, float eps, float* y);
+
+    [LibraryImport(Lib)]
     internal static partial int awq_rope(float* x, long m, long nHeads, long headDim, long rotDim, int* pos, float theta);
 
     [LibraryImport(Lib)]

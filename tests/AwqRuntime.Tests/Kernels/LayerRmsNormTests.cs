@@ -38,6 +38,35 @@ public unsafe class LayerRmsNormTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 2048, 21)]    // a decode row of TinyLlama
+    [InlineData(33, 64, 22)]
+    [InlineData(70, 2048, 23)]   // several threads
+    public void Fused_add_equals_the_add_then_the_norm(int m, int d, int seed)
+    {
+        var rng = new Random(seed);
+        var x = Enumerable.Range(0, m * d).Select(_ => (float)(rng.NextDouble() * 6 - 3)).ToArray();
+        var delta = Enumerable.Range(0, m * d).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var w = Enumerable.Range(0, d).Select(_ => (float)(rng.NextDouble() + 0.5)).ToArray();
+        var sum = x.Zip(delta, (a, b) => a + b).ToArray();
+        var expected = new float[m * d];
+        NativeKernels.RmsNorm(sum, w, m, d, 1e-5f, expected);
+
+        var y = new float[m * d];
+        NativeKernels.AddRmsNorm(x, delta, w, m, d, 1e-5f, y);
+
+        Assert.Equal(sum, x);          // x keeps the residual sum
+        Assert.Equal(expected, y);     // and y its norm, bit for bit
+    }
+
+    [Fact]
+    public void Fused_add_refuses_an_output_that_aliases_x()
+    {
+        var x = new float[8];
+        var ex = Assert.Throws<NativeKernelException>(() => NativeKernels.AddRmsNorm(x, new float[8], new float[4], 2, 4, 1e-5f, x));
+        Assert.Contains("'y'", ex.Message);
+    }
+
     [Fact]
     public void Works_in_place_and_honours_eps()
     {
