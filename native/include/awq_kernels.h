@@ -197,6 +197,22 @@ AWQ_API int awq_w4a8_gemm_f32(const float *x, int64_t M, int64_t K, const uint8_
                               const uint16_t *scales, const uint8_t *zeros, int64_t N,
                               int64_t group_size, float *y);
 
+/* Prepared scale tables, so the SIMD kernels need not transpose each 16-row tile's scales and zero
+ * points on every call (a decode step multiplies each weight by one row of x, so that transpose
+ * was a fixed cost per weight byte): awq_w4a8_tile_tables writes
+ *     tile_scales[(t·ng + g)·16 + r] = scales[(16t + r)·ng + g]   (fp16 bits; 0 past row N)
+ *     tile_zeros [(t·ng + g)·16 + r] = zeros [(16t + r)·ng + g]
+ * for t < ceil(N/16), g < ng = ceil(K/group_size): ceil(N/16)·16·ng elements each, the same bytes
+ * as scales and zeros (plus padding). awq_w4a8_gemm_f32_tiled is awq_w4a8_gemm_f32 reading them
+ * (its result has the same bits); scales and zeros are still passed, checked and used by the
+ * scalar kernel, and the tables must be the ones made from them. */
+AWQ_API int awq_w4a8_tile_tables(const uint16_t *scales, const uint8_t *zeros, int64_t N, int64_t K,
+                                 int64_t group_size, uint16_t *tile_scales, uint8_t *tile_zeros);
+AWQ_API int awq_w4a8_gemm_f32_tiled(const float *x, int64_t M, int64_t K, const uint8_t *qweight,
+                                    const uint16_t *scales, const uint8_t *zeros,
+                                    const uint16_t *tile_scales, const uint8_t *tile_zeros, int64_t N,
+                                    int64_t group_size, float *y);
+
 /* ---------------------------------------------------------------------------------------------
  * INT8 x INT8 -> INT32 GEMM with zero-point correction (the seed's Xf·Wfᵀ ≈ Sx Sw (Xq-Zx)(Wq-Zw)ᵀ)
  * [not yet in the runtime] Called by the tests and scripts/bench-kernels today; the W8A8 methods

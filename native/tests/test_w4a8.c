@@ -260,6 +260,33 @@ static void check_gemm(int64_t M, int64_t K, int64_t N, int64_t G, int kind, uns
     memset(y, 0xff, sizeof(float) * (size_t)(M * N));
     CHECK_STATUS(awq_w4a8_gemm_f32(a.x, M, K, w.qw, w.scales, w.zeros, N, G, y), AWQ_OK);
     CHECK(memcmp(y, y0, sizeof(float) * (size_t)(M * N)) == 0);
+    /* prepared tile tables: the layout the header defines, and the same bits on every path */
+    const int64_t tiles = (N + 15) / 16, tlen = tiles * 16 * w.ng;
+    uint16_t *ts = malloc(sizeof(uint16_t) * (size_t)tlen);
+    uint8_t *tz = malloc((size_t)tlen);
+    memset(ts, 0xAB, sizeof(uint16_t) * (size_t)tlen), memset(tz, 0xAB, (size_t)tlen);
+    CHECK_STATUS(awq_w4a8_tile_tables(w.scales, w.zeros, N, K, G, ts, tz), AWQ_OK);
+    int table_ok = 1;
+    for (int64_t t = 0; t < tiles; t++)
+        for (int64_t g = 0; g < w.ng; g++)
+            for (int64_t r = 0; r < 16; r++) {
+                const int64_t n = 16 * t + r, at = (t * w.ng + g) * 16 + r;
+                if (ts[at] != (n < N ? w.scales[n * w.ng + g] : 0) || tz[at] != (n < N ? w.zeros[n * w.ng + g] : 0))
+                    table_ok = 0;
+            }
+    CHECK(table_ok);
+    for (int p = AWQ_W4A8_SCALAR; p <= AWQ_W4A8_AVX512VNNI; p++) {
+        if (!path_available((awq_w4a8_path)p)) continue;
+        memset(y, 0xff, sizeof(float) * (size_t)(M * N));
+        CHECK_STATUS(awq_w4a8_gemm_f32_tiled_path((awq_w4a8_path)p, a.x, M, K, w.qw, w.scales, w.zeros, ts, tz, N, G, y),
+                     AWQ_OK);
+        if (memcmp(y, y0, sizeof(float) * (size_t)(M * N)) != 0) {
+            fprintf(stderr, "%s tiled M=%lld K=%lld N=%lld G=%lld: not the scalar reference's bits\n",
+                    path_name((awq_w4a8_path)p), (long long)M, (long long)K, (long long)N, (long long)G);
+            awq_test_failures++;
+        }
+    }
+    free(ts), free(tz);
     free(y0), free(y), free(ref), free(mag);
     free_acts(&a);
     free_weights(&w);
@@ -455,6 +482,25 @@ static void check_errors(void) {
     CHECK(strstr(awq_last_error(), "row 0, group 1") != NULL);
     xsum[1] = 3;
     CHECK_STATUS(awq_w4a8_gemm(xq, xs, xsum, 1, 64, qw, s, z, 4, 32, y), AWQ_OK);
+
+    {   /* prepared tables: 4 rows x 2 groups -> one tile of 16 x 2 */
+        uint16_t ts[32];
+        uint8_t tz[32];
+        EXPECT_ERR("awq_w4a8_tile_tables", awq_w4a8_tile_tables(NULL, z, 4, 64, 32, ts, tz), AWQ_ERR_NULL_POINTER, "scales");
+        EXPECT_ERR("awq_w4a8_tile_tables", awq_w4a8_tile_tables(s, z, 4, 64, 32, ts, NULL), AWQ_ERR_NULL_POINTER, "tile_zeros");
+        EXPECT_ERR("awq_w4a8_tile_tables", awq_w4a8_tile_tables(s, z, 0, 64, 32, ts, tz), AWQ_ERR_INVALID_SIZE, "N");
+        EXPECT_ERR("awq_w4a8_tile_tables", awq_w4a8_tile_tables(s, z, 4, 64, 0, ts, tz), AWQ_ERR_INVALID_GROUP_SIZE, "group_size");
+        CHECK_STATUS(awq_w4a8_tile_tables(s, z, 4, 64, 32, ts, tz), AWQ_OK);
+        CHECK_STATUS(awq_w4a8_gemm_f32_tiled(x, 1, 64, qw, s, z, ts, tz, 4, 32, y), AWQ_OK);
+        EXPECT_ERR("awq_w4a8_gemm_f32_tiled", awq_w4a8_gemm_f32_tiled(x, 1, 64, qw, s, z, NULL, tz, 4, 32, y),
+                   AWQ_ERR_NULL_POINTER, "tile_scales");
+        EXPECT_ERR("awq_w4a8_gemm_f32_tiled", awq_w4a8_gemm_f32_tiled(x, 1, 64, qw, s, z, ts, tz, 4, 32, NULL),
+                   AWQ_ERR_NULL_POINTER, "y");
+        z[6] = 99;
+        EXPECT_ERR("awq_w4a8_gemm_f32_tiled", awq_w4a8_gemm_f32_tiled(x, 1, 64, qw, s, z, ts, tz, 4, 32, y),
+                   AWQ_ERR_INVALID_ARGUMENT, "zeros");
+        z[6] = 0;
+    }
 
     CHECK_STATUS(awq_w4a8_gemm_f32(x, 1, 64, qw, s, z, 4, 32, y), AWQ_OK);
     EXPECT_ERR("awq_w4a8_gemm_f32", awq_w4a8_gemm_f32(NULL, 1, 64, qw, s, z, 4, 32, y), AWQ_ERR_NULL_POINTER, "x");

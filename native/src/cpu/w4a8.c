@@ -260,7 +260,8 @@ static int w8_check_shape(const char *fn, const char *x_name, awq_w4a8_path path
  * sums of xq) — skipped when this library quantized x itself. */
 static int w8_gemm_run(const char *fn, awq_w4a8_path path, const int8_t *xq, const float *x_scale,
                        const int32_t *x_sum, int64_t M, int64_t K, const uint8_t *qweight, const uint16_t *scales,
-                       const uint8_t *zeros, int64_t N, int64_t G, float *y, int validate) {
+                       const uint8_t *zeros, const uint16_t *tile_scales, const uint8_t *tile_zeros, int64_t N,
+                       int64_t G, float *y, int validate) {
     const int64_t kh = K / 2 + (K & 1), ng = awq_n_groups(K, G);
     if (validate) {
         for (int64_t i = 0; i < M * ng; i++)
@@ -316,7 +317,8 @@ static int w8_gemm_run(const char *fn, awq_w4a8_path path, const int8_t *xq, con
 
     awq_w4a8_job job = {.xq = xq, .xp = xp, .x_scale = x_scale, .x_sum = x_sum, .qweight = qweight,
                         .scales = scales, .zeros = zeros, .y = y, .M = M, .K = K, .N = N, .G = G, .kh = kh,
-                        .kp = kp, .ng = ng, .ngp = (ng + 15) / 16 * 16};
+                        .kp = kp, .ng = ng, .ngp = (ng + 15) / 16 * 16, .tile_scales = tile_scales,
+                        .tile_zeros = tile_zeros};
     w8_plan plan = {.job = &job, .block = awq_w4a8_block_scalar, .scratch_bytes = 0};
     atomic_init(&plan.failed, 0);
 #if AWQ_X86
@@ -347,7 +349,7 @@ int awq_w4a8_gemm_path(awq_w4a8_path path, const int8_t *xq, const float *x_scal
     AWQ_REQUIRE_PTR(FN_G, y);
     int st = w8_check_shape(FN_G, "xq", path, M, K, zeros, N, group_size);
     if (st != AWQ_OK) return st;
-    return w8_gemm_run(FN_G, path, xq, x_scale, x_sum, M, K, qweight, scales, zeros, N, group_size, y, 1);
+    return w8_gemm_run(FN_G, path, xq, x_scale, x_sum, M, K, qweight, scales, zeros, NULL, NULL, N, group_size, y, 1);
 }
 
 int awq_w4a8_gemm(const int8_t *xq, const float *x_scale, const int32_t *x_sum, int64_t M, int64_t K,
@@ -357,29 +359,80 @@ int awq_w4a8_gemm(const int8_t *xq, const float *x_scale, const int32_t *x_sum, 
                               group_size, y);
 }
 
-int awq_w4a8_gemm_f32_path(awq_w4a8_path path, const float *x, int64_t M, int64_t K, const uint8_t *qweight,
-                           const uint16_t *scales, const uint8_t *zeros, int64_t N, int64_t group_size,
-                           float *y) {
-    AWQ_REQUIRE_PTR(FN_F, x);
-    AWQ_REQUIRE_PTR(FN_F, qweight);
-    AWQ_REQUIRE_PTR(FN_F, scales);
-    AWQ_REQUIRE_PTR(FN_F, zeros);
-    AWQ_REQUIRE_PTR(FN_F, y);
-    int st = w8_check_shape(FN_F, "x", path, M, K, zeros, N, group_size);
+/* awq_w4a8_gemm_f32 and its tiled form (fn names the entry point; tiles NULL: none) */
+static int w8_gemm_f32(const char *fn, awq_w4a8_path path, const float *x, int64_t M, int64_t K,
+                       const uint8_t *qweight, const uint16_t *scales, const uint8_t *zeros,
+                       const uint16_t *tile_scales, const uint8_t *tile_zeros, int64_t N, int64_t group_size,
+                       float *y) {
+    AWQ_REQUIRE_PTR(fn, x);
+    AWQ_REQUIRE_PTR(fn, qweight);
+    AWQ_REQUIRE_PTR(fn, scales);
+    AWQ_REQUIRE_PTR(fn, zeros);
+    AWQ_REQUIRE_PTR(fn, y);
+    int st = w8_check_shape(fn, "x", path, M, K, zeros, N, group_size);
     if (st != AWQ_OK) return st;
     const int64_t ng = awq_n_groups(K, group_size);
     /* xq [M, K] bytes, then x_scale and x_sum [M, ng] (sizes checked above; 4-byte aligned) */
     const size_t xq_bytes = ((size_t)(M * K) + 3) & ~(size_t)3;
     const size_t bytes = xq_bytes + (size_t)(M * ng) * (sizeof(float) + sizeof(int32_t));
     int8_t *xq = (int8_t *)malloc(bytes);
-    if (xq == NULL) return awq_fail(AWQ_ERR_OUT_OF_MEMORY, FN_F, "cannot allocate %zu bytes of scratch", bytes);
+    if (xq == NULL) return awq_fail(AWQ_ERR_OUT_OF_MEMORY, fn, "cannot allocate %zu bytes of scratch", bytes);
     float *x_scale = (float *)(void *)(xq + xq_bytes);
     int32_t *x_sum = (int32_t *)(void *)(x_scale + M * ng);
-    st = w8_quantize(FN_F, path, x, M, K, group_size, xq, x_scale, x_sum);
+    st = w8_quantize(fn, path, x, M, K, group_size, xq, x_scale, x_sum);
     if (st == AWQ_OK)
-        st = w8_gemm_run(FN_F, path, xq, x_scale, x_sum, M, K, qweight, scales, zeros, N, group_size, y, 0);
+        st = w8_gemm_run(fn, path, xq, x_scale, x_sum, M, K, qweight, scales, zeros, tile_scales, tile_zeros, N,
+                         group_size, y, 0);
     free(xq);
     return st;
+}
+
+int awq_w4a8_gemm_f32_path(awq_w4a8_path path, const float *x, int64_t M, int64_t K, const uint8_t *qweight,
+                           const uint16_t *scales, const uint8_t *zeros, int64_t N, int64_t group_size,
+                           float *y) {
+    return w8_gemm_f32(FN_F, path, x, M, K, qweight, scales, zeros, NULL, NULL, N, group_size, y);
+}
+
+/* ---- prepared tile tables ------------------------------------------------------------------------- */
+#define FN_T "awq_w4a8_tile_tables"
+#define FN_FT "awq_w4a8_gemm_f32_tiled"
+
+int awq_w4a8_tile_tables(const uint16_t *scales, const uint8_t *zeros, int64_t N, int64_t K, int64_t group_size,
+                         uint16_t *tile_scales, uint8_t *tile_zeros) {
+    AWQ_REQUIRE_PTR(FN_T, scales);
+    AWQ_REQUIRE_PTR(FN_T, zeros);
+    AWQ_REQUIRE_PTR(FN_T, tile_scales);
+    AWQ_REQUIRE_PTR(FN_T, tile_zeros);
+    AWQ_REQUIRE_POSITIVE(FN_T, N);
+    AWQ_REQUIRE_POSITIVE(FN_T, K);
+    AWQ_REQUIRE_GROUP_SIZE(FN_T, group_size);
+    const int64_t ng = awq_n_groups(K, group_size), tiles = (N + 15) / 16;
+    int64_t len;
+    int st;
+    if ((st = awq_mul_size(FN_T, "tile_scales", tiles * 16, ng, &len)) != AWQ_OK) return st;
+    for (int64_t t = 0; t < tiles; t++)
+        for (int64_t g = 0; g < ng; g++)
+            for (int64_t r = 0; r < 16; r++) {
+                const int64_t n = 16 * t + r, at = (t * ng + g) * 16 + r;
+                tile_scales[at] = n < N ? scales[n * ng + g] : 0;
+                tile_zeros[at] = n < N ? zeros[n * ng + g] : 0;
+            }
+    return AWQ_OK;
+}
+
+int awq_w4a8_gemm_f32_tiled_path(awq_w4a8_path path, const float *x, int64_t M, int64_t K, const uint8_t *qweight,
+                                 const uint16_t *scales, const uint8_t *zeros, const uint16_t *tile_scales,
+                                 const uint8_t *tile_zeros, int64_t N, int64_t group_size, float *y) {
+    AWQ_REQUIRE_PTR(FN_FT, tile_scales);
+    AWQ_REQUIRE_PTR(FN_FT, tile_zeros);
+    return w8_gemm_f32(FN_FT, path, x, M, K, qweight, scales, zeros, tile_scales, tile_zeros, N, group_size, y);
+}
+
+int awq_w4a8_gemm_f32_tiled(const float *x, int64_t M, int64_t K, const uint8_t *qweight, const uint16_t *scales,
+                            const uint8_t *zeros, const uint16_t *tile_scales, const uint8_t *tile_zeros, int64_t N,
+                            int64_t group_size, float *y) {
+    return awq_w4a8_gemm_f32_tiled_path(awq_w4a8_best_path(), x, M, K, qweight, scales, zeros, tile_scales,
+                                        tile_zeros, N, group_size, y);
 }
 
 int awq_w4a8_gemm_f32(const float *x, int64_t M, int64_t K, const uint8_t *qweight, const uint16_t *scales,

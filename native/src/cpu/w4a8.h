@@ -61,6 +61,11 @@ typedef struct awq_w4a8_job {
     int64_t kh;              /* bytes per weight row: ceil(K/2) */
     int64_t kp;              /* bytes per row of xp: K rounded up to 32 */
     int64_t ng, ngp;         /* groups per row; ng rounded up to 16 (rows of the tile scale tables) */
+    /* Prepared tables (awq_w4a8_tile_tables), or NULL: the SIMD kernels then transpose each tile's
+     * into scratch. Layout: [ceil(N/16) tiles][ng groups][16 rows], fp16 bits and bytes; entry
+     * (t, g, r) is row 16t + r's scale / zero point of group g (0 for rows past N). */
+    const uint16_t *tile_scales;
+    const uint8_t *tile_zeros;
 } awq_w4a8_job;
 
 /* Rows of W per work item: a multiple of both tile heights. */
@@ -68,10 +73,10 @@ typedef struct awq_w4a8_job {
 /* Rows of x a SIMD tile keeps accumulators for; larger M is processed in chunks of this many. */
 #define AWQ_W4A8_MC 16
 
-/* Bytes of per-range scratch the SIMD block functions need: the tile's transposed fp32 weight
- * scales and int32 zero points, [ngp][16] each. */
+/* Bytes of per-range scratch the SIMD block functions need: one tile's tables, [ngp][16] fp16
+ * scales and zero-point bytes. */
 static inline size_t awq_w4a8_scratch_bytes(const awq_w4a8_job *J) {
-    return (size_t)J->ngp * 16 * (sizeof(float) + sizeof(int32_t));
+    return ((size_t)J->ngp * 16 * (sizeof(uint16_t) + sizeof(uint8_t)) + 63) & ~(size_t)63;
 }
 
 /* y[0..M, n0..n1) for n1 - n0 <= AWQ_W4A8_NB. scratch: 64-byte aligned, awq_w4a8_scratch_bytes
@@ -111,5 +116,8 @@ int awq_w4a8_gemm_path(awq_w4a8_path path, const int8_t *xq, const float *x_scal
 int awq_w4a8_gemm_f32_path(awq_w4a8_path path, const float *x, int64_t M, int64_t K, const uint8_t *qweight,
                            const uint16_t *scales, const uint8_t *zeros, int64_t N, int64_t group_size,
                            float *y);
+int awq_w4a8_gemm_f32_tiled_path(awq_w4a8_path path, const float *x, int64_t M, int64_t K, const uint8_t *qweight,
+                                 const uint16_t *scales, const uint8_t *zeros, const uint16_t *tile_scales,
+                                 const uint8_t *tile_zeros, int64_t N, int64_t group_size, float *y);
 
 #endif /* AWQ_W4A8_H */

@@ -100,7 +100,8 @@ T2 INL void w8_transpose8(__m256 r[8]) {
     }
 }
 
-T2 static void w8_tile_tables(const awq_w4a8_job *J, const int64_t rows[8], float *wsT, int32_t *zT) {
+/* The tile's tables at stride 16 (the layout of awq_w4a8_tile_tables, w4a8.h), entries 0..7 */
+T2 static void w8_tile_tables(const awq_w4a8_job *J, const int64_t rows[8], uint16_t *tsc, uint8_t *tz) {
     const int64_t ng = J->ng;
     for (int64_t g0 = 0; g0 < ng; g0 += 8) {
         const int64_t cnt = ng - g0 < 8 ? ng - g0 : 8;
@@ -123,8 +124,11 @@ T2 static void w8_tile_tables(const awq_w4a8_job *J, const int64_t rows[8], floa
         w8_transpose8(v);
         w8_transpose8(z);
         for (int i = 0; i < 8; i++) {
-            _mm256_store_ps(wsT + (g0 + i) * 8, v[i]);
-            _mm256_store_ps((float *)(zT + (g0 + i) * 8), z[i]);
+            /* back to fp16: exact, the values came from fp16 */
+            _mm_storeu_si128((__m128i *)(tsc + (g0 + i) * 16), _mm256_cvtps_ph(v[i], _MM_FROUND_TO_NEAREST_INT));
+            int32_t zi[8];
+            _mm256_storeu_si256((__m256i *)zi, _mm256_castps_si256(z[i]));
+            for (int r = 0; r < 8; r++) tz[(g0 + i) * 16 + r] = (uint8_t)zi[r];
         }
     }
 }
@@ -181,7 +185,7 @@ T2 INL __m256i w8_bcast4(const int8_t *p) {
 
 /* ---- tile: MT rows of x (from m0) × 8 rows of W (nrows valid) ----------------------------------------- */
 T2 INL void w8_tile(const awq_w4a8_job *J, int64_t m0, int64_t n0, int nrows, const uint8_t *const *rp,
-                    const float *wsT, const int32_t *zT, const int MT) {
+                    const uint16_t *tsc, const uint8_t *tz, const int MT) {
     const int64_t kh = J->kh, kp = J->kp, ng = J->ng, spg = J->G / 32, nsub = (kh + 15) / 16;
     const int8_t *xb0 = J->xp + m0 * kp;
     w8_pf pf = w8_pf_start(J, n0, nsub);
@@ -206,8 +210,8 @@ T2 INL void w8_tile(const awq_w4a8_job *J, int64_t m0, int64_t n0, int nrows, co
                 acc[m] = _mm256_add_epi32(acc[m], _mm256_madd_epi16(s16, ones));
             }
         }
-        const __m256 wsv = _mm256_load_ps(wsT + g * 8);
-        const __m256i zv = _mm256_load_si256((const __m256i *)(zT + g * 8));
+        const __m256 wsv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(tsc + g * 16)));
+        const __m256i zv = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(tz + g * 16)));
         for (int m = 0; m < MT; m++) {
             /* y += (x_scale·w_scale) · (float)(dot − z·x_sum), per lane */
             const int64_t gi = (m0 + m) * ng + g;
@@ -224,12 +228,12 @@ T2 INL void w8_tile(const awq_w4a8_job *J, int64_t m0, int64_t n0, int nrows, co
     }
 }
 
-typedef void (*w8_tile_fn)(const awq_w4a8_job *, int64_t, int64_t, int, const uint8_t *const *, const float *,
-                           const int32_t *);
+typedef void (*w8_tile_fn)(const awq_w4a8_job *, int64_t, int64_t, int, const uint8_t *const *, const uint16_t *,
+                           const uint8_t *);
 #define W8_INST(MT)                                                                                 \
     T2 static void w8_tile_##MT(const awq_w4a8_job *J, int64_t m0, int64_t n0, int nrows,           \
-                                const uint8_t *const *rp, const float *wsT, const int32_t *zT) {    \
-        w8_tile(J, m0, n0, nrows, rp, wsT, zT, MT);                                                 \
+                                const uint8_t *const *rp, const uint16_t *tsc, const uint8_t *tz) { \
+        w8_tile(J, m0, n0, nrows, rp, tsc, tz, MT);                                                 \
     }
 W8_INST(1) W8_INST(2) W8_INST(3) W8_INST(4) W8_INST(5) W8_INST(6) W8_INST(7) W8_INST(8)
 W8_INST(9) W8_INST(10) W8_INST(11) W8_INST(12) W8_INST(13) W8_INST(14) W8_INST(15) W8_INST(16)
@@ -238,8 +242,8 @@ static const w8_tile_fn w8_tile_fns[W8_MC + 1] = {
     w8_tile_9, w8_tile_10, w8_tile_11, w8_tile_12, w8_tile_13, w8_tile_14, w8_tile_15, w8_tile_16};
 
 void awq_w4a8_block_avx2(const awq_w4a8_job *J, int64_t n0, int64_t n1, void *scratch) {
-    float *wsT = (float *)scratch;
-    int32_t *zT = (int32_t *)(wsT + J->ngp * 16);
+    uint16_t *tsc_scratch = (uint16_t *)scratch;
+    uint8_t *tz_scratch = (uint8_t *)(tsc_scratch + J->ngp * 16);
     for (int64_t n = n0; n < n1; n += 8) {
         const int nrows = n1 - n < 8 ? (int)(n1 - n) : 8;
         int64_t rows[8];
@@ -248,9 +252,16 @@ void awq_w4a8_block_avx2(const awq_w4a8_job *J, int64_t n0, int64_t n1, void *sc
             rows[r] = n + (r < nrows ? r : nrows - 1);
             rp[r] = J->qweight + rows[r] * J->kh;
         }
-        w8_tile_tables(J, rows, wsT, zT);
+        const uint16_t *tsc = tsc_scratch;
+        const uint8_t *tz = tz_scratch;
+        if (J->tile_scales != NULL) { /* n is a multiple of 8: half n % 16 / 8 of tile n / 16 */
+            tsc = J->tile_scales + (n / 16) * J->ng * 16 + n % 16;
+            tz = J->tile_zeros + (n / 16) * J->ng * 16 + n % 16;
+        } else {
+            w8_tile_tables(J, rows, tsc_scratch, tz_scratch);
+        }
         for (int64_t m = 0; m < J->M; m += W8_MC)
-            w8_tile_fns[J->M - m < W8_MC ? J->M - m : W8_MC](J, m, n, nrows, rp, wsT, zT);
+            w8_tile_fns[J->M - m < W8_MC ? J->M - m : W8_MC](J, m, n, nrows, rp, tsc, tz);
     }
 }
 

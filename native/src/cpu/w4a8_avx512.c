@@ -13,7 +13,8 @@
  * dword transpose inside the 128-bit lanes (vpunpck{l,h}{dq,qdq}) leaves lane r of T_d holding
  * bytes 4d..4d+3 of row r, and the nibble split gives the eight weight vectors the rows of x are
  * multiplied with. The x operand is a 4-byte broadcast folded into vpdpbusd ({1to16}).
- * The tile's fp16 scales and zero points are transposed once per tile into [group][16] tables.
+ * The tile's fp16 scales and zero points are read from [group][16] tables (w4a8.h): prepared once
+ * by awq_w4a8_tile_tables (J->tile_scales), or else transposed per tile into scratch.
  */
 #include "w4a8.h"
 
@@ -106,19 +107,29 @@ T512 INL void w8_transpose16(__m512 r[16]) {
     }
 }
 
-T512 static void w8_tile_tables(const awq_w4a8_job *J, const int64_t rows[16], float *wsT, int32_t *zT) {
+T512 static void w8_tile_tables(const awq_w4a8_job *J, const int64_t rows[16], uint16_t *tsc, uint8_t *tz) {
     const int64_t ng = J->ng;
     for (int64_t g0 = 0; g0 < ng; g0 += 16) {
         const __mmask16 mk = (__mmask16)((1u << (ng - g0 < 16 ? ng - g0 : 16)) - 1u);
         __m512 v[16];
         for (int r = 0; r < 16; r++) v[r] = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mk, J->scales + rows[r] * ng + g0));
         w8_transpose16(v);
-        for (int i = 0; i < 16; i++) _mm512_store_ps(wsT + (g0 + i) * 16, v[i]);
+        /* back to fp16: exact, the values came from fp16 */
+        for (int i = 0; i < 16; i++)
+            _mm256_storeu_si256((__m256i *)(tsc + (g0 + i) * 16), _mm512_cvtps_ph(v[i], _MM_FROUND_TO_NEAREST_INT));
         for (int r = 0; r < 16; r++)
             v[r] = _mm512_castsi512_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mk, J->zeros + rows[r] * ng + g0)));
         w8_transpose16(v);
-        for (int i = 0; i < 16; i++) _mm512_store_ps((float *)(zT + (g0 + i) * 16), v[i]);
+        for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(tz + (g0 + i) * 16), _mm512_cvtepi32_epi8(_mm512_castps_si512(v[i])));
     }
+}
+
+/* group g's fp32 weight scales and int32 zero points of the tile's 16 rows, from the tables */
+T512 INL __m512 w8_group_scales(const uint16_t *tsc, int64_t g) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(tsc + g * 16)));
+}
+T512 INL __m512i w8_group_zeros(const uint8_t *tz, int64_t g) {
+    return _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(tz + g * 16)));
 }
 
 /* ---- one sub-step of weights: 16 bytes of 16 rows -> 8 vectors of codes ------------------------------ */
@@ -194,7 +205,7 @@ T512 INL __m512 w8_group_end(const awq_w4a8_job *J, int64_t m, int64_t g, __m512
 /* ---- tiles: MT rows of x (from m0) × 16 rows of W (nrows valid) --------------------------------------- */
 /* VNNI: NA accumulators per row of x, so that MT·NA >= 8 independent vpdpbusd chains. */
 T512V INL void w8_tile_vnni(const awq_w4a8_job *J, int64_t m0, int64_t n0, int nrows, const uint8_t *const *rp,
-                            const float *wsT, const int32_t *zT, const int MT, const int NA) {
+                            const uint16_t *tsc, const uint8_t *tz, const int MT, const int NA) {
     const int64_t kh = J->kh, kp = J->kp, ng = J->ng, spg = J->G / 32, nsub = (kh + 15) / 16;
     const int8_t *xb0 = J->xp + m0 * kp;
     w8_pf pf = w8_pf_start(J, n0, nsub);
@@ -217,8 +228,8 @@ T512V INL void w8_tile_vnni(const awq_w4a8_job *J, int64_t m0, int64_t n0, int n
                 for (int i = 0; i < 8; i++)
                     acc[m][i % NA] = _mm512_dpbusd_epi32(acc[m][i % NA], w[i], w8_bcast4(xb + m * kp + 4 * i));
         }
-        const __m512 wsv = _mm512_load_ps(wsT + g * 16);
-        const __m512i zv = _mm512_load_si512(zT + g * 16);
+        const __m512 wsv = w8_group_scales(tsc, g);
+        const __m512i zv = w8_group_zeros(tz, g);
         for (int m = 0; m < MT; m++) {
             __m512i dot = acc[m][0];
             for (int a = 1; a < NA; a++) dot = _mm512_add_epi32(dot, acc[m][a]);
@@ -231,7 +242,7 @@ T512V INL void w8_tile_vnni(const awq_w4a8_job *J, int64_t m0, int64_t n0, int n
 
 /* BW: per row of x and sub-step, eight vpmaddubsw summed in int16 (a tree, for ILP), one vpmaddwd. */
 T512 INL void w8_tile_bw(const awq_w4a8_job *J, int64_t m0, int64_t n0, int nrows, const uint8_t *const *rp,
-                         const float *wsT, const int32_t *zT, const int MT, const int NA) {
+                         const uint16_t *tsc, const uint8_t *tz, const int MT, const int NA) {
     (void)NA;
     const int64_t kh = J->kh, kp = J->kp, ng = J->ng, spg = J->G / 32, nsub = (kh + 15) / 16;
     const int8_t *xb0 = J->xp + m0 * kp;
@@ -258,8 +269,8 @@ T512 INL void w8_tile_bw(const awq_w4a8_job *J, int64_t m0, int64_t n0, int nrow
                 acc[m] = _mm512_add_epi32(acc[m], _mm512_madd_epi16(s16, ones));
             }
         }
-        const __m512 wsv = _mm512_load_ps(wsT + g * 16);
-        const __m512i zv = _mm512_load_si512(zT + g * 16);
+        const __m512 wsv = w8_group_scales(tsc, g);
+        const __m512i zv = w8_group_zeros(tz, g);
         for (int m = 0; m < MT; m++) yv[m] = w8_group_end(J, m0 + m, g, acc[m], wsv, zv, yv[m]);
     }
     const __mmask16 keep = (__mmask16)((1u << nrows) - 1u);
@@ -267,13 +278,13 @@ T512 INL void w8_tile_bw(const awq_w4a8_job *J, int64_t m0, int64_t n0, int nrow
 }
 
 /* Fixed-shape instances, so the row loops unroll and the accumulators live in registers. */
-typedef void (*w8_tile_fn)(const awq_w4a8_job *, int64_t, int64_t, int, const uint8_t *const *, const float *,
-                           const int32_t *);
+typedef void (*w8_tile_fn)(const awq_w4a8_job *, int64_t, int64_t, int, const uint8_t *const *, const uint16_t *,
+                           const uint8_t *);
 #define W8_NA(MT) ((MT) == 1 ? 8 : (MT) <= 3 ? 4 : (MT) <= 7 ? 2 : 1)
 #define W8_INST(KIND, TGT, MT)                                                                      \
     TGT static void w8_##KIND##_##MT(const awq_w4a8_job *J, int64_t m0, int64_t n0, int nrows,     \
-                                     const uint8_t *const *rp, const float *wsT, const int32_t *zT) { \
-        w8_tile_##KIND(J, m0, n0, nrows, rp, wsT, zT, MT, W8_NA(MT));                               \
+                                     const uint8_t *const *rp, const uint16_t *tsc, const uint8_t *tz) { \
+        w8_tile_##KIND(J, m0, n0, nrows, rp, tsc, tz, MT, W8_NA(MT));                               \
     }
 #define W8_INST_ALL(KIND, TGT)                                                                      \
     W8_INST(KIND, TGT, 1) W8_INST(KIND, TGT, 2) W8_INST(KIND, TGT, 3) W8_INST(KIND, TGT, 4)          \
@@ -287,11 +298,12 @@ typedef void (*w8_tile_fn)(const awq_w4a8_job *, int64_t, int64_t, int, const ui
 W8_INST_ALL(vnni, T512V)
 W8_INST_ALL(bw, T512)
 
-/* Tiles of 16 rows of W; for each, the tables once, then the rows of x in chunks of W8_MC (each
- * chunk re-reads the tile's weights, from cache). Rows past n1 repeat row n1-1 and are not stored. */
+/* Tiles of 16 rows of W; for each, its tables (prepared, or transposed into scratch once), then the
+ * rows of x in chunks of W8_MC (each chunk re-reads the tile's weights, from cache). Rows past n1
+ * repeat row n1-1 and are not stored. */
 T512 static void w8_block(const awq_w4a8_job *J, int64_t n0, int64_t n1, void *scratch, const w8_tile_fn *fns) {
-    float *wsT = (float *)scratch;
-    int32_t *zT = (int32_t *)(wsT + J->ngp * 16);
+    uint16_t *tsc_scratch = (uint16_t *)scratch;
+    uint8_t *tz_scratch = (uint8_t *)(tsc_scratch + J->ngp * 16);
     for (int64_t n = n0; n < n1; n += 16) {
         const int nrows = n1 - n < 16 ? (int)(n1 - n) : 16;
         int64_t rows[16];
@@ -300,9 +312,16 @@ T512 static void w8_block(const awq_w4a8_job *J, int64_t n0, int64_t n1, void *s
             rows[r] = n + (r < nrows ? r : nrows - 1);
             rp[r] = J->qweight + rows[r] * J->kh;
         }
-        w8_tile_tables(J, rows, wsT, zT);
+        const uint16_t *tsc = tsc_scratch;
+        const uint8_t *tz = tz_scratch;
+        if (J->tile_scales != NULL) { /* n is a multiple of 16: tile n / 16 */
+            tsc = J->tile_scales + (n / 16) * J->ng * 16;
+            tz = J->tile_zeros + (n / 16) * J->ng * 16;
+        } else {
+            w8_tile_tables(J, rows, tsc_scratch, tz_scratch);
+        }
         for (int64_t m = 0; m < J->M; m += W8_MC)
-            fns[J->M - m < W8_MC ? J->M - m : W8_MC](J, m, n, nrows, rp, wsT, zT);
+            fns[J->M - m < W8_MC ? J->M - m : W8_MC](J, m, n, nrows, rp, tsc, tz);
     }
 }
 

@@ -12,6 +12,8 @@ namespace AwqRuntime.Model;
 public sealed class Int4Linear : ILinear
 {
     private readonly KernelInt4 _w;
+    private readonly W4A8TileTables? _tiles; // made when the kernel is W4A8
+
 
     public Int4Linear(QuantizedWeights w, Int4Kernel kernel = Int4Kernel.W4A16)
     {
@@ -21,6 +23,7 @@ public sealed class Int4Linear : ILinear
         GroupSize = w.GroupSize;
         Groups = w.Groups;
         Kernel = kernel;
+        _tiles = TilesFor(kernel);
     }
 
     private Int4Linear(Int4Linear other, Int4Kernel kernel)
@@ -31,7 +34,13 @@ public sealed class Int4Linear : ILinear
         GroupSize = other.GroupSize;
         Groups = other.Groups;
         Kernel = kernel;
+        _tiles = kernel == Int4Kernel.W4A8 && other._tiles is not null ? other._tiles : TilesFor(kernel);
     }
+
+    private W4A8TileTables? TilesFor(Int4Kernel kernel) => kernel != Int4Kernel.W4A8
+        ? null
+        : Kernels.W4A8TileTables(System.Runtime.InteropServices.MemoryMarshal.Cast<ushort, Half>(_w.Scales), _w.Zeros,
+                                 OutFeatures, InFeatures, GroupSize);
 
     /// <summary>The product <see cref="Forward"/> runs.</summary>
     public Int4Kernel Kernel { get; }
@@ -53,8 +62,8 @@ public sealed class Int4Linear : ILinear
     public void Forward(ReadOnlySpan<float> x, int rows, Span<float> y)
     {
         var scales = System.Runtime.InteropServices.MemoryMarshal.Cast<ushort, Half>(_w.Scales);
-        if (Kernel == Int4Kernel.W4A8)
-            Kernels.W4A8GemmF32(x, rows, InFeatures, _w.Packed, scales, _w.Zeros, OutFeatures, GroupSize, y);
+        if (_tiles is not null)
+            Kernels.W4A8GemmF32(x, rows, InFeatures, _w.Packed, scales, _w.Zeros, _tiles, OutFeatures, GroupSize, y);
         else
             Kernels.W4A16Gemm(x, rows, InFeatures, _w.Packed, scales, _w.Zeros, OutFeatures, GroupSize, y);
     }

@@ -115,6 +115,59 @@ public static unsafe partial class Kernels
             NativeMethods.Check(NativeMethods.awq_w4a8_gemm_f32(px, m, k, pq, (ushort*)ps, pz, n, groupSize, py), fn);
     }
 
+    /// <summary>
+    /// The scales and zero points of W4A16-layout weights [n, groups] rearranged into the tables the
+    /// SIMD W4A8 kernels read, 16 output rows at a time (awq_w4a8_tile_tables): made once at load, so
+    /// a decode step does not transpose them for every 16-row tile it multiplies.
+    /// </summary>
+    public static W4A8TileTables W4A8TileTables(ReadOnlySpan<Half> scales, ReadOnlySpan<byte> zeros, int n, int k, int groupSize)
+    {
+        const string fn = "awq_w4a8_tile_tables";
+        long length = 0;
+        if (n > 0 && k > 0 && groupSize > 0)
+        {
+            long groups = Numerics.QuantGroups.Count((long)k, groupSize);
+            RequireLength(scales, n * groups, fn, "scales");
+            RequireLength(zeros, n * groups, fn, "zeros");
+            length = ((n + 15L) / 16) * 16 * groups;
+        }
+        // never empty (a pinned empty array is a null pointer; a bad shape is reported by the call)
+        var tileScales = new ushort[Math.Max(length, 1)];
+        var tileZeros = new byte[Math.Max(length, 1)];
+        fixed (Half* ps = scales)
+        fixed (byte* pz = zeros, ptz = tileZeros)
+        fixed (ushort* pts = tileScales)
+            NativeMethods.Check(NativeMethods.awq_w4a8_tile_tables((ushort*)ps, pz, n, k, groupSize, pts, ptz), fn);
+        return new W4A8TileTables(tileScales, tileZeros, n, k, groupSize);
+    }
+
+    /// <summary>
+    /// <see cref="W4A8GemmF32"/> reading the prepared <paramref name="tables"/> (made by
+    /// <see cref="W4A8TileTables"/> from these scales and zeros): the same bits, less work per call.
+    /// </summary>
+    public static void W4A8GemmF32(ReadOnlySpan<float> x, int m, int k, ReadOnlySpan<byte> qweight, ReadOnlySpan<Half> scales,
+                                   ReadOnlySpan<byte> zeros, W4A8TileTables tables, int n, int groupSize, Span<float> y)
+    {
+        const string fn = "awq_w4a8_gemm_f32_tiled";
+        ArgumentNullException.ThrowIfNull(tables);
+        if (tables.N != n || tables.K != k || tables.GroupSize != groupSize)
+            throw new ArgumentException(
+                $"{fn}: argument 'tile_scales' was made for {tables.N} x {tables.K} weights in groups of {tables.GroupSize}, not {n} x {k} in groups of {groupSize}",
+                nameof(tables));
+        if (m > 0 && k > 0 && n > 0 && groupSize > 0)
+        {
+            RequireLength(x, (long)m * k, fn, "x");
+            RequireW4Weights(k, qweight, scales, zeros, n, groupSize, fn);
+            RequireLength(y, (long)m * n, fn, "y");
+        }
+        fixed (float* px = x, py = y)
+        fixed (byte* pq = qweight, pz = zeros, ptz = tables.Zeros)
+        fixed (Half* ps = scales)
+        fixed (ushort* pts = tables.Scales)
+            NativeMethods.Check(
+                NativeMethods.awq_w4a8_gemm_f32_tiled(px, m, k, pq, (ushort*)ps, pz, pts, ptz, n, groupSize, py), fn);
+    }
+
     private static void RequireW4Weights(int k, ReadOnlySpan<byte> qweight, ReadOnlySpan<Half> scales, ReadOnlySpan<byte> zeros,
                                          int n, int groupSize, string fn)
     {
@@ -123,6 +176,29 @@ public static unsafe partial class Kernels
         RequireLength(scales, n * groups, fn, "scales");
         RequireLength(zeros, n * groups, fn, "zeros");
     }
+}
+
+/// <summary>
+/// Per-tile scale and zero-point tables of one INT4 weight matrix [n, k] for the W4A8 kernels
+/// (<see cref="Kernels.W4A8TileTables"/>): [ceil(n/16)][groups][16] fp16 bits and bytes.
+/// </summary>
+public sealed class W4A8TileTables
+{
+    internal W4A8TileTables(ushort[] scales, byte[] zeros, int n, int k, int groupSize)
+    {
+        Scales = scales;
+        Zeros = zeros;
+        (N, K, GroupSize) = (n, k, groupSize);
+    }
+
+    internal ushort[] Scales { get; }
+    internal byte[] Zeros { get; }
+    public int N { get; }
+    public int K { get; }
+    public int GroupSize { get; }
+
+    /// <summary>Bytes the tables hold (about the size of the scales and zeros they were made from).</summary>
+    public long Bytes => Scales.LongLength * 2 + Zeros.LongLength;
 }
 
 /// <summary>

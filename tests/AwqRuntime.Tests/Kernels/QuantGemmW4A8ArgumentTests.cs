@@ -159,5 +159,16 @@ public unsafe class QuantGemmW4A8ArgumentTests
         e = Assert.Throws<ArgumentException>(() => NativeKernels.W4A8GemmF32(x, 1, 64, qw, s, new byte[7], 4, 32, y));
         Assert.Equal("zeros", e.ParamName);
         Assert.Throws<ArgumentNullException>(() => NativeKernels.W4A8Gemm(x, 1, 64, qw, s, z, 4, 32, y, null!));
+
+        // prepared tables: made for other weights, or from short spans, or with a bad group size
+        var tiles = NativeKernels.W4A8TileTables(s, z, 4, 64, 32);
+        NativeKernels.W4A8GemmF32(x, 1, 64, qw, s, z, tiles, 4, 32, y);
+        e = Assert.Throws<ArgumentException>(() => NativeKernels.W4A8GemmF32(x, 1, 64, qw, s, z,
+            NativeKernels.W4A8TileTables(s, z, 2, 64, 32), 4, 32, y));
+        Assert.Contains("made for 2 x 64", e.Message);
+        e = Assert.Throws<ArgumentException>(() => NativeKernels.W4A8TileTables(s, new byte[7], 4, 64, 32));
+        Assert.Equal("zeros", e.ParamName);
+        AssertThrows(() => NativeKernels.W4A8TileTables(s, z, 4, 64, 0), NativeStatus.InvalidGroupSize, "awq_w4a8_tile_tables", "group_size");
+        Assert.Throws<ArgumentNullException>(() => NativeKernels.W4A8GemmF32(x, 1, 64, qw, s, z, null!, 4, 32, y));
     }
 }

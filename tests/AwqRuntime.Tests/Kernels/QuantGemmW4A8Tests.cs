@@ -117,6 +117,11 @@ public class QuantGemmW4A8Tests
         var yf = new float[m * n];
         NativeKernels.W4A8GemmF32(p.X, m, k, p.QWeight, p.Scales, p.Zeros, n, groupSize, yf);
         Assert.True(yf.AsSpan().SequenceEqual(y), $"awq_w4a8_gemm_f32 differs ({where})");
+        // and the prepared tile tables (what Int4Linear holds) change nothing either
+        var tiles = NativeKernels.W4A8TileTables(p.Scales, p.Zeros, n, k, groupSize);
+        Array.Clear(yf);
+        NativeKernels.W4A8GemmF32(p.X, m, k, p.QWeight, p.Scales, p.Zeros, tiles, n, groupSize, yf);
+        Assert.True(yf.AsSpan().SequenceEqual(y), $"awq_w4a8_gemm_f32_tiled differs ({where})");
         NativeKernels.W4A8Gemm(scratch.Xq, scratch.XScale, scratch.XSum, m, k, p.QWeight, p.Scales, p.Zeros, n, groupSize, yf);
         Assert.True(yf.AsSpan().SequenceEqual(y), $"awq_w4a8_gemm on the scratch's spans differs ({where})");
 
