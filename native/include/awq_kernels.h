@@ -197,9 +197,9 @@ AWQ_API int awq_w4a8_gemm_f32(const float *x, int64_t M, int64_t K, const uint8_
                               const uint16_t *scales, const uint8_t *zeros, int64_t N,
                               int64_t group_size, float *y);
 
-/* Prepared scale tables, so the SIMD kernels need not transpose each 16-row tile's scales and zero
- * points on every call (a decode step multiplies each weight by one row of x, so that transpose
- * was a fixed cost per weight byte): awq_w4a8_tile_tables writes
+/* Prepared scale tables: the SIMD kernels read each 16-row tile's scales and zero points from
+ * these, which awq_w4a8_gemm and awq_w4a8_gemm_f32 make anew on every call (for a decode step, one
+ * row of x per weight, that is a fixed cost per weight byte); awq_w4a8_tile_tables writes
  *     tile_scales[(t·ng + g)·16 + r] = scales[(16t + r)·ng + g]   (fp16 bits; 0 past row N)
  *     tile_zeros [(t·ng + g)·16 + r] = zeros [(16t + r)·ng + g]
  * for t < ceil(N/16), g < ng = ceil(K/group_size): ceil(N/16)·16·ng elements each, the same bytes

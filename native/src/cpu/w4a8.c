@@ -72,8 +72,7 @@ int64_t awq_quantize_act_q8_scalar(const float *x, int64_t M, int64_t K, int64_t
 }
 
 /* ---- scalar reference: the GEMM ------------------------------------------------------------------ */
-void awq_w4a8_block_scalar(const awq_w4a8_job *J, int64_t n0, int64_t n1, void *scratch) {
-    (void)scratch;
+void awq_w4a8_block_scalar(const awq_w4a8_job *J, int64_t n0, int64_t n1) {
     const int64_t K = J->K, G = J->G, ng = J->ng, kh = J->kh;
     for (int64_t m = 0; m < J->M; m++) {
         const int8_t *xr = J->xq + m * K;
@@ -200,31 +199,33 @@ int awq_quantize_act_q8(const float *x, int64_t M, int64_t K, int64_t group_size
 }
 
 /* ---- GEMM driver --------------------------------------------------------------------------------- */
-typedef void (*w8_block_fn)(const awq_w4a8_job *, int64_t, int64_t, void *);
+typedef void (*w8_block_fn)(const awq_w4a8_job *, int64_t, int64_t);
 
 typedef struct w8_plan {
     const awq_w4a8_job *job;
     w8_block_fn block;
-    size_t scratch_bytes; /* per range (0: none needed) */
-    atomic_int failed;    /* a range could not allocate its scratch */
 } w8_plan;
 
 static void w8_run_items(void *ctx, int64_t begin, int64_t end) {
-    w8_plan *p = (w8_plan *)ctx;
+    const w8_plan *p = (const w8_plan *)ctx;
     const awq_w4a8_job *J = p->job;
-    void *scratch = NULL;
-    if (p->scratch_bytes) {
-        scratch = aligned_alloc(64, p->scratch_bytes);
-        if (scratch == NULL) {
-            atomic_store(&p->failed, 1);
-            return;
-        }
-    }
     for (int64_t i = begin; i < end; i++) {
         const int64_t n0 = i * W8_NB, n1 = n0 + W8_NB < J->N ? n0 + W8_NB : J->N;
-        p->block(J, n0, n1, scratch);
+        p->block(J, n0, n1);
     }
-    free(scratch);
+}
+
+/* The tables of awq_w4a8_tile_tables (w4a8.h) for ng groups, on checked arguments. */
+static void w8_fill_tile_tables(const uint16_t *scales, const uint8_t *zeros, int64_t N, int64_t ng,
+                                uint16_t *tile_scales, uint8_t *tile_zeros) {
+    const int64_t tiles = (N + 15) / 16;
+    for (int64_t t = 0; t < tiles; t++)
+        for (int64_t g = 0; g < ng; g++)
+            for (int64_t r = 0; r < 16; r++) {
+                const int64_t n = 16 * t + r, at = (t * ng + g) * 16 + r;
+                tile_scales[at] = n < N ? scales[n * ng + g] : 0;
+                tile_zeros[at] = n < N ? zeros[n * ng + g] : 0;
+            }
 }
 
 /* Shape and weight checks shared by awq_w4a8_gemm and awq_w4a8_gemm_f32 (pointers are checked
@@ -315,25 +316,37 @@ static int w8_gemm_run(const char *fn, awq_w4a8_path path, const int8_t *xq, con
         }
     }
 
+    /* the SIMD kernels read scale tables: made here for this call when the caller has none */
+    uint8_t *made = NULL;
+    if (path != AWQ_W4A8_SCALAR && tile_scales == NULL) {
+        const size_t entries = (size_t)((N + 15) / 16) * 16 * (size_t)ng; /* <= 16·N·ng + 16·ng: checked sizes */
+        made = (uint8_t *)malloc(entries * (sizeof(uint16_t) + sizeof(uint8_t)));
+        if (made == NULL) {
+            free(xp);
+            return awq_fail(AWQ_ERR_OUT_OF_MEMORY, fn, "cannot allocate %zu bytes of scale tables", entries * 3);
+        }
+        uint16_t *ts = (uint16_t *)(void *)made;
+        uint8_t *tz = made + entries * sizeof(uint16_t);
+        w8_fill_tile_tables(scales, zeros, N, ng, ts, tz);
+        tile_scales = ts;
+        tile_zeros = tz;
+    }
+
     awq_w4a8_job job = {.xq = xq, .xp = xp, .x_scale = x_scale, .x_sum = x_sum, .qweight = qweight,
                         .scales = scales, .zeros = zeros, .y = y, .M = M, .K = K, .N = N, .G = G, .kh = kh,
-                        .kp = kp, .ng = ng, .ngp = (ng + 15) / 16 * 16, .tile_scales = tile_scales,
-                        .tile_zeros = tile_zeros};
-    w8_plan plan = {.job = &job, .block = awq_w4a8_block_scalar, .scratch_bytes = 0};
-    atomic_init(&plan.failed, 0);
+                        .kp = kp, .ng = ng, .tile_scales = tile_scales, .tile_zeros = tile_zeros};
+    w8_plan plan = {.job = &job, .block = awq_w4a8_block_scalar};
 #if AWQ_X86
     if (path == AWQ_W4A8_AVX512VNNI) plan.block = awq_w4a8_block_avx512vnni;
     else if (path == AWQ_W4A8_AVX512) plan.block = awq_w4a8_block_avx512;
     else if (path == AWQ_W4A8_AVX2) plan.block = awq_w4a8_block_avx2;
-    if (path != AWQ_W4A8_SCALAR) plan.scratch_bytes = awq_w4a8_scratch_bytes(&job);
 #endif
     const int64_t items = (N + W8_NB - 1) / W8_NB;
     const double item_work = (double)M * (double)(N < W8_NB ? N : W8_NB) * (double)K;
     const int64_t grain = item_work >= W8_INLINE_WORK ? 1 : (int64_t)(W8_INLINE_WORK / item_work) + 1;
     awq_parallel_for(items, grain, w8_run_items, &plan);
+    free(made);
     free(xp);
-    if (atomic_load(&plan.failed))
-        return awq_fail(AWQ_ERR_OUT_OF_MEMORY, fn, "cannot allocate %zu bytes of tile scratch", plan.scratch_bytes);
     return AWQ_OK;
 }
 
@@ -406,17 +419,11 @@ int awq_w4a8_tile_tables(const uint16_t *scales, const uint8_t *zeros, int64_t N
     AWQ_REQUIRE_POSITIVE(FN_T, N);
     AWQ_REQUIRE_POSITIVE(FN_T, K);
     AWQ_REQUIRE_GROUP_SIZE(FN_T, group_size);
-    const int64_t ng = awq_n_groups(K, group_size), tiles = (N + 15) / 16;
+    const int64_t ng = awq_n_groups(K, group_size);
     int64_t len;
     int st;
-    if ((st = awq_mul_size(FN_T, "tile_scales", tiles * 16, ng, &len)) != AWQ_OK) return st;
-    for (int64_t t = 0; t < tiles; t++)
-        for (int64_t g = 0; g < ng; g++)
-            for (int64_t r = 0; r < 16; r++) {
-                const int64_t n = 16 * t + r, at = (t * ng + g) * 16 + r;
-                tile_scales[at] = n < N ? scales[n * ng + g] : 0;
-                tile_zeros[at] = n < N ? zeros[n * ng + g] : 0;
-            }
+    if ((st = awq_mul_size(FN_T, "tile_scales", (N + 15) / 16 * 16, ng, &len)) != AWQ_OK) return st;
+    w8_fill_tile_tables(scales, zeros, N, ng, tile_scales, tile_zeros);
     return AWQ_OK;
 }
 

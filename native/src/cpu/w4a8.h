@@ -60,10 +60,11 @@ typedef struct awq_w4a8_job {
     int64_t M, K, N, G;
     int64_t kh;              /* bytes per weight row: ceil(K/2) */
     int64_t kp;              /* bytes per row of xp: K rounded up to 32 */
-    int64_t ng, ngp;         /* groups per row; ng rounded up to 16 (rows of the tile scale tables) */
-    /* Prepared tables (awq_w4a8_tile_tables), or NULL: the SIMD kernels then transpose each tile's
-     * into scratch. Layout: [ceil(N/16) tiles][ng groups][16 rows], fp16 bits and bytes; entry
-     * (t, g, r) is row 16t + r's scale / zero point of group g (0 for rows past N). */
+    int64_t ng;              /* groups per row */
+    /* The SIMD kernels' scale tables (awq_w4a8_tile_tables: prepared by the caller, or made by the
+     * driver for this call; unused by the scalar kernel). Layout: [ceil(N/16) tiles][ng groups]
+     * [16 rows], fp16 bits and bytes; entry (t, g, r) is row 16t + r's scale / zero point of group g
+     * (0 for rows past N). */
     const uint16_t *tile_scales;
     const uint8_t *tile_zeros;
 } awq_w4a8_job;
@@ -73,19 +74,12 @@ typedef struct awq_w4a8_job {
 /* Rows of x a SIMD tile keeps accumulators for; larger M is processed in chunks of this many. */
 #define AWQ_W4A8_MC 16
 
-/* Bytes of per-range scratch the SIMD block functions need: one tile's tables, [ngp][16] fp16
- * scales and zero-point bytes. */
-static inline size_t awq_w4a8_scratch_bytes(const awq_w4a8_job *J) {
-    return ((size_t)J->ngp * 16 * (sizeof(uint16_t) + sizeof(uint8_t)) + 63) & ~(size_t)63;
-}
-
-/* y[0..M, n0..n1) for n1 - n0 <= AWQ_W4A8_NB. scratch: 64-byte aligned, awq_w4a8_scratch_bytes
- * (unused by the scalar kernel). */
-void awq_w4a8_block_scalar(const awq_w4a8_job *J, int64_t n0, int64_t n1, void *scratch);
+/* y[0..M, n0..n1) for n1 - n0 <= AWQ_W4A8_NB; n0 is a multiple of 16. */
+void awq_w4a8_block_scalar(const awq_w4a8_job *J, int64_t n0, int64_t n1);
 #if AWQ_X86
-void awq_w4a8_block_avx2(const awq_w4a8_job *J, int64_t n0, int64_t n1, void *scratch);
-void awq_w4a8_block_avx512(const awq_w4a8_job *J, int64_t n0, int64_t n1, void *scratch);
-void awq_w4a8_block_avx512vnni(const awq_w4a8_job *J, int64_t n0, int64_t n1, void *scratch);
+void awq_w4a8_block_avx2(const awq_w4a8_job *J, int64_t n0, int64_t n1);
+void awq_w4a8_block_avx512(const awq_w4a8_job *J, int64_t n0, int64_t n1);
+void awq_w4a8_block_avx512vnni(const awq_w4a8_job *J, int64_t n0, int64_t n1);
 #endif
 
 /* Quantize rows [0, M) of x, groups of G along K (no argument checks). Returns -1 when every

@@ -80,59 +80,6 @@ T2 int64_t awq_quantize_act_q8_avx2(const float *x, int64_t M, int64_t K, int64_
     return -1;
 }
 
-/* ---- per-tile tables: fp32 scales and int32 zero points, [group][8 rows] ---------------------------- */
-T2 INL void w8_transpose8(__m256 r[8]) {
-    __m256 t[8], u[8];
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-    }
-    /* u[4a+e], 128-bit lane l: rows 4a..4a+3, element 4l+e */
-    for (int a = 0; a < 8; a += 4) {
-        u[a + 0] = _mm256_shuffle_ps(t[a], t[a + 2], 0x44);
-        u[a + 1] = _mm256_shuffle_ps(t[a], t[a + 2], 0xEE);
-        u[a + 2] = _mm256_shuffle_ps(t[a + 1], t[a + 3], 0x44);
-        u[a + 3] = _mm256_shuffle_ps(t[a + 1], t[a + 3], 0xEE);
-    }
-    for (int e = 0; e < 4; e++) {
-        r[e] = _mm256_permute2f128_ps(u[e], u[4 + e], 0x20);
-        r[4 + e] = _mm256_permute2f128_ps(u[e], u[4 + e], 0x31);
-    }
-}
-
-/* The tile's tables at stride 16 (the layout of awq_w4a8_tile_tables, w4a8.h), entries 0..7 */
-T2 static void w8_tile_tables(const awq_w4a8_job *J, const int64_t rows[8], uint16_t *tsc, uint8_t *tz) {
-    const int64_t ng = J->ng;
-    for (int64_t g0 = 0; g0 < ng; g0 += 8) {
-        const int64_t cnt = ng - g0 < 8 ? ng - g0 : 8;
-        __m256 v[8], z[8];
-        for (int r = 0; r < 8; r++) {
-            const uint16_t *sp = J->scales + rows[r] * ng + g0;
-            const uint8_t *zp = J->zeros + rows[r] * ng + g0;
-            if (cnt == 8) {
-                v[r] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)sp));
-                z[r] = _mm256_castsi256_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)zp)));
-            } else {
-                uint16_t sb[8] = {0};
-                uint8_t zb[16] = {0};
-                memcpy(sb, sp, (size_t)cnt * sizeof(uint16_t));
-                memcpy(zb, zp, (size_t)cnt);
-                v[r] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)sb));
-                z[r] = _mm256_castsi256_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)zb)));
-            }
-        }
-        w8_transpose8(v);
-        w8_transpose8(z);
-        for (int i = 0; i < 8; i++) {
-            /* back to fp16: exact, the values came from fp16 */
-            _mm_storeu_si128((__m128i *)(tsc + (g0 + i) * 16), _mm256_cvtps_ph(v[i], _MM_FROUND_TO_NEAREST_INT));
-            int32_t zi[8];
-            _mm256_storeu_si256((__m256i *)zi, _mm256_castps_si256(z[i]));
-            for (int r = 0; r < 8; r++) tz[(g0 + i) * 16 + r] = (uint8_t)zi[r];
-        }
-    }
-}
-
 /* ---- one sub-step of weights: 16 bytes of 8 rows -> 8 vectors of codes -------------------------------- */
 T2 INL __m128i w8_ld16(const uint8_t *p, int64_t nb) {
     if (nb >= 16) return _mm_loadu_si128((const __m128i *)p);
@@ -241,25 +188,14 @@ static const w8_tile_fn w8_tile_fns[W8_MC + 1] = {
     NULL, w8_tile_1, w8_tile_2, w8_tile_3, w8_tile_4, w8_tile_5, w8_tile_6, w8_tile_7, w8_tile_8,
     w8_tile_9, w8_tile_10, w8_tile_11, w8_tile_12, w8_tile_13, w8_tile_14, w8_tile_15, w8_tile_16};
 
-void awq_w4a8_block_avx2(const awq_w4a8_job *J, int64_t n0, int64_t n1, void *scratch) {
-    uint16_t *tsc_scratch = (uint16_t *)scratch;
-    uint8_t *tz_scratch = (uint8_t *)(tsc_scratch + J->ngp * 16);
+void awq_w4a8_block_avx2(const awq_w4a8_job *J, int64_t n0, int64_t n1) {
     for (int64_t n = n0; n < n1; n += 8) {
         const int nrows = n1 - n < 8 ? (int)(n1 - n) : 8;
-        int64_t rows[8];
         const uint8_t *rp[8];
-        for (int r = 0; r < 8; r++) {
-            rows[r] = n + (r < nrows ? r : nrows - 1);
-            rp[r] = J->qweight + rows[r] * J->kh;
-        }
-        const uint16_t *tsc = tsc_scratch;
-        const uint8_t *tz = tz_scratch;
-        if (J->tile_scales != NULL) { /* n is a multiple of 8: half n % 16 / 8 of tile n / 16 */
-            tsc = J->tile_scales + (n / 16) * J->ng * 16 + n % 16;
-            tz = J->tile_zeros + (n / 16) * J->ng * 16 + n % 16;
-        } else {
-            w8_tile_tables(J, rows, tsc_scratch, tz_scratch);
-        }
+        for (int r = 0; r < 8; r++) rp[r] = J->qweight + (n + (r < nrows ? r : nrows - 1)) * J->kh;
+        /* n is a multiple of 8: half n % 16 / 8 of tile n / 16 of the tables */
+        const uint16_t *tsc = J->tile_scales + (n / 16) * J->ng * 16 + n % 16;
+        const uint8_t *tz = J->tile_zeros + (n / 16) * J->ng * 16 + n % 16;
         for (int64_t m = 0; m < J->M; m += W8_MC)
             w8_tile_fns[J->M - m < W8_MC ? J->M - m : W8_MC](J, m, n, nrows, rp, tsc, tz);
     }

@@ -13,8 +13,8 @@
  * dword transpose inside the 128-bit lanes (vpunpck{l,h}{dq,qdq}) leaves lane r of T_d holding
  * bytes 4d..4d+3 of row r, and the nibble split gives the eight weight vectors the rows of x are
  * multiplied with. The x operand is a 4-byte broadcast folded into vpdpbusd ({1to16}).
- * The tile's fp16 scales and zero points are read from [group][16] tables (w4a8.h): prepared once
- * by awq_w4a8_tile_tables (J->tile_scales), or else transposed per tile into scratch.
+ * The tile's fp16 scales and zero points are read from [group][16] tables (w4a8.h: J->tile_scales,
+ * prepared once by awq_w4a8_tile_tables, or made by the driver for one call).
  */
 #include "w4a8.h"
 
@@ -78,50 +78,6 @@ T512 int64_t awq_quantize_act_q8_avx512(const float *x, int64_t M, int64_t K, in
         }
     }
     return -1;
-}
-
-/* ---- per-tile tables: fp32 scales and int32 zero points, [group][16 rows] -------------------------- */
-/* 16x16 transpose of 32-bit elements: 32-bit and 64-bit unpacks inside the 128-bit lanes, then two
- * rounds of 128-bit lane shuffles. */
-T512 INL void w8_transpose16(__m512 r[16]) {
-    __m512 t[16], u[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    /* u[4a+e], 128-bit lane l: rows 4a..4a+3, element 4l+e */
-    for (int a = 0; a < 16; a += 4) {
-        u[a + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[a]), _mm512_castps_pd(t[a + 2])));
-        u[a + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[a]), _mm512_castps_pd(t[a + 2])));
-        u[a + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[a + 1]), _mm512_castps_pd(t[a + 3])));
-        u[a + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[a + 1]), _mm512_castps_pd(t[a + 3])));
-    }
-    for (int e = 0; e < 4; e++) {
-        const __m512 v0 = _mm512_shuffle_f32x4(u[e], u[4 + e], 0x88), v1 = _mm512_shuffle_f32x4(u[e], u[4 + e], 0xDD);
-        const __m512 w0 = _mm512_shuffle_f32x4(u[8 + e], u[12 + e], 0x88),
-                     w1 = _mm512_shuffle_f32x4(u[8 + e], u[12 + e], 0xDD);
-        r[e] = _mm512_shuffle_f32x4(v0, w0, 0x88);
-        r[8 + e] = _mm512_shuffle_f32x4(v0, w0, 0xDD);
-        r[4 + e] = _mm512_shuffle_f32x4(v1, w1, 0x88);
-        r[12 + e] = _mm512_shuffle_f32x4(v1, w1, 0xDD);
-    }
-}
-
-T512 static void w8_tile_tables(const awq_w4a8_job *J, const int64_t rows[16], uint16_t *tsc, uint8_t *tz) {
-    const int64_t ng = J->ng;
-    for (int64_t g0 = 0; g0 < ng; g0 += 16) {
-        const __mmask16 mk = (__mmask16)((1u << (ng - g0 < 16 ? ng - g0 : 16)) - 1u);
-        __m512 v[16];
-        for (int r = 0; r < 16; r++) v[r] = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mk, J->scales + rows[r] * ng + g0));
-        w8_transpose16(v);
-        /* back to fp16: exact, the values came from fp16 */
-        for (int i = 0; i < 16; i++)
-            _mm256_storeu_si256((__m256i *)(tsc + (g0 + i) * 16), _mm512_cvtps_ph(v[i], _MM_FROUND_TO_NEAREST_INT));
-        for (int r = 0; r < 16; r++)
-            v[r] = _mm512_castsi512_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mk, J->zeros + rows[r] * ng + g0)));
-        w8_transpose16(v);
-        for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(tz + (g0 + i) * 16), _mm512_cvtepi32_epi8(_mm512_castps_si512(v[i])));
-    }
 }
 
 /* group g's fp32 weight scales and int32 zero points of the tile's 16 rows, from the tables */
@@ -298,39 +254,28 @@ typedef void (*w8_tile_fn)(const awq_w4a8_job *, int64_t, int64_t, int, const ui
 W8_INST_ALL(vnni, T512V)
 W8_INST_ALL(bw, T512)
 
-/* Tiles of 16 rows of W; for each, its tables (prepared, or transposed into scratch once), then the
+/* Tiles of 16 rows of W; for each, its [group][16] tables, then the
  * rows of x in chunks of W8_MC (each chunk re-reads the tile's weights, from cache). Rows past n1
  * repeat row n1-1 and are not stored. */
-T512 static void w8_block(const awq_w4a8_job *J, int64_t n0, int64_t n1, void *scratch, const w8_tile_fn *fns) {
-    uint16_t *tsc_scratch = (uint16_t *)scratch;
-    uint8_t *tz_scratch = (uint8_t *)(tsc_scratch + J->ngp * 16);
+T512 static void w8_block(const awq_w4a8_job *J, int64_t n0, int64_t n1, const w8_tile_fn *fns) {
     for (int64_t n = n0; n < n1; n += 16) {
         const int nrows = n1 - n < 16 ? (int)(n1 - n) : 16;
-        int64_t rows[16];
         const uint8_t *rp[16];
-        for (int r = 0; r < 16; r++) {
-            rows[r] = n + (r < nrows ? r : nrows - 1);
-            rp[r] = J->qweight + rows[r] * J->kh;
-        }
-        const uint16_t *tsc = tsc_scratch;
-        const uint8_t *tz = tz_scratch;
-        if (J->tile_scales != NULL) { /* n is a multiple of 16: tile n / 16 */
-            tsc = J->tile_scales + (n / 16) * J->ng * 16;
-            tz = J->tile_zeros + (n / 16) * J->ng * 16;
-        } else {
-            w8_tile_tables(J, rows, tsc_scratch, tz_scratch);
-        }
+        for (int r = 0; r < 16; r++) rp[r] = J->qweight + (n + (r < nrows ? r : nrows - 1)) * J->kh;
+        /* n is a multiple of 16: tile n / 16 of the tables */
+        const uint16_t *tsc = J->tile_scales + (n / 16) * J->ng * 16;
+        const uint8_t *tz = J->tile_zeros + (n / 16) * J->ng * 16;
         for (int64_t m = 0; m < J->M; m += W8_MC)
             fns[J->M - m < W8_MC ? J->M - m : W8_MC](J, m, n, nrows, rp, tsc, tz);
     }
 }
 
-void awq_w4a8_block_avx512vnni(const awq_w4a8_job *J, int64_t n0, int64_t n1, void *scratch) {
-    w8_block(J, n0, n1, scratch, w8_vnni_fns);
+void awq_w4a8_block_avx512vnni(const awq_w4a8_job *J, int64_t n0, int64_t n1) {
+    w8_block(J, n0, n1, w8_vnni_fns);
 }
 
-void awq_w4a8_block_avx512(const awq_w4a8_job *J, int64_t n0, int64_t n1, void *scratch) {
-    w8_block(J, n0, n1, scratch, w8_bw_fns);
+void awq_w4a8_block_avx512(const awq_w4a8_job *J, int64_t n0, int64_t n1) {
+    w8_block(J, n0, n1, w8_bw_fns);
 }
 
 #endif /* AWQ_X86 */
