@@ -14,7 +14,6 @@ public sealed class Int4Linear : ILinear
     private readonly KernelInt4 _w;
     private readonly W4A8TileTables? _tiles; // made when the kernel is W4A8
 
-
     public Int4Linear(QuantizedWeights w, Int4Kernel kernel = Int4Kernel.W4A16)
     {
         _w = Int4Layouts.ToKernel(w);
@@ -34,7 +33,7 @@ public sealed class Int4Linear : ILinear
         GroupSize = other.GroupSize;
         Groups = other.Groups;
         Kernel = kernel;
-        _tiles = kernel == Int4Kernel.W4A8 && other._tiles is not null ? other._tiles : TilesFor(kernel);
+        _tiles = TilesFor(kernel); // a new kernel (WithKernel returns this for the same one)
     }
 
     private W4A8TileTables? TilesFor(Int4Kernel kernel) => kernel != Int4Kernel.W4A8
@@ -62,8 +61,8 @@ public sealed class Int4Linear : ILinear
     public void Forward(ReadOnlySpan<float> x, int rows, Span<float> y)
     {
         var scales = System.Runtime.InteropServices.MemoryMarshal.Cast<ushort, Half>(_w.Scales);
-        if (_tiles is not null)
-            Kernels.W4A8GemmF32(x, rows, InFeatures, _w.Packed, scales, _w.Zeros, _tiles, OutFeatures, GroupSize, y);
+        if (Kernel == Int4Kernel.W4A8)
+            Kernels.W4A8GemmF32(x, rows, InFeatures, _w.Packed, scales, _w.Zeros, _tiles!, OutFeatures, GroupSize, y);
         else
             Kernels.W4A16Gemm(x, rows, InFeatures, _w.Packed, scales, _w.Zeros, OutFeatures, GroupSize, y);
     }
