@@ -214,6 +214,18 @@ AWQ_API int awq_w4a8_gemm_f32_tiled(const float *x, int64_t M, int64_t K, const 
                                     int64_t group_size, float *y);
 
 /* ---------------------------------------------------------------------------------------------
+ * AWQ's clip search: the mean squared partial output of every quantization group
+ * (AutoAWQ awq/quantize/quantizer.py _compute_best_clip)
+ *   err[n·ng + g] = (1/M) Σ_m ( Σ_{k∈g} x[m,k]·d[n,k] )²,   ng = ceil(K / group_size)
+ *   x: fp32 [M,K] sampled calibration activations, d: fp32 [N,K] the weight error q(w) − w
+ *   err: double [N, ng]. Partial sums in fp32 (one FMA per k, k ascending), squares summed in
+ *   double (one FMA per m, m ascending): the same bits on every SIMD path and thread count.
+ * Scratch the size of d (rounded up to 64 rows) is allocated per call (AWQ_ERR_OUT_OF_MEMORY).
+ * ------------------------------------------------------------------------------------------- */
+AWQ_API int awq_clip_error(const float *x, int64_t M, int64_t K, const float *d, int64_t N,
+                           int64_t group_size, double *err);
+
+/* ---------------------------------------------------------------------------------------------
  * INT8 x INT8 -> INT32 GEMM with zero-point correction (the seed's Xf·Wfᵀ ≈ Sx Sw (Xq-Zx)(Wq-Zw)ᵀ)
  * [not yet in the runtime] Called by the tests and scripts/bench-kernels today; the W8A8 methods
  * will run their linears on it.

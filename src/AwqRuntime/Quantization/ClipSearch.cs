@@ -1,5 +1,5 @@
-using System.Numerics;
 using AwqRuntime.Model;
+using AwqRuntime.Native;
 
 namespace AwqRuntime.Quantization;
 
@@ -8,7 +8,7 @@ namespace AwqRuntime.Quantization;
 /// max_val = max|w| · (1 − i/n_grid) for i = 0 … max_shrink·n_grid − 1, clamp the group to
 /// [−max_val, max_val], quantize, and keep the max_val whose per-group partial outputs
 /// Σ_{k∈group} x_k·w_k on a sample of calibration tokens (every (n/512)-th; see <see cref="SampleRows"/>) stay closest to the
-/// original in mean squared error. Applied as a clamp of the full-precision weights before the
+/// original in mean squared error (computed natively: <see cref="Kernels.ClipError"/>, one GEMM-shaped pass per candidate). Applied as a clamp of the full-precision weights before the
 /// final quantization, on the linears the family clips (<see cref="Model.Families.ModelFamily.IsClipped"/>).
 /// </summary>
 internal static class ClipSearch
@@ -41,6 +41,7 @@ internal static class ClipSearch
         var candidate = work.Candidate(kind, linear).Weight;
         var scratch = work.Quantizer;
         var steps = (int)(config.MaxShrink * config.NGrid);
+        var err = new double[orgMax.Length];
         for (var i = 0; i < steps; i++)
         {
             var shrink = 1f - (float)i / config.NGrid;
@@ -55,28 +56,13 @@ internal static class ClipSearch
             GroupQuantizer.PseudoQuantize(candidate, n, k, g, config.WBit, scratch);
             // candidate ← q(w_clamped) − w : the error of each partial output is Σ x·(wq − w).
             for (var j = 0; j < w.Length; j++) candidate[j] -= w[j];
-            Parallel.For(0, n, r =>
-            {
-                for (var gi = 0; gi < groups; gi++)
+            Kernels.ClipError(x, t, k, candidate, n, g, err);
+            for (var idx = 0; idx < err.Length; idx++)
+                if (err[idx] < bestErr[idx])
                 {
-                    var off = gi * g;
-                    var len = Math.Min(g, k - off);
-                    var diff = candidate.AsSpan(r * k + off, len);
-                    double err = 0;
-                    for (var tok = 0; tok < t; tok++)
-                    {
-                        var d = Dot(x.AsSpan(tok * k + off, len), diff);
-                        err += d * d;
-                    }
-                    err /= t;
-                    var idx = r * groups + gi;
-                    if (err < bestErr[idx])
-                    {
-                        bestErr[idx] = err;
-                        bestMax[idx] = orgMax[idx] * shrink;
-                    }
+                    bestErr[idx] = err[idx];
+                    bestMax[idx] = orgMax[idx] * shrink;
                 }
-            });
         }
 
         for (var r = 0; r < n; r++)
@@ -119,16 +105,5 @@ internal static class ClipSearch
             rows[i] = (int)Math.Min(row, tokens - 1);
         }
         return rows;
-    }
-
-    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        var i = 0;
-        var acc = Vector<float>.Zero;
-        for (; i <= a.Length - Vector<float>.Count; i += Vector<float>.Count)
-            acc += new Vector<float>(a[i..]) * new Vector<float>(b[i..]);
-        var sum = Vector.Sum(acc);
-        for (; i < a.Length; i++) sum += a[i] * b[i];
-        return sum;
     }
 }
