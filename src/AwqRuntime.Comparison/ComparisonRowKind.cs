@@ -27,4 +27,10 @@ public enum ComparisonRowKind
 
     /// <summary>AWQ scales folded into the FP weights (no rounding), exported as GGUF, quantized by llama.cpp.</summary>
     AwqScaledLlamaCpp,
+
+    /// <summary>
+    /// Our AWQ INT4 checkpoint written into GGUF Q4_1 blocks as it is (a 32-weight block per part of a
+    /// group: d = scale, m = −scale·zero; no re-rounding) and run by llama.cpp: AWQ's own rounding on llama.cpp.
+    /// </summary>
+    AwqAsQ4_1LlamaCpp,
 }

@@ -21,6 +21,10 @@ public sealed record ComparisonRowSpec(string Name, ComparisonRowKind Kind, int 
     public static ComparisonRowSpec AwqLlamaCppCompatible(int groupSize) =>
         new($"AWQ g{groupSize} llama.cpp-compatible", ComparisonRowKind.OursAwqLlamaCppCompatible, groupSize);
 
+    /// <summary>The AWQ g<paramref name="groupSize"/> checkpoint's own INT4 weights as GGUF Q4_1, run by llama.cpp.</summary>
+    public static ComparisonRowSpec AwqAsQ4_1(int groupSize) =>
+        new($"AWQ g{groupSize} → GGUF Q4_1 (llama.cpp)", ComparisonRowKind.AwqAsQ4_1LlamaCpp, groupSize, "Q4_1");
+
     public static ComparisonRowSpec LlamaCppF32() => new("F32 (llama.cpp)", ComparisonRowKind.LlamaCppF32, GgufType: "F32");
 
     public static ComparisonRowSpec LlamaCpp(string type, bool autoOverrides = true) =>
@@ -38,6 +42,7 @@ public sealed record ComparisonRowSpec(string Name, ComparisonRowKind Kind, int 
         Awq(32),
         Awq(64),
         AwqLlamaCppCompatible(32),
+        AwqAsQ4_1(32),
         Rtn(32),
         Rtn(64),
         LlamaCpp("Q8_0"),

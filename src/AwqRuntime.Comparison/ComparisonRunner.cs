@@ -32,6 +32,7 @@ public sealed class ComparisonRunner : IDisposable
     private readonly Dictionary<int, Lazy<string>> _scaledGguf = [];
     // Scales chosen by an AWQ row of this run, per group size: the AWQ-scaled rows fold them instead of searching again.
     private readonly Dictionary<int, IReadOnlyList<BlockReport>> _awqSearches = [];
+    private readonly Dictionary<int, string> _awqCheckpoints = [];
     private readonly Dictionary<string, IReadOnlyList<GgufTensorInfo>> _tensorTables = [];
 
     private ComparisonRunner(ComparisonOptions options, IProgress<ComparisonProgress>? progress, CancellationToken cancel)
@@ -171,6 +172,7 @@ public sealed class ComparisonRunner : IDisposable
                 case ComparisonRowKind.LlamaCppF32: BuildLlamaCppF32(state); break;
                 case ComparisonRowKind.LlamaCppQuantized: BuildLlamaCppQuantized(state, F32Gguf(), spec.GgufType!, "llama.cpp"); break;
                 case ComparisonRowKind.AwqScaledLlamaCpp: BuildLlamaCppQuantized(state, ScaledGguf(spec.GroupSize), spec.GgufType!, $"AWQ-scaled (g{spec.GroupSize}) then llama.cpp"); break;
+                case ComparisonRowKind.AwqAsQ4_1LlamaCpp: BuildAwqAsQ4_1(state); break;
                 default: throw new ArgumentOutOfRangeException(nameof(spec), spec.Kind, "unknown row kind");
             }
         }
@@ -205,18 +207,8 @@ public sealed class ComparisonRunner : IDisposable
     {
         var config = new AwqConfig { Method = method, GroupSize = s.Spec.GroupSize, ModulesToNotConvert = notConvert }.Validate();
         var dir = Path.Combine(_o.WorkFolder, "ours", Slug(s.Row.Name));
-        var calibration = Calibration();
-        using (var m = AwqModel.FromPretrained(_o.ModelPath, _o.TokenizerPath))
-        {
-            var label = s.Row.Name;
-            // A variant of an AWQ row already built (modules kept in fp16) reuses its scale search: same result, less time.
-            var searched = method == QuantMethod.Awq ? _awqSearches.GetValueOrDefault(config.GroupSize) : null;
-            var result = m.Quantize(calibration, config, new InlineProgress<QuantProgress>(p =>
-                Report($"{label}: block {Math.Min(p.Layer + 1, p.Layers)}/{p.Layers} {p.Step}", (p.Layer + (double)p.StepIndex / Math.Max(p.Steps, 1)) / p.Layers)), _cancel,
-                searched);
-            m.SaveQuantized(dir, overwrite: true);
-            if (method == QuantMethod.Awq) _awqSearches.TryAdd(config.GroupSize, result.Blocks);
-        }
+        QuantizeOurs(config, dir, s.Row.Name);
+        if (method == QuantMethod.Awq && notConvert.Count == 0) _awqCheckpoints.TryAdd(config.GroupSize, dir);
         // The row runs what was saved: the checkpoint is reloaded as any user would load it.
         var loaded = Own(AwqModel.FromQuantized(dir, _o.TokenizerPath));
         var size = CheckpointSize.Measure(dir);
@@ -232,6 +224,46 @@ public sealed class ComparisonRunner : IDisposable
         var model = loaded.Model;
         s.Logits = new RuntimeLogitsSource(model, s.Row.Name);
         s.Speed = (prompt, first) => SpeedBenchmark.Ours(model, prompt, first, _o.SpeedDecodeTokens, _o.SpeedRuns);
+    }
+
+    /// <summary>The AWQ checkpoint of the row's group size (the AWQ row's, or made here) exported as exact Q4_1, run by llama.cpp.</summary>
+    private void BuildAwqAsQ4_1(RowState s)
+    {
+        var g = s.Spec.GroupSize;
+        if (!_awqCheckpoints.TryGetValue(g, out var dir))
+        {
+            dir = Path.Combine(_o.WorkFolder, "ours", $"awq-g{g}-for-q4_1");
+            QuantizeOurs(new AwqConfig { Method = QuantMethod.Awq, GroupSize = g }.Validate(), dir, s.Row.Name);
+            _awqCheckpoints.TryAdd(g, dir);
+        }
+        var dst = Path.Combine(_o.WorkFolder, "gguf", Slug(s.Row.Name) + ".gguf");
+        Report($"{s.Row.Name}: writing the INT4 weights as Q4_1 blocks");
+        using (var m = AwqModel.FromQuantized(dir, _o.TokenizerPath))
+        using (var weights = new ModelWeightSource(m.Model, dir))
+            GgufModelExporter.Export(weights, dst, GgufExportType.Q4_1, GgufTokenizerWriter.ToMetadata(_source.Tokenizer.Spec),
+                $"{Path.GetFileName(_o.ModelPath.TrimEnd('/'))} AWQ g{g}");
+        var tensors = GgufTensorTable.Read(dst);
+        var notes = new List<string> { $"source: our AWQ g{g} checkpoint, its INT4 groups written as Q4_1 blocks (d = scale, m = −scale·zero), not re-rounded" };
+        var exact = tensors.Where(t => t.TypeName == "F32" && t.Dimensions.Count == 2).Select(t => t.Name).ToList();
+        if (exact.Count > 0) notes.Add($"{exact.Count} INT4 linears that 32-weight blocks cannot split are stored as F32 (their exact values)");
+        AttachLlamaCpp(s, dst, "GGUF Q4_1 (AWQ's INT4)", _o.LlamaCppKvCache, tensors, notes);
+    }
+
+    /// <summary>Quantizes the source with <paramref name="config"/> and saves the checkpoint in <paramref name="dir"/>.</summary>
+    private void QuantizeOurs(AwqConfig config, string dir, string label)
+    {
+        var method = config.Method;
+        var calibration = Calibration();
+        using (var m = AwqModel.FromPretrained(_o.ModelPath, _o.TokenizerPath))
+        {
+            // A variant of an AWQ row already built (modules kept in fp16) reuses its scale search: same result, less time.
+            var searched = method == QuantMethod.Awq ? _awqSearches.GetValueOrDefault(config.GroupSize) : null;
+            var result = m.Quantize(calibration, config, new InlineProgress<QuantProgress>(p =>
+                Report($"{label}: block {Math.Min(p.Layer + 1, p.Layers)}/{p.Layers} {p.Step}", (p.Layer + (double)p.StepIndex / Math.Max(p.Steps, 1)) / p.Layers)), _cancel,
+                searched);
+            m.SaveQuantized(dir, overwrite: true);
+            if (method == QuantMethod.Awq) _awqSearches.TryAdd(config.GroupSize, result.Blocks);
+        }
     }
 
     private void BuildLlamaCppF32(RowState s)

@@ -18,7 +18,7 @@ internal static class ExportCommands
         var output = new Option<string>("--out", "-o") { Description = "Output .gguf file", Required = true };
         var type = new Option<string>("--type")
         {
-            Description = "Tensor type: f32, f16 or q8_0 (written here; norms stay f32), or any llama-quantize type (q4_0, q4_k_m, …: F32 export, then llama.cpp's quantizer)",
+            Description = "Tensor type: f32, f16 or q8_0 (written here; norms stay f32); q4_1 of an INT4 (AWQ/RTN) checkpoint writes its own weights as Q4_1 blocks without re-rounding; any other llama-quantize type (q4_0, q4_k_m, …: F32 export, then llama.cpp's quantizer)",
             DefaultValueFactory = _ => "f32",
         };
         var json = CliOptions.Json();
@@ -41,9 +41,12 @@ internal static class ExportCommands
             if (Directory.Exists(path)) throw new IOException($"{path}: a folder is in the way of the output file");
             if (File.Exists(path) && !parse.GetValue(force)) throw new IOException($"{path}: file exists (use --force to replace it)");
             using var m = AwqModel.Load(parse.GetValue(model)!, parse.GetValue(tokenizer));
+            // An INT4 checkpoint's groups are Q4_1 blocks already: write them as they are instead of
+            // letting llama.cpp round the dequantized weights again.
+            if (name == "q4_1" && m.Quantization != null) exportType = GgufExportType.Q4_1;
             if (exportType is { } t) WriteGguf(m, path, t);
             else QuantizeWithLlamaCpp(m, path, name);
-            var label = exportType?.ToString() ?? name.ToUpperInvariant();
+            var label = exportType == GgufExportType.Q4_1 ? "Q4_1 (the checkpoint's own INT4 weights)" : exportType?.ToString() ?? name.ToUpperInvariant();
             if (parse.GetValue(json)) CliOptions.PrintJson(new { output = Path.GetFullPath(path), type = label, bytes = new FileInfo(path).Length });
             else Console.WriteLine($"wrote {path} ({new FileInfo(path).Length:N0} bytes, {label})");
             return 0;

@@ -6,7 +6,8 @@ namespace AwqRuntime.Formats;
 
 /// <summary>
 /// Element conversions between stored tensor bytes (little-endian) and fp32, shared by every
-/// loader and writer: F32, F16, BF16, F64 and ggml's Q8_0 block (fp16 d + 32 int8, value = d·q).
+/// loader and writer: F32, F16, BF16, F64 and ggml's Q8_0 block (fp16 d + 32 int8, value = d·q);
+/// llama.cpp's other block types decode through <see cref="Gguf.GgmlBlockDecoder"/>.
 /// fp32 → fp16 and fp32 → bf16 round to nearest even, as torch's .half() / .bfloat16() do.
 /// </summary>
 public static class TensorConversion
@@ -22,7 +23,7 @@ public static class TensorConversion
 
     /// <summary>True for the stored types <see cref="ToFloat32"/> can decode.</summary>
     public static bool CanDecode(TensorDType t) =>
-        t is TensorDType.F32 or TensorDType.F16 or TensorDType.BF16 or TensorDType.F64 or TensorDType.Q8_0;
+        t is TensorDType.F32 or TensorDType.F16 or TensorDType.BF16 or TensorDType.F64 or TensorDType.Q8_0 || Gguf.GgmlBlockDecoder.CanDecode(t);
 
     /// <summary>True for the types <see cref="FromFloat32"/> can encode.</summary>
     public static bool CanEncode(TensorDType t) =>
@@ -61,6 +62,9 @@ public static class TensorConversion
                 break;
             case TensorDType.Q8_0:
                 DequantizeQ8_0(src, dst);
+                break;
+            case var _ when Gguf.GgmlBlockDecoder.CanDecode(t):
+                Gguf.GgmlBlockDecoder.Decode(t, src, dst);
                 break;
             default:
                 throw new NotSupportedException($"decoding {t} to fp32 is not supported");

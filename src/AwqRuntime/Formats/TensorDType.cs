@@ -37,6 +37,9 @@ public static class TensorDTypeInfo
         return blockElements > 0;
     }
 
+    /// <summary>True for ggml's block-quantized types (Q4_0, Q8_0, the K-quants, …): several elements share a scale.</summary>
+    public static bool IsBlockQuantized(TensorDType t) => TryGetBlock(t, out var be, out _) && be > 1;
+
     /// <summary>Bytes of one row of <paramref name="rowElements"/> elements; throws when the block size does not divide the row.</summary>
     public static long RowBytes(TensorDType t, long rowElements)
     {

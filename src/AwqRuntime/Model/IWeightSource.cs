@@ -38,5 +38,11 @@ public interface IWeightSource : IDisposable
     /// that store fp16 return their bits without the fp32 copy — the quantizer reads the embedding
     /// and classifier this way.
     /// </summary>
+    /// <summary>
+    /// The weight as group-wise INT4 when its stored form maps onto it exactly (a GGUF's Q4_0 blocks, for
+    /// one), so the runtime can run it on the INT4 kernels without re-rounding; null when it does not.
+    /// </summary>
+    Quantization.QuantizedWeights? ReadInt4(string name) => null;
+
     ushort[] ReadFloat16(string name) => Numerics.Fp16Encoder.Encode(ReadFloat32(name), $"{Path}: {name}");
 }

@@ -57,27 +57,34 @@ public sealed class LlamaModel
         _ => false,
     };
 
-    /// <summary>Loads every tensor as fp32 (the reference runtime).</summary>
+    /// <summary>
+    /// Loads a full-precision checkpoint as fp32 (the reference runtime). Linears stored in a quantized
+    /// block type (a llama.cpp GGUF's Q4_0, Q4_K, …) are not widened to fp32: those that map exactly
+    /// onto group-wise INT4 (<see cref="IWeightSource.ReadInt4"/>) run on the INT4 kernels, the others
+    /// are held in fp16 (<see cref="RuntimeLinear"/>).
+    /// </summary>
     public static LlamaModel FromWeights(IWeightSource src)
     {
         var c = src.Config;
         var blocks = new LlamaBlock[c.NumLayers];
-        for (var l = 0; l < c.NumLayers; l++) blocks[l] = LoadBlock(src, l);
+        for (var l = 0; l < c.NumLayers; l++) blocks[l] = LoadBlock(src, l, RuntimeLinear);
         var embedding = ReadVector(src, LlamaTensorNames.Embedding, (long)c.VocabSize * c.HiddenSize);
         var output = src.Contains(LlamaTensorNames.Output) && !c.TieWordEmbeddings
-            ? ReadLinear(src, LlamaTensorNames.Output, c.VocabSize, c.HiddenSize)
+            ? RuntimeLinear(src, LlamaTensorNames.Output, c.VocabSize, c.HiddenSize)
             : new FloatLinear(embedding, c.VocabSize, c.HiddenSize);
         return new LlamaModel(c, embedding, blocks, ReadVector(src, LlamaTensorNames.FinalNorm, c.HiddenSize), output) { ContextOrigin = src.ContextOrigin };
     }
 
     /// <summary>One block's weights (and the family's biases) as fp32 (the quantizer streams blocks through this).</summary>
-    public static LlamaBlock LoadBlock(IWeightSource src, int l)
+    public static LlamaBlock LoadBlock(IWeightSource src, int l) => LoadBlock(src, l, ReadLinear);
+
+    private static LlamaBlock LoadBlock(IWeightSource src, int l, Func<IWeightSource, string, int, int, ILinear> read)
     {
         var c = src.Config;
-        FloatLinear Lin(LinearKind kind)
+        ILinear Lin(LinearKind kind)
         {
             var shape = kind.Shape(c);
-            return ReadLinear(src, LlamaTensorNames.Linear(l, kind), (int)shape[0], (int)shape[1]);
+            return read(src, LlamaTensorNames.Linear(l, kind), (int)shape[0], (int)shape[1]);
         }
         return new LlamaBlock(
             ReadVector(src, LlamaTensorNames.AttnNorm(l), c.HiddenSize), ReadVector(src, LlamaTensorNames.FfnNorm(l), c.HiddenSize),
@@ -97,6 +104,23 @@ public sealed class LlamaModel
 
     internal static FloatLinear ReadLinear(IWeightSource src, string name, int outF, int inF) =>
         new(ReadVector(src, name, (long)outF * inF), outF, inF);
+
+    /// <summary>
+    /// A linear for the runtime: INT4 when the stored blocks map onto it exactly (GGUF Q4_0), fp16 when
+    /// they are another quantized block type (Q4_K, Q6_K, Q8_0, …: decoded per block, then rounded to fp16,
+    /// a relative change of at most 2⁻¹¹), fp32 when stored as floats.
+    /// </summary>
+    internal static ILinear RuntimeLinear(IWeightSource src, string name, int outF, int inF)
+    {
+        if (src.ReadInt4(name) is { } q)
+        {
+            if (q.OutFeatures != outF || q.InFeatures != inF)
+                throw new InvalidDataException($"{src.Path}: tensor '{name}' is {q.OutFeatures}x{q.InFeatures}, expected {outF}x{inF}");
+            return new Int4Linear(q);
+        }
+        var full = ReadLinear(src, name, outF, inF);
+        return Formats.TensorDTypeInfo.IsBlockQuantized(src.Info(name).DType) ? HalfLinear.From(full, $"{src.Path}: {name}") : full;
+    }
 
     internal static float[] ReadVector(IWeightSource src, string name, long n)
     {

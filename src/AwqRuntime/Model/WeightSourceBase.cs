@@ -51,6 +51,17 @@ public abstract class WeightSourceBase : IWeightSource
         return bits;
     }
 
+    /// <inheritdoc cref="IWeightSource.ReadInt4"/>
+    public virtual Quantization.QuantizedWeights? ReadInt4(string name) => null;
+
+    /// <summary>Group scales refused when they hold NaN or ±Inf unless <see cref="AllowNonFinite"/>.</summary>
+    protected Quantization.QuantizedWeights CheckedScales(string name, Quantization.QuantizedWeights q)
+    {
+        if (!AllowNonFinite && NonFiniteCheck.FirstNonFinite(q.Scales) is >= 0 and var bad)
+            throw NonFiniteCheck.Error(Path, name, bad, (float)BitConverter.UInt16BitsToHalf(q.Scales[bad]));
+        return q;
+    }
+
     /// <inheritdoc cref="IWeightSource.ReadFloat16"/>
     public virtual ushort[] ReadFloat16(string name) => Numerics.Fp16Encoder.Encode(ReadFloat32(name), $"{Path}: {name}");
 

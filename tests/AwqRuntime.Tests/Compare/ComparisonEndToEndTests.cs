@@ -64,7 +64,7 @@ public sealed class ComparisonEndToEndTests : IDisposable
 
         var expected = new[]
         {
-            "FP32 (ours)", "F32 (llama.cpp)", "AWQ g32", "AWQ g64", "AWQ g32, down_proj fp16", "RTN g32", "RTN g64", "Q8_0", "Q5_K_M", "Q4_K_M",
+            "FP32 (ours)", "F32 (llama.cpp)", "AWQ g32", "AWQ g64", "AWQ g32, down_proj fp16", "AWQ g32 → GGUF Q4_1 (llama.cpp)", "RTN g32", "RTN g64", "Q8_0", "Q5_K_M", "Q4_K_M",
             "Q4_1", "Q4_0", "AWQ-scaled Q4_K_M", "AWQ-scaled Q4_0", "Q4_0 (no overrides)", "Q9_9",
         };
         Assert.Equal(expected, report.Rows.Select(r => r.Name).ToArray());

@@ -69,8 +69,8 @@ public class GgufWeightSourceTests
         Expect(Rewrite(dir, (k, v) => k == "llama.attention.layer_norm_rms_epsilon" ? null : v), "layer_norm_rms_epsilon");
         Expect(Rewrite(dir, (k, v) => k == "tokenizer.ggml.tokens" ? GgufValue.Of(new[] { "a" }) : v), "tokenizer.ggml.tokens has 1 tokens");
         Expect(Rewrite(dir, (_, v) => v, extra: w => w.Add("llama.rope.scaling.type", GgufValue.Of("yarn"))), "yarn");
-        Expect(Rewrite(dir, (_, v) => v, replace: t => t.Name == "blk.0.attn_q.weight" ? ([64, 64], TensorDType.Q4_0, new byte[64 * 2 * 18]) : null),
-            "unsupported tensor type Q4_0 in tensor 'blk.0.attn_q.weight'");
+        Expect(Rewrite(dir, (_, v) => v, replace: t => t.Name == "blk.0.attn_q.weight" ? ([64, 64], TensorDType.IQ4_NL, new byte[64 * 2 * 18]) : null),
+            "unsupported tensor type IQ4_NL in tensor 'blk.0.attn_q.weight'");
         Expect(Rewrite(dir, (_, v) => v, replace: t => t.Name == "blk.0.attn_k.weight" ? ([64, 32], TensorDType.F32, new byte[64 * 32 * 4]) : null),
             "'blk.0.attn_k.weight' has shape [64, 32]");
     }

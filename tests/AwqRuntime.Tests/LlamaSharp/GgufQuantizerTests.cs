@@ -58,7 +58,7 @@ public sealed class GgufQuantizerTests(LlamaCppFixture fixture) : IDisposable
     }
 
     /// <summary>KL(softmax(p) || softmax(q)) in double.</summary>
-    private static double KlDivergence(ReadOnlySpan<float> p, ReadOnlySpan<float> q)
+    internal static double KlDivergence(ReadOnlySpan<float> p, ReadOnlySpan<float> q)
     {
         // log softmax(x)[v] = x[v] - logsumexp(x); NLL of token 0 gives logsumexp(x) - x[0].
         var lseP = LlamaCppPerplexity.NegativeLogLikelihood(p, 0) + p[0];

@@ -10,6 +10,14 @@ public enum GgufExportType
 
     /// <summary>ggml Q8_0 (weights whose rows do not split into 32-element blocks fall back to F16, as llama.cpp does for unsupported shapes).</summary>
     Q8_0,
+
+    /// <summary>
+    /// An INT4 model's own weights as ggml Q4_1, without re-rounding (<see cref="GgufInt4Blocks.ToQ4_1"/>):
+    /// for a source whose linears are group-wise INT4 (<see cref="IWeightSource.ReadInt4"/>), e.g. an AWQ
+    /// checkpoint. INT4 linears that 32-weight blocks cannot split are written as F32 (their exact values),
+    /// fp16 weights (embedding, classifier, modules kept in fp16) as F16, other weights as F32: nothing is rounded.
+    /// </summary>
+    Q4_1,
 }
 
 /// <summary>
@@ -30,6 +38,7 @@ public static class GgufModelExporter
         GgufExportType.F32 => 0, // LLAMA_FTYPE_ALL_F32
         GgufExportType.F16 => 1, // LLAMA_FTYPE_MOSTLY_F16
         GgufExportType.Q8_0 => 7, // LLAMA_FTYPE_MOSTLY_Q8_0
+        GgufExportType.Q4_1 => 3, // LLAMA_FTYPE_MOSTLY_Q4_1
         _ => throw new ArgumentOutOfRangeException(nameof(t)),
     };
 
@@ -52,7 +61,7 @@ public static class GgufModelExporter
         w.Add("general.name", GgufValue.Of(name ?? c.Name));
         w.Add("general.alignment", GgufValue.Of((uint)GgufWriter.DefaultAlignment));
         w.Add("general.file_type", GgufValue.Of(FileType(type)));
-        if (type == GgufExportType.Q8_0) w.Add("general.quantization_version", GgufValue.Of(2u)); // GGML_QNT_VERSION
+        if (type is GgufExportType.Q8_0 or GgufExportType.Q4_1) w.Add("general.quantization_version", GgufValue.Of(2u)); // GGML_QNT_VERSION
         w.Add($"{arch}.vocab_size", GgufValue.Of((uint)c.VocabSize));
         w.Add($"{arch}.context_length", GgufValue.Of((uint)c.MaxPositionEmbeddings));
         w.Add($"{arch}.embedding_length", GgufValue.Of((uint)c.HiddenSize));
@@ -81,15 +90,21 @@ public static class GgufModelExporter
             var info = src.Info(canonical);
             if (!info.Shape.SequenceEqual(shape))
                 throw new InvalidDataException($"{src.Path}: tensor '{canonical}' has shape {LlamaWeightShapes.Format(info.Shape)}, config implies {LlamaWeightShapes.Format(shape)}");
+            var ggufName = GgufTensorNames.ToGguf(canonical);
+            // Canonical q/k rows are interleaved; a NEOX-RoPE architecture (qwen2) wants HF's halves back.
+            var toHf = !c.Family.GgufQkInterleaved && LlamaTensorNames.IsRotary(canonical, out _);
+            if (type == GgufExportType.Q4_1 && shape.Length == 2 && !toHf && src.ReadInt4(canonical) is { } int4 && GgufInt4Blocks.CanWriteQ4_1(int4))
+            {
+                w.AddTensorBytes(ggufName, shape, TensorDType.Q4_1, () => GgufInt4Blocks.ToQ4_1(src.ReadInt4(canonical)!));
+                continue;
+            }
             var tensorType = shape.Length == 1 ? TensorDType.F32 : type switch
             {
                 GgufExportType.F32 => TensorDType.F32,
                 GgufExportType.F16 => TensorDType.F16,
+                GgufExportType.Q4_1 => info.DType == TensorDType.F16 ? TensorDType.F16 : TensorDType.F32,
                 _ => shape[^1] % TensorConversion.Q8_0BlockElements == 0 ? TensorDType.Q8_0 : TensorDType.F16,
             };
-            var ggufName = GgufTensorNames.ToGguf(canonical);
-            // Canonical q/k rows are interleaved; a NEOX-RoPE architecture (qwen2) wants HF's halves back.
-            var toHf = !c.Family.GgufQkInterleaved && LlamaTensorNames.IsRotary(canonical, out _);
             w.AddTensor(ggufName, shape, tensorType, () =>
             {
                 var data = src.ReadFloat32(canonical);

@@ -9,7 +9,10 @@ namespace AwqRuntime.Formats.Gguf;
 /// against tokenizer.ggml.tokens when present); tensors are mapped to canonical names
 /// (<see cref="GgufTensorNames"/>) and checked against the config on open. llama-architecture q/k
 /// are already in the interleaved RoPE layout; qwen2's (NEOX) are permuted on read. Without output.weight the model is tied.
-/// Readable types: F32, F16, BF16 and Q8_0; any other type fails on open naming type and tensor.
+/// Readable types: F32, F16, BF16, Q8_0 and llama.cpp's Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K
+/// (<see cref="GgmlBlockDecoder"/>); any other type fails on open naming type and tensor. Q4_0 and
+/// exactly-mappable Q4_1 linears are also readable as INT4 g32 (<see cref="ReadInt4"/>), so the runtime
+/// runs them on its INT4 kernels without re-rounding.
 /// </summary>
 public sealed class GgufWeightSource : WeightSourceBase
 {
@@ -105,7 +108,7 @@ public sealed class GgufWeightSource : WeightSourceBase
             if (!t.Shape.SequenceEqual(shape))
                 throw new InvalidDataException($"{Path}: tensor '{ggufName}' has shape {LlamaWeightShapes.Format(t.Shape)}, but the {arch}.* metadata implies {LlamaWeightShapes.Format(shape)}");
             if (!TensorConversion.CanDecode(t.Type) || t.Type == TensorDType.F64)
-                throw new InvalidDataException($"{Path}: unsupported tensor type {t.Type} in tensor '{ggufName}' (supported: F32, F16, BF16, Q8_0)");
+                throw new InvalidDataException($"{Path}: unsupported tensor type {t.Type} in tensor '{ggufName}' (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)");
             _stored[name] = t;
             Register(new WeightInfo(name, t.Type, shape));
         }
@@ -120,6 +123,17 @@ public sealed class GgufWeightSource : WeightSourceBase
         return !Config.Family.GgufQkInterleaved && LlamaTensorNames.IsRotary(info.Name, out var kind)
             ? RopePermutation.HfToInterleaved(result, Config, kind, info.Shape)
             : result;
+    }
+
+    /// <summary>A Q4_0 or exactly-mappable Q4_1 weight as INT4 g32 (<see cref="GgufInt4Blocks"/>); null for other types and for a NEOX architecture's q/k (whose rows are permuted on read).</summary>
+    public override Quantization.QuantizedWeights? ReadInt4(string name)
+    {
+        var info = Info(name);
+        var t = _stored[name];
+        if (info.Shape.Length != 2 || t.Type is not (TensorDType.Q4_0 or TensorDType.Q4_1)) return null;
+        if (!Config.Family.GgufQkInterleaved && LlamaTensorNames.IsRotary(name, out _)) return null;
+        var q = GgufInt4Blocks.TryMap(t.Type, _gguf.TensorBytes(t), (int)info.Shape[0], (int)info.Shape[1]);
+        return q == null ? null : CheckedScales(name, q);
     }
 
     /// <summary>F16 tensors come back as their stored bits.</summary>

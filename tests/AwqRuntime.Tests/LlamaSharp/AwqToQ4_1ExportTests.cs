@@ -1,0 +1,102 @@
+using AwqRuntime.Formats;
+using AwqRuntime.Formats.Gguf;
+using AwqRuntime.Generation;
+using AwqRuntime.LlamaSharp;
+using AwqRuntime.Model;
+using AwqRuntime.Quantization;
+using AwqRuntime.Synthetic;
+using AwqRuntime.Tests.Formats;
+using AwqRuntime.Tokenization;
+
+namespace AwqRuntime.Tests.LlamaSharp;
+
+/// <summary>
+/// An AWQ model's INT4 groups written into GGUF Q4_1 blocks as they are: every linear 32 divides
+/// reads back with the same q, scales and zero points, our runtime on the file computes what the AWQ
+/// model computes, and llama.cpp on the file is within 1e-3 mean KLD of our AWQ model's logits —
+/// AWQ's own rounding, run by llama.cpp.
+/// </summary>
+[Collection(LlamaCppCollection.Name)]
+public sealed class AwqToQ4_1ExportTests : IDisposable
+{
+    private readonly TempDir _dir = new("q4_1");
+
+    public void Dispose() => _dir.Dispose();
+
+    public static TheoryData<string, int> Models => new() { { "stories260K", 32 }, { "llama3", 128 } };
+
+    private static (IWeightSource Source, TokenizerSpec Tokenizer) Open(string model)
+    {
+        var spec = TokenizerFiles.Read(SharedData.Tok512, 512);
+        if (model == "stories260K") return (CheckpointLoader.Open(SharedData.Stories260KBin), spec);
+        // every width a multiple of 128, Llama 3.1 rope scaling, tied embeddings (SyntheticModel's llama3 preset)
+        return (new SyntheticWeightSource(SyntheticModel.PresetConfig("llama3", vocabSize: 512), seed: 7), spec);
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Awq_weights_survive_as_q4_1_and_llama_cpp_runs_them(string model, int groupSize)
+    {
+        var (source, spec) = Open(model);
+        using var _ = source;
+        var tokenizer = Tokenizer.FromSpec(spec);
+        var calib = CalibrationSet.FromText(File.ReadAllText(SharedData.CalibText), t => tokenizer.Encode(t, addBos: true), 16, 128, "calib");
+        var awq = AwqQuantizer.Quantize(source, calib, new AwqConfig { GroupSize = groupSize }).Model;
+        var path = _dir.File("awq-q4_1.gguf");
+        using (var weights = new ModelWeightSource(awq, $"{model} AWQ g{groupSize}"))
+            GgufModelExporter.Export(weights, path, GgufExportType.Q4_1, GgufTokenizerWriter.ToMetadata(spec));
+
+        using var file = GgufWeightSource.Open(path);
+        var c = awq.Config;
+        var q4_1 = 0;
+        for (var l = 0; l < c.NumLayers; l++)
+            foreach (var kind in LinearKinds.All)
+            {
+                var name = LlamaTensorNames.Linear(l, kind);
+                var original = ((Int4Linear)awq.Blocks[l][kind]).ToWeights();
+                var stored = file.Info(name).DType;
+                if (original.InFeatures % 32 != 0)
+                {
+                    Assert.Equal(TensorDType.F32, stored);
+                    Assert.Equal(original.Dequantize(), file.ReadFloat32(name));
+                    continue;
+                }
+                Assert.Equal(TensorDType.Q4_1, stored);
+                q4_1++;
+                var back = file.ReadInt4(name)!;
+                Assert.Equal(original.Q, back.Q);
+                // one group of g is g/32 blocks with the group's scale and zero point
+                for (var n = 0; n < original.OutFeatures; n++)
+                    for (var b = 0; b < back.Groups; b++)
+                    {
+                        var g = n * original.Groups + b * 32 / groupSize;
+                        Assert.Equal(original.Scales[g], back.Scales[n * back.Groups + b]);
+                        Assert.Equal(original.Zeros[g], back.Zeros[n * back.Groups + b]);
+                    }
+            }
+        Assert.True(q4_1 >= c.NumLayers * 6, $"only {q4_1} linears were written as Q4_1");
+        Assert.Equal(TensorDType.F16, file.Info(LlamaTensorNames.Embedding).DType);
+
+        int[] tokens = [1, .. tokenizer.Encode(File.ReadAllText(SharedData.EvalText)[..2000], addBos: false).Take(127)];
+        var v = c.VocabSize;
+        float[] Ours(LlamaModel m)
+        {
+            var logits = new float[tokens.Length * v];
+            m.Forward(tokens, m.CreateCache(tokens.Length), m.CreateBuffers(tokens.Length), logits, LogitsMode.All);
+            return logits;
+        }
+        var reference = Ours(awq);
+        var reloaded = Ours(LlamaModel.FromWeights(file));
+        double worst = 0;
+        for (var i = 0; i < reference.Length; i++) worst = Math.Max(worst, Math.Abs(reference[i] - reloaded[i]));
+        Assert.True(worst < 1e-3, $"our runtime on the Q4_1 file vs the AWQ model: max |logit diff| {worst}");
+
+        using var llama = LlamaCppModel.Load(path, LlamaCppFixture.F32Options);
+        var theirs = llama.EvaluateLogits(tokens);
+        double kld = 0;
+        for (var p = 0; p < tokens.Length; p++) kld += GgufQuantizerTests.KlDivergence(reference.AsSpan(p * v, v), theirs.AsSpan(p * v, v));
+        kld /= tokens.Length;
+        Console.WriteLine($"{model} AWQ g{groupSize} as Q4_1: mean KL(ours AWQ || llama.cpp on the file) = {kld:E3}");
+        Assert.True(kld <= 1e-3, $"mean KLD {kld:E3} between our AWQ model and llama.cpp on its Q4_1 export");
+    }
+}
