@@ -48,7 +48,13 @@ public sealed class AwqModel : IDisposable
     /// <summary>The W8A8 settings of an INT8 model (loaded or just quantized); null otherwise.</summary>
     public Int8QuantizationConfig? Int8Quantization { get; private set; }
 
-    public bool IsQuantized => Quantization != null || Int8Quantization != null;
+    /// <summary>The INT4 settings of a compressed-tensors pack-quantized checkpoint (loaded); null otherwise.</summary>
+    public PackQuantizedConfig? PackQuantized { get; private set; }
+
+    /// <summary>True when the linears are INT4 (AWQ, RTN, GPTQ in either INT4 layout).</summary>
+    public bool IsInt4 => Quantization != null || PackQuantized != null;
+
+    public bool IsQuantized => Quantization != null || Int8Quantization != null || PackQuantized != null;
 
     /// <summary>The runnable model (fp32 reference, or INT4 after quantization / for AWQ checkpoints).</summary>
     public LlamaModel Model => _model ??= LlamaModel.FromWeights(_source ?? throw new ObjectDisposedException(nameof(AwqModel)));
@@ -75,7 +81,8 @@ public sealed class AwqModel : IDisposable
     }
 
     /// <summary>
-    /// An AutoAWQ GEMM checkpoint folder (ours or AutoAWQ's), repacked for the INT4 kernels; or a W8A8
+    /// An AutoAWQ GEMM checkpoint folder (ours or AutoAWQ's) or a compressed-tensors pack-quantized INT4 one
+    /// (ours or llm-compressor's W4A16), repacked for the INT4 kernels; or a W8A8
     /// INT8 one (compressed-tensors int-quantized config), run by <see cref="Int8Linear"/>.
     /// </summary>
     public static AwqModel FromQuantized(string folder, string? tokenizerPath = null, bool allowNonFinite = false)
@@ -83,12 +90,19 @@ public sealed class AwqModel : IDisposable
         LlamaModel model;
         AwqQuantizationConfig? quant = null;
         Int8QuantizationConfig? int8 = null;
-        if (Directory.Exists(folder) && File.Exists(System.IO.Path.Combine(folder, HfModelConfig.FileName)) && HfModelConfig.ReadFolder(folder).Int8Quantization != null)
+        PackQuantizedConfig? packed = null;
+        var hf = Directory.Exists(folder) && File.Exists(System.IO.Path.Combine(folder, HfModelConfig.FileName)) ? HfModelConfig.ReadFolder(folder) : null;
+        if (hf?.Int8Quantization != null)
             (model, int8) = Formats.Int8.Int8CheckpointReader.Load(folder, allowNonFinite);
+        else if (hf?.PackQuantized != null)
+            (model, packed) = Formats.CompressedTensors.PackQuantizedReader.Load(folder, allowNonFinite);
         else
             (model, quant) = AwqCheckpointReader.Load(folder, allowNonFinite);
         var tokenizer = Tokenization.Tokenizer.FromSpec(LoadTokenizerSpec(folder, CheckpointFormat.HuggingFace, tokenizerPath, model.Config.VocabSize));
-        return new AwqModel(folder, CheckpointFormat.HuggingFace, model.Config, tokenizer) { _model = model, Quantization = quant, Int8Quantization = int8 };
+        return new AwqModel(folder, CheckpointFormat.HuggingFace, model.Config, tokenizer)
+        {
+            _model = model, Quantization = quant, Int8Quantization = int8, PackQuantized = packed,
+        };
     }
 
     /// <summary>Whatever <paramref name="path"/> holds: an AWQ folder loads quantized, anything else full precision.</summary>
@@ -169,10 +183,11 @@ public sealed class AwqModel : IDisposable
     }
 
     /// <summary>Writes the AutoAWQ checkpoint (config, safetensors, tokenizer files) after <see cref="Quantize"/>.</summary>
-    public void SaveQuantized(string folder, bool overwrite = false)
+    /// <param name="format">AutoAWQ's GEMM layout (the default) or compressed-tensors' pack-quantized one, for INT4 linears.</param>
+    public void SaveQuantized(string folder, bool overwrite = false, Int4CheckpointFormat format = Int4CheckpointFormat.AutoAwq)
     {
         var result = LastQuantization ?? throw new InvalidOperationException("nothing to save: call Quantize first");
-        AwqCheckpointWriter.Write(result, folder, dir => WriteTokenizerFiles(dir), overwrite);
+        AwqCheckpointWriter.Write(result, folder, dir => WriteTokenizerFiles(dir), overwrite, format);
     }
 
     /// <summary>Writes tokenizer.json (+ tokenizer_config.json) describing this model's vocabulary into <paramref name="folder"/>.</summary>

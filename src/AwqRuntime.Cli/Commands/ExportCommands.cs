@@ -43,7 +43,7 @@ internal static class ExportCommands
             using var m = AwqModel.Load(parse.GetValue(model)!, parse.GetValue(tokenizer));
             // An INT4 checkpoint's groups are Q4_1 blocks already: write them as they are instead of
             // letting llama.cpp round the dequantized weights again.
-            if (name == "q4_1" && m.Quantization != null) exportType = GgufExportType.Q4_1;
+            if (name == "q4_1" && m.IsInt4) exportType = GgufExportType.Q4_1;
             if (exportType is { } t) WriteGguf(m, path, t);
             else QuantizeWithLlamaCpp(m, path, name);
             var label = exportType == GgufExportType.Q4_1 ? "Q4_1 (the checkpoint's own INT4 weights)" : exportType?.ToString() ?? name.ToUpperInvariant();

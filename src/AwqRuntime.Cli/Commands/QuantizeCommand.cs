@@ -1,3 +1,4 @@
+using AwqRuntime.Formats;
 using System.CommandLine;
 using System.Globalization;
 using AwqRuntime.Quantization;
@@ -36,13 +37,18 @@ internal static class QuantizeCommand
         var stats = new Option<bool>("--stats") { Description = "With --method rtn: still run the calibration pass, to record activation statistics (awq_search.safetensors)" };
         var force = new Option<bool>("--force") { Description = "Replace an existing output folder" };
         var seed = new Option<ulong>("--seed") { Description = "Seed for --calib self", DefaultValueFactory = _ => 42UL };
+        var format = new Option<string>("--format")
+        {
+            Description = "INT4 checkpoint layout: awq (AutoAWQ's GEMM: qweight/qzeros/scales) or compressed-tensors (llm-compressor's pack-quantized, which vLLM and transformers load natively)",
+            DefaultValueFactory = _ => "awq",
+        };
         var threads = CliOptions.Threads();
         var allowNonFinite = CliOptions.AllowNonFinite();
         var quiet = CliOptions.Quiet();
         var json = CliOptions.Json();
         var cmd = new Command("quantize", "Quantize a model to group-wise INT4 with AWQ and save it in AutoAWQ's checkpoint layout")
         {
-            model, tokenizer, output, calib, samples, seqLen, group, bits, method, observer, actOrder, noDuo, noClip, notConvert, stats, force, seed, threads, allowNonFinite, quiet, json,
+            model, tokenizer, output, calib, samples, seqLen, group, bits, method, observer, actOrder, noDuo, noClip, notConvert, stats, force, seed, format, threads, allowNonFinite, quiet, json,
         };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
@@ -57,12 +63,18 @@ internal static class QuantizeCommand
                 ModulesToNotConvert = parse.GetValue(notConvert) ?? [],
                 CaptureStatistics = parse.GetValue(stats),
             }.Validate();
+            var layout = parse.GetValue(format)?.ToLowerInvariant() switch
+            {
+                "awq" => Int4CheckpointFormat.AutoAwq,
+                "compressed-tensors" => Int4CheckpointFormat.CompressedTensors,
+                var other => throw new ArgumentException($"--format '{other}' is not awq or compressed-tensors"),
+            };
             var outDir = parse.GetValue(output)!;
             if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any() && !parse.GetValue(force))
                 throw new IOException($"{outDir}: folder exists and is not empty (use --force to replace it)");
             var quietRun = parse.GetValue(quiet) || parse.GetValue(json);
             var result = Run(parse.GetValue(model)!, parse.GetValue(tokenizer), outDir, config, parse.GetValue(calib), parse.GetValue(samples),
-                parse.GetValue(seqLen), parse.GetValue(seed), quietRun, parse.GetValue(force), parse.GetValue(allowNonFinite), warnLayout: true);
+                parse.GetValue(seqLen), parse.GetValue(seed), quietRun, parse.GetValue(force), parse.GetValue(allowNonFinite), warnLayout: true, layout);
             if (parse.GetValue(json)) CliOptions.PrintJson(Summary(result, outDir));
             else if (!parse.GetValue(quiet)) PrintSummary(result, outDir);
             return 0;
@@ -88,10 +100,21 @@ internal static class QuantizeCommand
 
     /// <summary>Loads, calibrates, quantizes and saves; shared by `quantize`, `compare` and `demo`.</summary>
     internal static QuantizationResult Run(string modelPath, string? tokenizerPath, string outDir, AwqConfig config, string? calib,
-        int samples, int seqLen, ulong seed, bool quiet, bool force, bool allowNonFinite = false, bool warnLayout = false)
+        int samples, int seqLen, ulong seed, bool quiet, bool force, bool allowNonFinite = false, bool warnLayout = false,
+        Int4CheckpointFormat layout = Int4CheckpointFormat.AutoAwq)
     {
         using var m = AwqModel.FromPretrained(modelPath, tokenizerPath, allowNonFinite);
-        if (warnLayout && NonStandardLayoutWarning(m.Config, config.GroupSize) is { } warning) Console.Error.WriteLine(warning);
+        if (layout == Int4CheckpointFormat.CompressedTensors && config.Method.IsInt4())
+        {
+            // checked before the search, not after it: compressed-tensors' group strategy has no short last group
+            var odd = AwqRuntime.Model.LinearKinds.All
+                .Where(k => !config.ModulesToNotConvert.Contains(AwqRuntime.Model.LinearKinds.Name(k)) && AwqRuntime.Model.LinearKinds.Shape(k, m.Config)[1] % config.GroupSize != 0)
+                .Select(AwqRuntime.Model.LinearKinds.Name).ToList();
+            if (odd.Count > 0)
+                throw new ArgumentException(
+                    $"--format compressed-tensors: --group-size {config.GroupSize} does not divide the input width of {string.Join(", ", odd.Select(k => $"{k} ({AwqRuntime.Model.LinearKinds.Shape(AwqRuntime.Model.LinearKinds.Parse(k), m.Config)[1]} wide)"))}; its group strategy needs whole groups (another --group-size, or --modules-to-not-convert {string.Join(" ", odd)})");
+        }
+        else if (warnLayout && NonStandardLayoutWarning(m.Config, config.GroupSize) is { } warning) Console.Error.WriteLine(warning);
         // Round-to-nearest reads no activations: no calibration text is read unless statistics are asked for.
         var reads = config.Method.ReadsCalibration() || config.CaptureStatistics;
         var calibration = reads ? Calibration(m, calib, samples, seqLen, seed) : CalibrationSet.None;
@@ -103,7 +126,7 @@ internal static class QuantizeCommand
                 (calibration.Shortened ? $" (asked for {calibration.RequestedSamples}; the text is shorter)" : "")));
         }
         var result = WithProgress(quiet, m.Config.NumLayers, p => m.Quantize(calibration, config, p));
-        m.SaveQuantized(outDir, force);
+        m.SaveQuantized(outDir, force, layout);
         return result;
     }
 

@@ -142,6 +142,20 @@ public sealed class ComparisonEndToEndTests : IDisposable
         Assert.Contains(k.Notes, n => n.StartsWith("llama.cpp fell back", StringComparison.Ordinal));
         Assert.Contains(report.Row("AWQ-scaled Q4_0")!.Notes, n => n.StartsWith("source: AWQ-scaled", StringComparison.Ordinal));
 
+        // AWQ's own INT4 as Q4_1 on llama.cpp: the AWQ g32 row's quality, within llama.cpp's 8-bit activations.
+        var exact = report.Row("AWQ g32 → GGUF Q4_1 (llama.cpp)")!;
+        Assert.True(Math.Abs(exact.MeanKld!.Value - report.Row("AWQ g32")!.MeanKld!.Value) <= 1e-3,
+            $"AWQ g32 as Q4_1 on llama.cpp: KLD {exact.MeanKld} vs ours {report.Row("AWQ g32")!.MeanKld}");
+        Assert.Equal(2, exact.TensorTypes!["F32"] - 2 * Config.NumLayers - 1); // down_proj ×2 (172 wide) exact in F32, beside the norms
+
+        // Every GGUF the comparison wrote (llama.cpp's quantizations included) loads and generates in our runtime.
+        foreach (var r in ok.Where(r => r.Path!.EndsWith(".gguf", StringComparison.Ordinal)))
+        {
+            using var m = AwqModel.FromPretrained(r.Path!);
+            var result = m.CreateGenerator().Generate("Once upon a time", new AwqRuntime.Generation.GenerationOptions { MaxTokens = 4, StopAtEos = false });
+            Assert.True(result.Tokens.Count == 4, $"{r.Name}: {result.Tokens.Count} tokens generated from {r.Path}");
+        }
+
         // Outputs: every row in the Markdown and the JSON, and a real PNG.
         var markdown = File.ReadAllText(md);
         foreach (var r in report.Rows) Assert.Contains($"| {r.Name}", markdown);

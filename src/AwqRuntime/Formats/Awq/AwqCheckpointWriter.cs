@@ -1,3 +1,4 @@
+using AwqRuntime.Formats.CompressedTensors;
 using AwqRuntime.Formats.HuggingFace;
 using AwqRuntime.Formats.Safetensors;
 using AwqRuntime.Model;
@@ -14,14 +15,17 @@ namespace AwqRuntime.Formats.Awq;
 /// quantization_config {quant_method "awq", bits, group_size, zero_point, version "gemm",
 /// modules_to_not_convert}. Shapes the layout cannot express use the ceil-groups extension, recorded
 /// in quantization_config.layout_extension. A W8A8 model (<see cref="Int8Linear"/>s) is saved the same way
-/// with INT8 tensors and a compressed-tensors quantization_config instead (<see cref="Int8QuantizationConfig"/>). Everything is written into a temporary sibling folder
+/// with INT8 tensors and a compressed-tensors quantization_config instead (<see cref="Int8QuantizationConfig"/>); with
+/// <see cref="Int4CheckpointFormat.CompressedTensors"/> the INT4 linears go into compressed-tensors' pack-quantized
+/// layout (<see cref="PackQuantizedTensors"/>, <see cref="PackQuantizedConfig"/>) instead of AutoAWQ's. Everything is written into a temporary sibling folder
 /// and renamed onto the target only when complete.
 /// </summary>
 public static class AwqCheckpointWriter
 {
     public const string SearchFileName = "awq_search.safetensors";
 
-    public static void Write(QuantizationResult result, string folder, Action<string>? addFiles = null, bool overwrite = false)
+    public static void Write(QuantizationResult result, string folder, Action<string>? addFiles = null, bool overwrite = false,
+        Int4CheckpointFormat format = Int4CheckpointFormat.AutoAwq)
     {
         var model = result.Model;
         var c = model.Config with { TieWordEmbeddings = model.TiedOutput };
@@ -37,6 +41,7 @@ public static class AwqCheckpointWriter
         var plan = new List<(SafetensorsTensorSpec Spec, Action<ShardedSafetensorsWriter> Write)>();
         var extension = false;
         var int8 = false;
+        var packQuantized = false;
         int staticInputs = 0, dynamicInputs = 0;
         void Fp16Tensor(string name, long[] shape, Func<float[]> values) =>
             plan.Add((new SafetensorsTensorSpec(name, TensorDType.F16, shape), w => w.Write<ushort>(name, Fp16Encoder.Encode(values(), name))));
@@ -56,6 +61,25 @@ public static class AwqCheckpointWriter
                 var heads = kind.RotaryHeads(c);
                 switch (block[kind])
                 {
+                    case Int4Linear q when format == Int4CheckpointFormat.CompressedTensors:
+                    {
+                        if (q.InFeatures % q.GroupSize != 0)
+                            throw new NotSupportedException(
+                                $"{module}: {q.InFeatures} inputs are not whole groups of {q.GroupSize}, which compressed-tensors' group strategy needs; pick a group size that divides it or keep {kind.Name()} in fp16 (--modules-to-not-convert {kind.Name()})");
+                        packQuantized = true;
+                        var lazy = new OneShot<PackQuantizedTensors>(() =>
+                        {
+                            var w = q.ToWeights();
+                            if (heads > 0) w = w.PermuteRows(CanonicalRowOfHfRow(heads, c.EffectiveHeadDim));
+                            return PackQuantizedTensors.From(w);
+                        });
+                        var shapes = PackQuantizedTensors.Shapes(q.OutFeatures, q.InFeatures, q.GroupSize);
+                        plan.Add((new SafetensorsTensorSpec(module + ".weight_packed", TensorDType.I32, shapes.WeightPackedShape), w => w.Write<int>(module + ".weight_packed", lazy.Value.WeightPacked)));
+                        plan.Add((new SafetensorsTensorSpec(module + ".weight_scale", TensorDType.F16, shapes.WeightScaleShape), w => w.Write<ushort>(module + ".weight_scale", lazy.Value.WeightScale)));
+                        plan.Add((new SafetensorsTensorSpec(module + ".weight_zero_point", TensorDType.I32, shapes.WeightZeroPointShape), w => w.Write<int>(module + ".weight_zero_point", lazy.Take().WeightZeroPoint)));
+                        plan.Add((new SafetensorsTensorSpec(module + ".weight_shape", TensorDType.I64, [2]), w => w.Write<long>(module + ".weight_shape", shapes.WeightShape)));
+                        break;
+                    }
                     case Int4Linear q:
                     {
                         extension |= !AwqGemmTensors.IsStandard(q.InFeatures, q.OutFeatures, q.GroupSize);
@@ -127,7 +151,10 @@ public static class AwqCheckpointWriter
             Llama = c,
             TorchDtype = "float16",
             EosTokenIds = [c.EosTokenId],
-            Quantization = int8 ? null : new AwqQuantizationConfig
+            PackQuantized = packQuantized
+                ? new PackQuantizedConfig { GroupSize = cfg.GroupSize, Ignore = Int8QuantizationConfig.IgnoreFor(cfg.ModulesToNotConvert) }
+                : null,
+            Quantization = int8 || packQuantized ? null : new AwqQuantizationConfig
             {
                 Bits = cfg.WBit, GroupSize = cfg.GroupSize, ZeroPoint = cfg.ZeroPoint, Version = "gemm",
                 ModulesToNotConvert = cfg.ModulesToNotConvert.ToArray(),

@@ -32,8 +32,11 @@ public sealed record HfModelConfig
     /// <summary>The W8A8 INT8 quantization_config (compressed-tensors "int-quantized"); null otherwise.</summary>
     public Int8QuantizationConfig? Int8Quantization { get; init; }
 
-    /// <summary>True when config.json declares either quantization (AWQ INT4 or W8A8 INT8).</summary>
-    public bool IsQuantized => Quantization != null || Int8Quantization != null;
+    /// <summary>The INT4 quantization_config in compressed-tensors' pack-quantized format; null otherwise.</summary>
+    public PackQuantizedConfig? PackQuantized { get; init; }
+
+    /// <summary>True when config.json declares a quantization (AWQ INT4, compressed-tensors INT4 or W8A8 INT8).</summary>
+    public bool IsQuantized => Quantization != null || Int8Quantization != null || PackQuantized != null;
 
     /// <summary>Reads folder/config.json (and quant_config.json when config.json has no quantization_config).</summary>
     public static HfModelConfig ReadFolder(string folder)
@@ -102,9 +105,11 @@ public sealed record HfModelConfig
         llama.Validate(path);
         AwqQuantizationConfig? quant = null;
         Int8QuantizationConfig? int8 = null;
+        PackQuantizedConfig? packed = null;
         if (root.TryGetProperty("quantization_config", out var q) && q.ValueKind != JsonValueKind.Null)
         {
-            if (Int8QuantizationConfig.IsCompressedTensors(q)) int8 = Int8QuantizationConfig.Parse(q, path);
+            if (PackQuantizedConfig.IsPackQuantized(q)) packed = PackQuantizedConfig.Parse(q, path);
+            else if (Int8QuantizationConfig.IsCompressedTensors(q)) int8 = Int8QuantizationConfig.Parse(q, path);
             else quant = AwqQuantizationConfig.Parse(q, path);
         }
         return new HfModelConfig
@@ -114,6 +119,7 @@ public sealed record HfModelConfig
             EosTokenIds = eos.Count > 0 ? eos : [llama.EosTokenId],
             Quantization = quant,
             Int8Quantization = int8,
+            PackQuantized = packed,
         };
     }
 
@@ -156,8 +162,14 @@ public sealed record HfModelConfig
             ["use_cache"] = w => w.WriteBoolean("use_cache", true),
             ["vocab_size"] = w => w.WriteNumber("vocab_size", c.VocabSize),
         };
-        if (Quantization != null && Int8Quantization != null)
-            throw new InvalidOperationException($"{path}: a checkpoint has one quantization_config, not both AWQ and INT8");
+        if ((Quantization != null ? 1 : 0) + (Int8Quantization != null ? 1 : 0) + (PackQuantized != null ? 1 : 0) > 1)
+            throw new InvalidOperationException($"{path}: a checkpoint has one quantization_config");
+        if (PackQuantized != null)
+            keys["quantization_config"] = w =>
+            {
+                w.WritePropertyName("quantization_config");
+                PackQuantized.WriteJson(w);
+            };
         if (Quantization != null)
             keys["quantization_config"] = w =>
             {

@@ -86,6 +86,14 @@ public sealed class HfWeightSource : WeightSourceBase
                 _quantizedModules.Add(module);
                 continue;
             }
+            if (HfConfig.PackQuantized is { } packed && module != null && IsLinear(name) && !packed.IsExcluded(module))
+            {
+                foreach (var part in new[] { "weight_packed", "weight_scale", "weight_zero_point", "weight_shape" })
+                    if (!_checkpoint.Contains($"{module}.{part}"))
+                        throw new InvalidDataException($"{where}: compressed-tensors tensor '{module}.{part}' is missing (quantization_config says {module} is quantized)");
+                _quantizedModules.Add(module);
+                continue;
+            }
             if (Quantization != null && module != null && IsLinear(name) && !Quantization.IsExcluded(module))
             {
                 foreach (var part in new[] { "qweight", "qzeros", "scales" })
@@ -112,7 +120,9 @@ public sealed class HfWeightSource : WeightSourceBase
         if (name.EndsWith(".weight", StringComparison.Ordinal) && _quantizedModules.Contains(name[..^".weight".Length]))
             return HfConfig.Int8Quantization != null
                 ? $"{Path}: '{name}' is stored INT8-quantized (weight/weight_scale), not as a float tensor"
-                : $"{Path}: '{name}' is stored AWQ-quantized (qweight/qzeros/scales), not as a float tensor";
+                : HfConfig.PackQuantized != null
+                    ? $"{Path}: '{name}' is stored INT4 pack-quantized (weight_packed/weight_scale/weight_zero_point), not as a float tensor"
+                    : $"{Path}: '{name}' is stored AWQ-quantized (qweight/qzeros/scales), not as a float tensor";
         return base.MissingMessage(name);
     }
 

@@ -1,0 +1,120 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace AwqRuntime.Formats.HuggingFace;
+
+/// <summary>
+/// config.json's quantization_config for group-wise INT4 weights in compressed-tensors' "pack-quantized"
+/// format, what llm-compressor writes for W4A16 and vLLM and transformers load natively
+/// (vllm-project/compressed-tensors: config/base.py CompressionFormat.pack_quantized,
+/// compressors/quantized_compressors/pack_quantized.py PackedQuantizationCompressor, quantization/quant_args.py):
+/// <code>
+/// { "quant_method": "compressed-tensors", "format": "pack-quantized", "quantization_status": "compressed",
+///   "config_groups": { "group_0": { "targets": ["Linear"], "input_activations": null, "output_activations": null,
+///     "weights": { "num_bits": 4, "type": "int", "symmetric": false, "strategy": "group", "group_size": 128,
+///                  "dynamic": false, "observer": "minmax" } } },
+///   "ignore": ["lm_head"] }
+/// </code>
+/// Per quantized linear (<see cref="CompressedTensors.PackQuantizedLayout"/>): weight_packed, weight_scale,
+/// weight_zero_point, weight_shape. Only this scheme (asymmetric 4-bit groups, AWQ's) is accepted.
+/// </summary>
+public sealed record PackQuantizedConfig
+{
+    public const string Format = "pack-quantized";
+
+    public int GroupSize { get; init; } = 128;
+
+    /// <summary>Module names left unquantized, exact or "re:" regular expressions; lm_head is always listed.</summary>
+    public IReadOnlyList<string> Ignore { get; init; } = ["lm_head"];
+
+    public bool IsExcluded(string module) => Ignore.Any(i => i.StartsWith("re:", StringComparison.Ordinal)
+        ? Regex.IsMatch(module, "^(?:" + i[3..] + ")$", RegexOptions.CultureInvariant)
+        : module == i);
+
+    /// <summary>True for a compressed-tensors quantization_config whose format is pack-quantized.</summary>
+    public static bool IsPackQuantized(JsonElement e) =>
+        Int8QuantizationConfig.IsCompressedTensors(e) && e.TryGetProperty("format", out var f) && f.ValueKind == JsonValueKind.String &&
+        f.GetString() == Format;
+
+    public static PackQuantizedConfig Parse(JsonElement e, string source)
+    {
+        if (!e.TryGetProperty("config_groups", out var groups) || groups.ValueKind != JsonValueKind.Object)
+            throw new InvalidDataException($"{source}: quantization_config.config_groups must be an object");
+        var list = groups.EnumerateObject().ToList();
+        if (list.Count != 1) throw new InvalidDataException($"{source}: quantization_config.config_groups must hold exactly one group (got {list.Count})");
+        var g = list[0].Value;
+        var at = $"quantization_config.config_groups.{list[0].Name}";
+        if (g.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{source}: {at} is not an object");
+        if (!g.TryGetProperty("targets", out var targets) || targets.ValueKind != JsonValueKind.Array ||
+            targets.GetArrayLength() != 1 || targets[0].ValueKind != JsonValueKind.String || targets[0].GetString() != "Linear")
+            throw new InvalidDataException($"{source}: {at}.targets must be [\"Linear\"]");
+        foreach (var key in new[] { "input_activations", "output_activations" })
+            if (g.TryGetProperty(key, out var act) && act.ValueKind != JsonValueKind.Null)
+                throw new InvalidDataException($"{source}: {at}.{key} must be null for pack-quantized weights (W4A16)");
+        if (!g.TryGetProperty("weights", out var w) || w.ValueKind != JsonValueKind.Object)
+            throw new InvalidDataException($"{source}: {at}.weights must be an object");
+        var where = $"{at}.weights";
+        void Expect(string field, Func<JsonElement, bool> ok, string expected)
+        {
+            if (!w.TryGetProperty(field, out var v) || !ok(v))
+                throw new InvalidDataException($"{source}: {where}.{field} must be {expected} (got {(w.TryGetProperty(field, out var got) ? got.GetRawText() : "nothing")})");
+        }
+        Expect("num_bits", v => v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var b) && b == 4, "4");
+        Expect("type", v => v.ValueKind == JsonValueKind.String && v.GetString() == "int", "\"int\"");
+        Expect("symmetric", v => v.ValueKind == JsonValueKind.False, "false (asymmetric groups with zero points, AWQ's scheme)");
+        Expect("strategy", v => v.ValueKind == JsonValueKind.String && v.GetString() == "group", "\"group\"");
+        Expect("group_size", v => v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) && n > 0, "a positive integer");
+        if (w.TryGetProperty("dynamic", out var dyn) && dyn.ValueKind != JsonValueKind.False)
+            throw new InvalidDataException($"{source}: {where}.dynamic must be false (got {dyn.GetRawText()})");
+        if (w.TryGetProperty("actorder", out var ao) && ao.ValueKind is not (JsonValueKind.Null or JsonValueKind.False))
+            throw new InvalidDataException($"{source}: {where}.actorder {ao.GetRawText()} is not supported (its g_idx reorders groups)");
+        var ignore = new List<string>();
+        if (e.TryGetProperty("ignore", out var ig) && ig.ValueKind != JsonValueKind.Null)
+        {
+            if (ig.ValueKind != JsonValueKind.Array) throw new InvalidDataException($"{source}: quantization_config.ignore must be a list");
+            foreach (var x in ig.EnumerateArray())
+            {
+                var name = x.ValueKind == JsonValueKind.String ? x.GetString()! : throw new InvalidDataException($"{source}: quantization_config.ignore holds a non-string");
+                if (name.StartsWith("re:", StringComparison.Ordinal))
+                {
+                    try { _ = new Regex(name[3..]); }
+                    catch (ArgumentException ex) { throw new InvalidDataException($"{source}: quantization_config.ignore entry '{name}' is not a valid regular expression ({ex.Message})"); }
+                }
+                ignore.Add(name);
+            }
+        }
+        return new PackQuantizedConfig { GroupSize = w.GetProperty("group_size").GetInt32(), Ignore = ignore };
+    }
+
+    /// <summary>Writes the object with compressed-tensors' keys (sorted, as the other quantization configs).</summary>
+    public void WriteJson(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteStartObject("config_groups");
+        w.WriteStartObject("group_0");
+        w.WriteNull("input_activations");
+        w.WriteNull("output_activations");
+        w.WriteStartArray("targets");
+        w.WriteStringValue("Linear");
+        w.WriteEndArray();
+        w.WriteStartObject("weights");
+        w.WriteNull("actorder");
+        w.WriteBoolean("dynamic", false);
+        w.WriteNumber("group_size", GroupSize);
+        w.WriteNumber("num_bits", 4);
+        w.WriteString("observer", "minmax");
+        w.WriteString("strategy", "group");
+        w.WriteBoolean("symmetric", false);
+        w.WriteString("type", "int");
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteString("format", Format);
+        w.WriteStartArray("ignore");
+        foreach (var s in Ignore) w.WriteStringValue(s);
+        w.WriteEndArray();
+        w.WriteString("quant_method", Int8QuantizationConfig.QuantMethod);
+        w.WriteString("quantization_status", "compressed");
+        w.WriteEndObject();
+    }
+}
