@@ -67,7 +67,16 @@ internal static class BenchCommand
             {
                 var group = parse.GetValue(groupSize);
                 string what;
-                if (!m.IsQuantized)
+                // A llama.cpp Q4_0 GGUF already runs as INT4 g32 on our kernels (its Q4_0 blocks as stored, other tensors as loaded):
+                // benchmark those very weights against llama.cpp running the same file.
+                var ggufInt4 = m.Format == AwqRuntime.Formats.CheckpointFormat.Gguf &&
+                               m.Model.Blocks.Any(b => LinearKinds.All.Any(k => b[k] is Int4Linear));
+                if (ggufInt4)
+                {
+                    if (ggufs.Length == 0) ggufs = [modelPath];
+                    what = "GGUF Q4 blocks, INT4 g32";
+                }
+                else if (!m.IsQuantized)
                 {
                     // The GGUF files first, while the model is still full precision.
                     if (ggufs.Length == 0) ggufs = MakeGgufs(m, work, ["Q4_0", "Q4_K_M"], Say);

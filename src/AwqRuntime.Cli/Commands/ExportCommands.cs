@@ -18,7 +18,7 @@ internal static class ExportCommands
         var output = new Option<string>("--out", "-o") { Description = "Output .gguf file", Required = true };
         var type = new Option<string>("--type")
         {
-            Description = "Tensor type: f32, f16 or q8_0 (written here; norms stay f32); q4_1 of an INT4 (AWQ/RTN) checkpoint writes its own weights as Q4_1 blocks without re-rounding; any other llama-quantize type (q4_0, q4_k_m, …: F32 export, then llama.cpp's quantizer)",
+            Description = "Tensor type: f32, f16 or q8_0 (written here; norms stay f32); q4_1 of an INT4 (AWQ/RTN) checkpoint writes its own weights as Q4_1 blocks without re-rounding, q4_k as Q4_K under 6-bit sub-block scales (the change is reported); any other llama-quantize type (q4_0, q4_k_m, …: F32 export, then llama.cpp's quantizer)",
             DefaultValueFactory = _ => "f32",
         };
         var json = CliOptions.Json();
@@ -34,7 +34,7 @@ internal static class ExportCommands
                 "q8_0" => GgufExportType.Q8_0,
                 _ => null,
             };
-            if (exportType == null && !AwqRuntime.LlamaSharp.LlamaFileTypes.Names.Contains(name, StringComparer.OrdinalIgnoreCase))
+            if (exportType == null && name != "q4_k" && !AwqRuntime.LlamaSharp.LlamaFileTypes.Names.Contains(name, StringComparer.OrdinalIgnoreCase))
                 throw new ArgumentException($"--type '{name}' is not f32, f16, q8_0 or a llama-quantize type ({string.Join(", ", AwqRuntime.LlamaSharp.LlamaFileTypes.Names)})");
             var path = parse.GetValue(output)!;
             // One rule with quantize and export-hf: an existing output is replaced only with --force.
@@ -44,11 +44,27 @@ internal static class ExportCommands
             // An INT4 checkpoint's groups are Q4_1 blocks already: write them as they are instead of
             // letting llama.cpp round the dequantized weights again.
             if (name == "q4_1" && m.IsInt4) exportType = GgufExportType.Q4_1;
-            if (exportType is { } t) WriteGguf(m, path, t);
+            if (name == "q4_k" && m.IsInt4) exportType = GgufExportType.Q4_K;
+            else if (name == "q4_k") throw new ArgumentException("--type q4_k writes an INT4 checkpoint's own weights; for a full-precision model use llama.cpp's q4_k_s or q4_k_m");
+            var changes = new List<(string Tensor, double Change)>();
+            if (exportType is { } t) WriteGguf(m, path, t, (tensor, change) => changes.Add((tensor, change)));
             else QuantizeWithLlamaCpp(m, path, name);
-            var label = exportType == GgufExportType.Q4_1 ? "Q4_1 (the checkpoint's own INT4 weights)" : exportType?.ToString() ?? name.ToUpperInvariant();
-            if (parse.GetValue(json)) CliOptions.PrintJson(new { output = Path.GetFullPath(path), type = label, bytes = new FileInfo(path).Length });
-            else Console.WriteLine($"wrote {path} ({new FileInfo(path).Length:N0} bytes, {label})");
+            var label = exportType switch
+            {
+                GgufExportType.Q4_1 => "Q4_1 (the checkpoint's own INT4 weights)",
+                GgufExportType.Q4_K => "Q4_K (the checkpoint's INT4 weights under 6-bit sub-block scales)",
+                _ => exportType?.ToString() ?? name.ToUpperInvariant(),
+            };
+            double? mean = changes.Count > 0 ? changes.Average(c => c.Change) : null;
+            var worst = changes.Count > 0 ? changes.MaxBy(c => c.Change) : default;
+            if (parse.GetValue(json))
+                CliOptions.PrintJson(new { output = Path.GetFullPath(path), type = label, bytes = new FileInfo(path).Length, rerounded_tensors = changes.Count, mean_relative_rms_change = mean });
+            else
+            {
+                Console.WriteLine($"wrote {path} ({new FileInfo(path).Length:N0} bytes, {label})");
+                if (mean is { } avg)
+                    Console.WriteLine($"re-rounded {changes.Count} linears to Q4_K: RMS change {avg:P2} of the weights on average, {worst.Change:P2} at most ({worst.Tensor})");
+            }
             return 0;
         }));
         return cmd;
@@ -78,13 +94,13 @@ internal static class ExportCommands
     }
 
     /// <summary>The model's weights as they stand (INT4 linears dequantized) plus its tokenizer, as GGUF.</summary>
-    internal static void WriteGguf(AwqModel m, string path, GgufExportType type)
+    internal static void WriteGguf(AwqModel m, string path, GgufExportType type, Action<string, double>? rerounded = null)
     {
         var meta = GgufTokenizerWriter.ToMetadata(m.Tokenizer.Spec);
         if (m.IsQuantized)
         {
             using var src = new ModelWeightSource(m.Model, m.Path);
-            GgufModelExporter.Export(src, path, type, meta, Path.GetFileNameWithoutExtension(m.Path.TrimEnd('/')));
+            GgufModelExporter.Export(src, path, type, meta, Path.GetFileNameWithoutExtension(m.Path.TrimEnd('/')), rerounded);
         }
         else GgufModelExporter.Export(m.Source, path, type, meta, Path.GetFileNameWithoutExtension(m.Path.TrimEnd('/')));
     }

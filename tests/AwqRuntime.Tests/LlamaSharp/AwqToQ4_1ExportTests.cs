@@ -99,4 +99,60 @@ public sealed class AwqToQ4_1ExportTests : IDisposable
         Console.WriteLine($"{model} AWQ g{groupSize} as Q4_1: mean KL(ours AWQ || llama.cpp on the file) = {kld:E3}");
         Assert.True(kld <= 1e-3, $"mean KLD {kld:E3} between our AWQ model and llama.cpp on its Q4_1 export");
     }
+    /// <summary>
+    /// The Q4_K option: rows of 256 become Q4_K super-blocks whose 6-bit sub-block scales approximate the
+    /// AWQ groups' scales. llama.cpp's own dequantization of what we wrote changes the AWQ weights by
+    /// exactly the relative RMS the export reports (so the 6-bit packing is what llama.cpp reads), that
+    /// change is small, and llama.cpp runs the file close to our AWQ model.
+    /// </summary>
+    [Theory]
+    [InlineData(32)]
+    [InlineData(128)]
+    public void Awq_weights_as_q4_k_change_by_what_the_export_reports(int groupSize)
+    {
+        var (source, spec) = Open("llama3");
+        using var _ = source;
+        var tokenizer = Tokenizer.FromSpec(spec);
+        var calib = CalibrationSet.FromText(File.ReadAllText(SharedData.CalibText), t => tokenizer.Encode(t, addBos: true), 16, 128, "calib");
+        var awq = AwqQuantizer.Quantize(source, calib, new AwqConfig { GroupSize = groupSize }).Model;
+        var path = _dir.File("awq-q4_k.gguf");
+        var reported = new Dictionary<string, double>();
+        using (var weights = new ModelWeightSource(awq, $"llama3 AWQ g{groupSize}"))
+            GgufModelExporter.Export(weights, path, GgufExportType.Q4_K, GgufTokenizerWriter.ToMetadata(spec), rerounded: (t, c) => reported[t] = c);
+
+        using var file = GgufWeightSource.Open(path);
+        var c = awq.Config;
+        Assert.Equal(c.NumLayers * 7, reported.Count);
+        for (var l = 0; l < c.NumLayers; l++)
+            foreach (var kind in LinearKinds.All)
+            {
+                var name = LlamaTensorNames.Linear(l, kind);
+                Assert.Equal(TensorDType.Q4_K, file.Info(name).DType);
+                var original = ((Int4Linear)awq.Blocks[l][kind]).ToWeights().Dequantize();
+                var raw = file.File.TensorBytes(file.File.Tensors.Single(t => t.Name == GgufTensorNames.ToGguf(name)));
+                var theirs = new float[original.Length];
+                GgmlDequantize.ToFloat("Q4_K", raw, theirs);
+                double err = 0, norm = 0;
+                for (var i = 0; i < original.Length; i++)
+                {
+                    err += Math.Pow(theirs[i] - original[i], 2);
+                    norm += Math.Pow(original[i], 2);
+                }
+                var change = Math.Sqrt(err / norm);
+                Assert.True(Math.Abs(change - reported[name]) <= 1e-6, $"{name}: llama.cpp reads a change of {change:E4}, the export reported {reported[name]:E4}");
+                Assert.True(change < 0.05, $"{name}: Q4_K changes the AWQ weights by {change:P2}");
+            }
+
+        int[] tokens = [1, .. tokenizer.Encode(File.ReadAllText(SharedData.EvalText)[..2000], addBos: false).Take(127)];
+        var v = c.VocabSize;
+        var reference = new float[tokens.Length * v];
+        awq.Forward(tokens, awq.CreateCache(tokens.Length), awq.CreateBuffers(tokens.Length), reference, LogitsMode.All);
+        using var llama = LlamaCppModel.Load(path, LlamaCppFixture.F32Options);
+        var theirsLogits = llama.EvaluateLogits(tokens);
+        double kld = 0;
+        for (var p = 0; p < tokens.Length; p++) kld += GgufQuantizerTests.KlDivergence(reference.AsSpan(p * v, v), theirsLogits.AsSpan(p * v, v));
+        kld /= tokens.Length;
+        Console.WriteLine($"llama3 AWQ g{groupSize} as Q4_K: weight change {reported.Values.Average():P2} mean, KLD(ours AWQ || llama.cpp) {kld:E3}");
+        Assert.True(kld <= 1e-2, $"mean KLD {kld:E3}");
+    }
 }

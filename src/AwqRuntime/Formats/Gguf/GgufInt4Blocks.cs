@@ -84,6 +84,79 @@ public static class GgufInt4Blocks
         return data;
     }
 
+    /// <summary>True when <paramref name="q"/> can be written as Q4_K: 4-bit, groups whole multiples of 32, rows whole 256-element super-blocks, scales not negative.</summary>
+    public static bool CanWriteQ4_K(QuantizedWeights q) =>
+        q.Bits == 4 && q.GroupSize % GroupSize == 0 && q.InFeatures % 256 == 0 && q.Scales.All(bits => (bits & 0x8000) == 0); // Q4_K's 6-bit scales are unsigned
+
+    /// <summary>
+    /// The INT4 solution as llama.cpp's Q4_K (x = (d·sc)·q − dmin·m per 32-weight sub-block, sc and m 6-bit
+    /// under one fp16 d and dmin per 256 weights). Not exact: each super-block's eight group scales s and
+    /// offsets s·z are rounded to 6 bits of its largest (d = max s / 63, dmin = max s·z / 63), and each
+    /// weight's code is then re-chosen as the nearest to the INT4 model's own value (q − z)·s under those
+    /// scales. <paramref name="relativeRmse"/> is the RMS of that change over the RMS of the weights.
+    /// </summary>
+    public static byte[] ToQ4_K(QuantizedWeights q, out double relativeRmse)
+    {
+        if (!CanWriteQ4_K(q))
+            throw new ArgumentException($"{q.OutFeatures}x{q.InFeatures} INT{q.Bits} g{q.GroupSize} does not split into Q4_K's 256-weight super-blocks of 32-weight groups");
+        TensorDTypeInfo.TryGetBlock(TensorDType.Q4_K, out _, out var bb);
+        var perRow = q.InFeatures / 256;
+        var data = new byte[(long)q.OutFeatures * perRow * bb];
+        Span<float> s = stackalloc float[8], o = stackalloc float[8];
+        Span<int> sc = stackalloc int[8], mn = stackalloc int[8];
+        double err = 0, norm = 0;
+        for (var n = 0; n < q.OutFeatures; n++)
+            for (var b = 0; b < perRow; b++)
+            {
+                var k0 = b * 256;
+                float maxS = 0, maxO = 0;
+                for (var j = 0; j < 8; j++)
+                {
+                    var g = (long)n * q.Groups + (k0 + 32 * j) / q.GroupSize;
+                    s[j] = q.Scale(g);
+                    o[j] = s[j] * q.Zeros[g];
+                    maxS = MathF.Max(maxS, s[j]);
+                    maxO = MathF.Max(maxO, o[j]);
+                }
+                var d = (float)(Half)(maxS / 63);
+                var dmin = (float)(Half)(maxO / 63);
+                for (var j = 0; j < 8; j++)
+                {
+                    sc[j] = d > 0 ? Math.Clamp((int)MathF.Round(s[j] / d), 0, 63) : 0;
+                    mn[j] = dmin > 0 ? Math.Clamp((int)MathF.Round(o[j] / dmin), 0, 63) : 0;
+                }
+                var blk = data.AsSpan((int)(((long)n * perRow + b) * bb), bb);
+                BinaryPrimitives.WriteUInt16LittleEndian(blk, BitConverter.HalfToUInt16Bits((Half)d));
+                BinaryPrimitives.WriteUInt16LittleEndian(blk[2..], BitConverter.HalfToUInt16Bits((Half)dmin));
+                var scales = blk.Slice(4, 12);
+                for (var j = 0; j < 4; j++) // the inverse of ggml's get_scale_min_k4
+                {
+                    scales[j] = (byte)((sc[j] & 63) | ((sc[j + 4] >> 4) << 6));
+                    scales[j + 4] = (byte)((mn[j] & 63) | ((mn[j + 4] >> 4) << 6));
+                    scales[j + 8] = (byte)((sc[j + 4] & 0xF) | ((mn[j + 4] & 0xF) << 4));
+                }
+                var qs = blk[16..];
+                for (var j = 0; j < 8; j++)
+                {
+                    var g = (long)n * q.Groups + (k0 + 32 * j) / q.GroupSize;
+                    float d1 = d * sc[j], m1 = dmin * mn[j];
+                    for (var l = 0; l < 32; l++)
+                    {
+                        var k = k0 + 32 * j + l;
+                        var w = (q.Q[(long)n * q.InFeatures + k] - q.Zeros[g]) * q.Scale(g);
+                        var code = d1 > 0 ? Math.Clamp((int)MathF.Round((w + m1) / d1), 0, 15) : 0;
+                        var back = d1 * code - m1;
+                        err += (double)(back - w) * (back - w);
+                        norm += (double)w * w;
+                        var byteIndex = 32 * (j / 2) + l;
+                        qs[byteIndex] |= (byte)(j % 2 == 0 ? code : code << 4);
+                    }
+                }
+            }
+        relativeRmse = norm > 0 ? Math.Sqrt(err / norm) : 0;
+        return data;
+    }
+
     /// <summary>z with m == fp16(−d·z) exactly and 0 ≤ z ≤ 15; null when there is none.</summary>
     internal static byte? TryIntegerZero(ushort dBits, ushort mBits)
     {

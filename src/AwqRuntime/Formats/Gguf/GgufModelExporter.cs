@@ -18,6 +18,14 @@ public enum GgufExportType
     /// fp16 weights (embedding, classifier, modules kept in fp16) as F16, other weights as F32: nothing is rounded.
     /// </summary>
     Q4_1,
+
+    /// <summary>
+    /// An INT4 model's weights as ggml Q4_K where rows split into 256-weight super-blocks (Q4_1 where only
+    /// 32 divides them, F32 below that): the group scales and offsets rounded to Q4_K's 6-bit sub-block
+    /// scales and the codes re-chosen under them (<see cref="GgufInt4Blocks.ToQ4_K"/>), a small loss that
+    /// the export reports; 4.5 bits per weight instead of Q4_1's 5.
+    /// </summary>
+    Q4_K,
 }
 
 /// <summary>
@@ -39,15 +47,19 @@ public static class GgufModelExporter
         GgufExportType.F16 => 1, // LLAMA_FTYPE_MOSTLY_F16
         GgufExportType.Q8_0 => 7, // LLAMA_FTYPE_MOSTLY_Q8_0
         GgufExportType.Q4_1 => 3, // LLAMA_FTYPE_MOSTLY_Q4_1
+        GgufExportType.Q4_K => 14, // LLAMA_FTYPE_MOSTLY_Q4_K_S (every quantized linear Q4_K)
         _ => throw new ArgumentOutOfRangeException(nameof(t)),
     };
 
     /// <param name="tokenizerMetadata">tokenizer.ggml.* keys (tokens, scores, token_type, model, bos/eos ids, ...) written as given; may be empty for a weights-only file.</param>
-    public static void Export(IWeightSource src, string path, GgufExportType type, IReadOnlyDictionary<string, GgufValue> tokenizerMetadata, string? name = null) =>
-        Build(src, type, tokenizerMetadata, name).Write(path);
+    /// <param name="rerounded">For <see cref="GgufExportType.Q4_K"/>: called with each re-rounded tensor's name and relative RMS change.</param>
+    public static void Export(IWeightSource src, string path, GgufExportType type, IReadOnlyDictionary<string, GgufValue> tokenizerMetadata, string? name = null,
+        Action<string, double>? rerounded = null) =>
+        Build(src, type, tokenizerMetadata, name, rerounded).Write(path);
 
     /// <summary>The writer with all metadata and (lazy) tensors, for callers that add more before writing.</summary>
-    public static GgufWriter Build(IWeightSource src, GgufExportType type, IReadOnlyDictionary<string, GgufValue> tokenizerMetadata, string? name = null)
+    public static GgufWriter Build(IWeightSource src, GgufExportType type, IReadOnlyDictionary<string, GgufValue> tokenizerMetadata, string? name = null,
+        Action<string, double>? rerounded = null)
     {
         ArgumentNullException.ThrowIfNull(src);
         ArgumentNullException.ThrowIfNull(tokenizerMetadata);
@@ -61,7 +73,7 @@ public static class GgufModelExporter
         w.Add("general.name", GgufValue.Of(name ?? c.Name));
         w.Add("general.alignment", GgufValue.Of((uint)GgufWriter.DefaultAlignment));
         w.Add("general.file_type", GgufValue.Of(FileType(type)));
-        if (type is GgufExportType.Q8_0 or GgufExportType.Q4_1) w.Add("general.quantization_version", GgufValue.Of(2u)); // GGML_QNT_VERSION
+        if (type is GgufExportType.Q8_0 or GgufExportType.Q4_1 or GgufExportType.Q4_K) w.Add("general.quantization_version", GgufValue.Of(2u)); // GGML_QNT_VERSION
         w.Add($"{arch}.vocab_size", GgufValue.Of((uint)c.VocabSize));
         w.Add($"{arch}.context_length", GgufValue.Of((uint)c.MaxPositionEmbeddings));
         w.Add($"{arch}.embedding_length", GgufValue.Of((uint)c.HiddenSize));
@@ -93,16 +105,30 @@ public static class GgufModelExporter
             var ggufName = GgufTensorNames.ToGguf(canonical);
             // Canonical q/k rows are interleaved; a NEOX-RoPE architecture (qwen2) wants HF's halves back.
             var toHf = !c.Family.GgufQkInterleaved && LlamaTensorNames.IsRotary(canonical, out _);
-            if (type == GgufExportType.Q4_1 && shape.Length == 2 && !toHf && src.ReadInt4(canonical) is { } int4 && GgufInt4Blocks.CanWriteQ4_1(int4))
+            var ownInt4 = type is GgufExportType.Q4_1 or GgufExportType.Q4_K;
+            if (ownInt4 && shape.Length == 2 && !toHf && src.ReadInt4(canonical) is { } int4)
             {
-                w.AddTensorBytes(ggufName, shape, TensorDType.Q4_1, () => GgufInt4Blocks.ToQ4_1(src.ReadInt4(canonical)!));
-                continue;
+                if (type == GgufExportType.Q4_K && GgufInt4Blocks.CanWriteQ4_K(int4))
+                {
+                    w.AddTensorBytes(ggufName, shape, TensorDType.Q4_K, () =>
+                    {
+                        var bytes = GgufInt4Blocks.ToQ4_K(src.ReadInt4(canonical)!, out var change);
+                        rerounded?.Invoke(canonical, change);
+                        return bytes;
+                    });
+                    continue;
+                }
+                if (GgufInt4Blocks.CanWriteQ4_1(int4))
+                {
+                    w.AddTensorBytes(ggufName, shape, TensorDType.Q4_1, () => GgufInt4Blocks.ToQ4_1(src.ReadInt4(canonical)!));
+                    continue;
+                }
             }
             var tensorType = shape.Length == 1 ? TensorDType.F32 : type switch
             {
                 GgufExportType.F32 => TensorDType.F32,
                 GgufExportType.F16 => TensorDType.F16,
-                GgufExportType.Q4_1 => info.DType == TensorDType.F16 ? TensorDType.F16 : TensorDType.F32,
+                GgufExportType.Q4_1 or GgufExportType.Q4_K => info.DType == TensorDType.F16 ? TensorDType.F16 : TensorDType.F32,
                 _ => shape[^1] % TensorConversion.Q8_0BlockElements == 0 ? TensorDType.Q8_0 : TensorDType.F16,
             };
             w.AddTensor(ggufName, shape, tensorType, () =>
