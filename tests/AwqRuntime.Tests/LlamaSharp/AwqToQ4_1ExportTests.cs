@@ -23,6 +23,16 @@ public sealed class AwqToQ4_1ExportTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
+    /// <summary>Mean KL(ours ‖ llama.cpp on <paramref name="gguf"/>) over the positions of <paramref name="tokens"/>.</summary>
+    private static double MeanKldOfLlamaCpp(string gguf, int[] tokens, float[] reference, int vocab)
+    {
+        using var llama = LlamaCppModel.Load(gguf, LlamaCppFixture.F32Options);
+        var theirs = llama.EvaluateLogits(tokens);
+        double kld = 0;
+        for (var p = 0; p < tokens.Length; p++) kld += GgufQuantizerTests.KlDivergence(reference.AsSpan(p * vocab, vocab), theirs.AsSpan(p * vocab, vocab));
+        return kld / tokens.Length;
+    }
+
     public static TheoryData<string, int> Models => new() { { "stories260K", 32 }, { "llama3", 128 } };
 
     private static (IWeightSource Source, TokenizerSpec Tokenizer) Open(string model)
@@ -91,11 +101,7 @@ public sealed class AwqToQ4_1ExportTests : IDisposable
         for (var i = 0; i < reference.Length; i++) worst = Math.Max(worst, Math.Abs(reference[i] - reloaded[i]));
         Assert.True(worst < 1e-3, $"our runtime on the Q4_1 file vs the AWQ model: max |logit diff| {worst}");
 
-        using var llama = LlamaCppModel.Load(path, LlamaCppFixture.F32Options);
-        var theirs = llama.EvaluateLogits(tokens);
-        double kld = 0;
-        for (var p = 0; p < tokens.Length; p++) kld += GgufQuantizerTests.KlDivergence(reference.AsSpan(p * v, v), theirs.AsSpan(p * v, v));
-        kld /= tokens.Length;
+        var kld = MeanKldOfLlamaCpp(path, tokens, reference, v);
         Console.WriteLine($"{model} AWQ g{groupSize} as Q4_1: mean KL(ours AWQ || llama.cpp on the file) = {kld:E3}");
         Assert.True(kld <= 1e-3, $"mean KLD {kld:E3} between our AWQ model and llama.cpp on its Q4_1 export");
     }
@@ -147,11 +153,7 @@ public sealed class AwqToQ4_1ExportTests : IDisposable
         var v = c.VocabSize;
         var reference = new float[tokens.Length * v];
         awq.Forward(tokens, awq.CreateCache(tokens.Length), awq.CreateBuffers(tokens.Length), reference, LogitsMode.All);
-        using var llama = LlamaCppModel.Load(path, LlamaCppFixture.F32Options);
-        var theirsLogits = llama.EvaluateLogits(tokens);
-        double kld = 0;
-        for (var p = 0; p < tokens.Length; p++) kld += GgufQuantizerTests.KlDivergence(reference.AsSpan(p * v, v), theirsLogits.AsSpan(p * v, v));
-        kld /= tokens.Length;
+        var kld = MeanKldOfLlamaCpp(path, tokens, reference, v);
         Console.WriteLine($"llama3 AWQ g{groupSize} as Q4_K: weight change {reported.Values.Average():P2} mean, KLD(ours AWQ || llama.cpp) {kld:E3}");
         Assert.True(kld <= 1e-2, $"mean KLD {kld:E3}");
     }

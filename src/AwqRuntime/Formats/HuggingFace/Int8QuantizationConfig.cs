@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 
 namespace AwqRuntime.Formats.HuggingFace;
 
@@ -43,9 +42,7 @@ public sealed record Int8QuantizationConfig
     public static IReadOnlyList<string> IgnoreFor(IEnumerable<string> kinds) => ["lm_head", .. kinds.Select(k => $"re:.*{k}$")];
 
     /// <summary>True when <paramref name="module"/> (e.g. "model.layers.0.mlp.down_proj") matches an ignore entry.</summary>
-    public bool IsExcluded(string module) => Ignore.Any(i => i.StartsWith("re:", StringComparison.Ordinal)
-        ? Regex.IsMatch(module, "^(?:" + i[3..] + ")$", RegexOptions.CultureInvariant)
-        : module == i);
+    public bool IsExcluded(string module) => CompressedTensorsJson.IsExcluded(Ignore, module);
 
     public static bool IsCompressedTensors(JsonElement e) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty("quant_method", out var m) && m.ValueKind == JsonValueKind.String &&
@@ -63,16 +60,7 @@ public sealed record Int8QuantizationConfig
         }
         var format = Str(e, "format", "quantization_config");
         if (format != Format) throw new InvalidDataException($"{source}: quantization_config.format '{format}' is not supported (only \"{Format}\")");
-        if (!e.TryGetProperty("config_groups", out var groups) || groups.ValueKind != JsonValueKind.Object)
-            throw new InvalidDataException($"{source}: quantization_config.config_groups must be an object");
-        var list = groups.EnumerateObject().ToList();
-        if (list.Count != 1) throw new InvalidDataException($"{source}: quantization_config.config_groups must hold exactly one group (got {list.Count})");
-        var g = list[0].Value;
-        var at = $"quantization_config.config_groups.{list[0].Name}";
-        if (g.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{source}: {at} is not an object");
-        if (!g.TryGetProperty("targets", out var targets) || targets.ValueKind != JsonValueKind.Array ||
-            targets.GetArrayLength() != 1 || targets[0].ValueKind != JsonValueKind.String || targets[0].GetString() != "Linear")
-            throw new InvalidDataException($"{source}: {at}.targets must be [\"Linear\"]");
+        var (g, at) = CompressedTensorsJson.SingleLinearGroup(e, source);
         ExpectArgs(g, "weights", source, at, symmetric: true, strategy: "channel", dynamic: false);
         var isStatic = g.TryGetProperty("input_activations", out var ia) && ia.ValueKind == JsonValueKind.Object &&
                        ia.TryGetProperty("dynamic", out var dyn) && dyn.ValueKind == JsonValueKind.False;
@@ -80,21 +68,7 @@ public sealed record Int8QuantizationConfig
         string? observer = null;
         if (isStatic && ia.TryGetProperty("observer", out var ob) && ob.ValueKind != JsonValueKind.Null)
             observer = ob.ValueKind == JsonValueKind.String ? ob.GetString() : throw new InvalidDataException($"{source}: {at}.input_activations.observer must be a string");
-        var ignore = new List<string>();
-        if (e.TryGetProperty("ignore", out var ig) && ig.ValueKind != JsonValueKind.Null)
-        {
-            if (ig.ValueKind != JsonValueKind.Array) throw new InvalidDataException($"{source}: quantization_config.ignore must be a list");
-            foreach (var x in ig.EnumerateArray())
-            {
-                var name = x.ValueKind == JsonValueKind.String ? x.GetString()! : throw new InvalidDataException($"{source}: quantization_config.ignore holds a non-string");
-                if (name.StartsWith("re:", StringComparison.Ordinal))
-                {
-                    try { _ = new Regex(name[3..]); }
-                    catch (ArgumentException ex) { throw new InvalidDataException($"{source}: quantization_config.ignore entry '{name}' is not a valid regular expression ({ex.Message})"); }
-                }
-                ignore.Add(name);
-            }
-        }
+        var ignore = CompressedTensorsJson.Ignore(e, source);
         return new Int8QuantizationConfig { Ignore = ignore, StaticActivations = isStatic, Observer = observer };
     }
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 
 namespace AwqRuntime.Formats.HuggingFace;
 
@@ -27,9 +26,7 @@ public sealed record PackQuantizedConfig
     /// <summary>Module names left unquantized, exact or "re:" regular expressions; lm_head is always listed.</summary>
     public IReadOnlyList<string> Ignore { get; init; } = ["lm_head"];
 
-    public bool IsExcluded(string module) => Ignore.Any(i => i.StartsWith("re:", StringComparison.Ordinal)
-        ? Regex.IsMatch(module, "^(?:" + i[3..] + ")$", RegexOptions.CultureInvariant)
-        : module == i);
+    public bool IsExcluded(string module) => CompressedTensorsJson.IsExcluded(Ignore, module);
 
     /// <summary>True for a compressed-tensors quantization_config whose format is pack-quantized.</summary>
     public static bool IsPackQuantized(JsonElement e) =>
@@ -38,16 +35,7 @@ public sealed record PackQuantizedConfig
 
     public static PackQuantizedConfig Parse(JsonElement e, string source)
     {
-        if (!e.TryGetProperty("config_groups", out var groups) || groups.ValueKind != JsonValueKind.Object)
-            throw new InvalidDataException($"{source}: quantization_config.config_groups must be an object");
-        var list = groups.EnumerateObject().ToList();
-        if (list.Count != 1) throw new InvalidDataException($"{source}: quantization_config.config_groups must hold exactly one group (got {list.Count})");
-        var g = list[0].Value;
-        var at = $"quantization_config.config_groups.{list[0].Name}";
-        if (g.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{source}: {at} is not an object");
-        if (!g.TryGetProperty("targets", out var targets) || targets.ValueKind != JsonValueKind.Array ||
-            targets.GetArrayLength() != 1 || targets[0].ValueKind != JsonValueKind.String || targets[0].GetString() != "Linear")
-            throw new InvalidDataException($"{source}: {at}.targets must be [\"Linear\"]");
+        var (g, at) = CompressedTensorsJson.SingleLinearGroup(e, source);
         foreach (var key in new[] { "input_activations", "output_activations" })
             if (g.TryGetProperty(key, out var act) && act.ValueKind != JsonValueKind.Null)
                 throw new InvalidDataException($"{source}: {at}.{key} must be null for pack-quantized weights (W4A16)");
@@ -68,21 +56,7 @@ public sealed record PackQuantizedConfig
             throw new InvalidDataException($"{source}: {where}.dynamic must be false (got {dyn.GetRawText()})");
         if (w.TryGetProperty("actorder", out var ao) && ao.ValueKind is not (JsonValueKind.Null or JsonValueKind.False))
             throw new InvalidDataException($"{source}: {where}.actorder {ao.GetRawText()} is not supported (its g_idx reorders groups)");
-        var ignore = new List<string>();
-        if (e.TryGetProperty("ignore", out var ig) && ig.ValueKind != JsonValueKind.Null)
-        {
-            if (ig.ValueKind != JsonValueKind.Array) throw new InvalidDataException($"{source}: quantization_config.ignore must be a list");
-            foreach (var x in ig.EnumerateArray())
-            {
-                var name = x.ValueKind == JsonValueKind.String ? x.GetString()! : throw new InvalidDataException($"{source}: quantization_config.ignore holds a non-string");
-                if (name.StartsWith("re:", StringComparison.Ordinal))
-                {
-                    try { _ = new Regex(name[3..]); }
-                    catch (ArgumentException ex) { throw new InvalidDataException($"{source}: quantization_config.ignore entry '{name}' is not a valid regular expression ({ex.Message})"); }
-                }
-                ignore.Add(name);
-            }
-        }
+        var ignore = CompressedTensorsJson.Ignore(e, source);
         return new PackQuantizedConfig { GroupSize = w.GetProperty("group_size").GetInt32(), Ignore = ignore };
     }
 
