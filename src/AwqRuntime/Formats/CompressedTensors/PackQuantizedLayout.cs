@@ -13,6 +13,9 @@ namespace AwqRuntime.Formats.CompressedTensors;
 /// dimension (row 8w+j in bits 4j of entry [w, g]), code = zero + 8.</item>
 /// <item>weight_shape I64 [2] = [out, in].</item>
 /// </list>
+/// vLLM's loader (model_executor/layers/quantization/compressed_tensors/schemes/compressed_tensors_wNa16.py) declares
+/// the same four parameters with these shapes, the zero points "packed along the output dim"; it needs out % 8 == 0
+/// where pack_to_int32 pads (ceil), so a model with such a width loads here and in compressed-tensors, not in vLLM.
 /// compressed-tensors dequantizes x = (q − zp)·scale with q, zp in −8..7; AutoAWQ's unsigned q, z in 0..15 are
 /// q − 8 and z − 8 there, so the stored codes are exactly AutoAWQ's q and z and nothing is re-rounded.
 /// </summary>
