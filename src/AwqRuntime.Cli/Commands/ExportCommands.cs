@@ -23,9 +23,11 @@ internal static class ExportCommands
         };
         var json = CliOptions.Json();
         var force = new Option<bool>("--force") { Description = "Replace the output file if it exists" };
-        var cmd = new Command("export-gguf", "Write a GGUF file that llama.cpp loads (weights + tokenizer)") { model, tokenizer, output, type, force, json };
+        var threads = CliOptions.Threads();
+        var cmd = new Command("export-gguf", "Write a GGUF file that llama.cpp loads (weights + tokenizer)") { model, tokenizer, output, type, force, threads, json };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
+            CliOptions.ApplyThreads(parse.GetValue(threads));
             var name = parse.GetValue(type)!.ToLowerInvariant();
             GgufExportType? exportType = name switch
             {
@@ -48,7 +50,7 @@ internal static class ExportCommands
             else if (name == "q4_k") throw new ArgumentException("--type q4_k writes an INT4 checkpoint's own weights; for a full-precision model use llama.cpp's q4_k_s or q4_k_m");
             var changes = new List<(string Tensor, double Change)>();
             if (exportType is { } t) WriteGguf(m, path, t, (tensor, change) => changes.Add((tensor, change)));
-            else QuantizeWithLlamaCpp(m, path, name);
+            else QuantizeWithLlamaCpp(m, path, name, threads: parse.GetValue(threads));
             var label = exportType switch
             {
                 GgufExportType.Q4_1 => "Q4_1 (the checkpoint's own INT4 weights)",
@@ -75,7 +77,8 @@ internal static class ExportCommands
     /// `awq compare` builds its baselines; with <paramref name="fallbackPlan"/>, rows llama.cpp's block
     /// formats cannot split get compare's types (<see cref="AwqRuntime.Comparison.GgufFallbackPlan"/>).
     /// </summary>
-    internal static void QuantizeWithLlamaCpp(AwqModel m, string path, string type, bool fallbackPlan = false)
+    /// <param name="threads">llama.cpp's quantizer threads (0: all processors).</param>
+    internal static void QuantizeWithLlamaCpp(AwqModel m, string path, string type, bool fallbackPlan = false, int threads = 0)
     {
         var f32 = $"{path}.f32-{Guid.NewGuid():N}.tmp";
         try
@@ -84,7 +87,7 @@ internal static class ExportCommands
             var overrides = fallbackPlan
                 ? AwqRuntime.Comparison.GgufFallbackPlan.Overrides(AwqRuntime.LlamaSharp.GgufTensorTable.Read(f32), type)
                 : null;
-            var r = AwqRuntime.LlamaSharp.GgufQuantizer.Quantize(f32, path, type, threads: 0, quantizeOutputTensor: true, overrides);
+            var r = AwqRuntime.LlamaSharp.GgufQuantizer.Quantize(f32, path, type, threads, quantizeOutputTensor: true, overrides);
             if (!r.Success) throw new InvalidOperationException($"llama.cpp could not quantize to {type}: {r.Error}");
         }
         finally
@@ -113,12 +116,14 @@ internal static class ExportCommands
         var dtype = new Option<string>("--dtype") { Description = "f32, f16 or bf16", DefaultValueFactory = _ => "f32" };
         var force = new Option<bool>("--force") { Description = "Replace an existing output folder" };
         var json = CliOptions.Json();
+        var threads = CliOptions.Threads();
         var cmd = new Command("export-hf", "Write a Hugging Face folder of the model's family (safetensors, config.json, tokenizer.json)")
         {
-            model, tokenizer, output, dtype, force, json,
+            model, tokenizer, output, dtype, force, threads, json,
         };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
+            CliOptions.ApplyThreads(parse.GetValue(threads));
             var t = parse.GetValue(dtype)?.ToLowerInvariant() switch
             {
                 "f32" => TensorDType.F32,
@@ -155,12 +160,14 @@ internal static class ExportCommands
         };
         var force = new Option<bool>("--force") { Description = "Replace an existing output folder" };
         var json = CliOptions.Json();
+        var threads = CliOptions.Threads();
         var cmd = new Command("synth", "Write a synthetic LLaMA-family model (random weights, real shapes, HF layout) for tests and benchmarks")
         {
-            preset, output, layers, seed, dtype, tokenizer, force, json,
+            preset, output, layers, seed, dtype, tokenizer, force, threads, json,
         };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
+            CliOptions.ApplyThreads(parse.GetValue(threads));
             var tokPath = parse.GetValue(tokenizer) ?? RepoPaths.Shared("models", "llama2-tokenizer", "tokenizer.model")
                 ?? throw new ArgumentException("--tokenizer is required outside this repository");
             var spec = TokenizerFiles.Read(tokPath);

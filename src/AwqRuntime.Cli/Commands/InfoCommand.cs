@@ -10,9 +10,11 @@ internal static class InfoCommand
     public static Command Create()
     {
         var json = new Option<bool>("--json") { Description = "Print the information as JSON" };
-        var cmd = new Command("info", "Show the native kernel library: version, SIMD paths, CUDA, threads") { json };
+        var threads = CliOptions.Threads();
+        var cmd = new Command("info", "Show the native kernel library: version, SIMD paths, CUDA, threads") { threads, json };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
+            CliOptions.ApplyThreads(parse.GetValue(threads)); // the thread count shown is the one the other commands would use
             var f = Kernels.Features;
             var info = new
             {

@@ -16,9 +16,11 @@ internal static class InspectCommand
             Description = "Parameter count for the memory table, e.g. 13e9 or 7000000000",
         };
         var json = new Option<bool>("--json") { Description = "Print the table as JSON" };
-        var cmd = new Command("inspect", "Show memory needed per number format (--params N)") { parameters, json };
+        var threads = CliOptions.Threads();
+        var cmd = new Command("inspect", "Show memory needed per number format (--params N)") { parameters, threads, json };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
+            CliOptions.ApplyThreads(parse.GetValue(threads)); // accepted and checked like everywhere; the table computes nothing in parallel
             var text = parse.GetValue(parameters);
             if (text is null) throw new ArgumentException("inspect: give --params N (for example --params 13e9)");
             if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) || !(n > 0) || double.IsInfinity(n))

@@ -38,12 +38,14 @@ internal static class TemplateCommand
         var bos = new Option<string?>("--bos-token") { Description = "BOS text (default: the model's)" };
         var eos = new Option<string?>("--eos-token") { Description = "EOS text (default: the model's)" };
         var now = new Option<string?>("--now") { Description = "Time strftime_now() sees, e.g. 2025-01-15T12:00:00 (default: the clock)" };
+        var threads = CliOptions.Threads();
         var cmd = new Command("template", "Render a conversation with a chat template and print the prompt")
         {
-            model, tokenizer, chatTemplate, messages, addGenerationPrompt, tools, bos, eos, now,
+            model, tokenizer, chatTemplate, messages, addGenerationPrompt, tools, bos, eos, now, threads,
         };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
+            CliOptions.ApplyThreads(parse.GetValue(threads)); // checked like everywhere; rendering runs no kernels
             var modelPath = parse.GetValue(model);
             var templateArg = parse.GetValue(chatTemplate);
             if (modelPath is null && templateArg is null)

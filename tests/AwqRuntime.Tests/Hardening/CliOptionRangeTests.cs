@@ -69,3 +69,21 @@ public class CliOptionRangeTests
         AwqCli.FailWithOneLine("--ctx 512 is longer than the model's context of 128", "eval", model, "--data", SharedData.EvalText, "--ctx", "512");
     }
 }
+
+/// <summary>Every command takes --threads, as the README promises, and checks it the same way.</summary>
+public class CliThreadsEverywhereTests
+{
+    [Fact]
+    public void Every_command_has_a_threads_option()
+    {
+        var root = AwqRuntime.Cli.Program.BuildRoot();
+        var missing = root.Subcommands.Where(c => !c.Options.Any(o => o.Name == "--threads")).Select(c => c.Name).ToList();
+        Assert.True(missing.Count == 0, $"commands without --threads: {string.Join(", ", missing)}");
+    }
+
+    [Theory]
+    [InlineData("info")]
+    [InlineData("inspect", "--params", "7e9")]
+    public void A_negative_thread_count_is_refused_by_commands_that_run_nothing_in_parallel(params string[] args) =>
+        AwqCli.FailWithOneLine("--threads must be 0 (all processors) or a positive count", [.. args, "--threads", "-1"]);
+}
