@@ -66,16 +66,9 @@ public static class AwqCheckpointReader
         if (!AwqGemmTensors.IsStandard(k, n, q.GroupSize) && q.LayoutExtension != AwqQuantizationConfig.CeilGroupsExtension)
             throw new InvalidDataException(
                 $"{src.Path}: {module} is {n}x{k}, which AutoAWQ's layout cannot hold at group size {q.GroupSize} (in % group and out % 8 must be 0) and the checkpoint declares no layout_extension");
-        void Expect(string suffix, TensorDType dtype, long[] shape)
-        {
-            var info = src.StoredInfo($"{module}.{suffix}");
-            if (info.DType != dtype || !info.Shape.SequenceEqual(shape))
-                throw new InvalidDataException(
-                    $"{src.Path}: {module}.{suffix} is {info.DType} {LlamaWeightShapes.Format(info.Shape)}, expected {dtype} {LlamaWeightShapes.Format(shape)}");
-        }
-        Expect("qweight", TensorDType.I32, shapes.QWeightShape);
-        Expect("qzeros", TensorDType.I32, shapes.QZerosShape);
-        Expect("scales", TensorDType.F16, shapes.ScalesShape);
+        src.RequireStored($"{module}.qweight", shapes.QWeightShape, TensorDType.I32);
+        src.RequireStored($"{module}.qzeros", shapes.QZerosShape, TensorDType.I32);
+        src.RequireStored($"{module}.scales", shapes.ScalesShape, TensorDType.F16);
         var tensors = shapes with
         {
             QWeight = src.ReadStored<int>($"{module}.qweight"),

@@ -28,19 +28,11 @@ public static class PackQuantizedReader
         var module = LlamaTensorNames.LinearModule(layer, kind);
         var where = $"{src.Path}: {module}";
         var shapes = PackQuantizedTensors.Shapes(n, k, q.GroupSize);
-        void Expect(string suffix, TensorDType[] dtypes, long[] shape)
-        {
-            var info = src.StoredInfo($"{module}.{suffix}");
-            if (!dtypes.Contains(info.DType) || !info.Shape.SequenceEqual(shape))
-                throw new InvalidDataException(
-                    $"{where}.{suffix} is {info.DType} {LlamaWeightShapes.Format(info.Shape)}, expected {string.Join(" or ", dtypes)} {LlamaWeightShapes.Format(shape)}");
-        }
-        Expect("weight_packed", [TensorDType.I32], shapes.WeightPackedShape);
-        Expect("weight_scale", [TensorDType.F16, TensorDType.BF16, TensorDType.F32], shapes.WeightScaleShape);
-        Expect("weight_zero_point", [TensorDType.I32], shapes.WeightZeroPointShape);
-        Expect("weight_shape", [TensorDType.I64, TensorDType.I32], [2]);
-        var shapeInfo = src.StoredInfo($"{module}.weight_shape");
-        long[] stored = shapeInfo.DType == TensorDType.I64
+        src.RequireStored($"{module}.weight_packed", shapes.WeightPackedShape, TensorDType.I32);
+        src.RequireStored($"{module}.weight_scale", shapes.WeightScaleShape, TensorDType.F16, TensorDType.BF16, TensorDType.F32);
+        src.RequireStored($"{module}.weight_zero_point", shapes.WeightZeroPointShape, TensorDType.I32);
+        src.RequireStored($"{module}.weight_shape", [2], TensorDType.I64, TensorDType.I32);
+        long[] stored = src.StoredInfo($"{module}.weight_shape").DType == TensorDType.I64
             ? src.ReadStored<long>($"{module}.weight_shape")
             : src.ReadStored<int>($"{module}.weight_shape").Select(v => (long)v).ToArray();
         if (stored[0] != n || stored[1] != k)

@@ -47,6 +47,16 @@ public sealed class HfWeightSource : WeightSourceBase
 
     public SafetensorsTensorInfo StoredInfo(string storedName) => _checkpoint.Get(storedName);
 
+    /// <summary>A quantized checkpoint's stored tensor, refused naming it unless it has one of <paramref name="dtypes"/> and exactly <paramref name="shape"/>.</summary>
+    public SafetensorsTensorInfo RequireStored(string storedName, long[] shape, params TensorDType[] dtypes)
+    {
+        var info = StoredInfo(storedName);
+        if (!dtypes.Contains(info.DType) || !info.Shape.SequenceEqual(shape))
+            throw new InvalidDataException(
+                $"{Path}: {storedName} is {info.DType} {LlamaWeightShapes.Format(info.Shape)}, expected {string.Join(" or ", dtypes)} {LlamaWeightShapes.Format(shape)}");
+        return info;
+    }
+
     /// <summary>A stored tensor's bytes, exactly as stored (valid while this source is open).</summary>
     public ReadOnlySpan<byte> StoredBytes(string storedName) => _checkpoint.Bytes(storedName);
 

@@ -24,15 +24,8 @@ public static class Int8CheckpointReader
     private static Int8Linear Read(HfWeightSource src, int layer, LinearKind kind, int n, int k, bool staticInput)
     {
         var module = LlamaTensorNames.LinearModule(layer, kind);
-        void Expect(string suffix, TensorDType dtype, long[] shape)
-        {
-            var info = src.StoredInfo($"{module}.{suffix}");
-            if (info.DType != dtype || !info.Shape.SequenceEqual(shape))
-                throw new InvalidDataException(
-                    $"{src.Path}: {module}.{suffix} is {info.DType} {LlamaWeightShapes.Format(info.Shape)}, expected {dtype} {LlamaWeightShapes.Format(shape)}");
-        }
-        Expect("weight", TensorDType.I8, [n, k]);
-        Expect("weight_scale", TensorDType.F32, [n, 1]);
+        src.RequireStored($"{module}.weight", [n, k], TensorDType.I8);
+        src.RequireStored($"{module}.weight_scale", [n, 1], TensorDType.F32);
         var wq = src.ReadStored<sbyte>($"{module}.weight");
         var scales = src.ReadStored<float>($"{module}.weight_scale");
         var heads = kind.RotaryHeads(src.Config);
@@ -44,8 +37,8 @@ public static class Int8CheckpointReader
         }
         var linear = Int8Linear.FromStored(wq, scales, n, k, $"{src.Path}: {module}");
         if (!staticInput) return linear;
-        Expect("input_scale", TensorDType.F32, [1]);
-        Expect("input_zero_point", TensorDType.I8, [1]);
+        src.RequireStored($"{module}.input_scale", [1], TensorDType.F32);
+        src.RequireStored($"{module}.input_zero_point", [1], TensorDType.I8);
         var s = src.ReadStored<float>($"{module}.input_scale")[0];
         var z = src.ReadStored<sbyte>($"{module}.input_zero_point")[0] + 128; // compressed-tensors' signed zero → the kernel's UINT8 zero
         return linear.WithStaticInput(new ActivationQuantParams(s, z).Validate($"{src.Path}: {module}.input_scale/input_zero_point"));
