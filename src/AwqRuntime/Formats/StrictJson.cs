@@ -16,6 +16,48 @@ namespace AwqRuntime.Formats;
 /// </summary>
 public static class StrictJson
 {
+    /// <summary>
+    /// Parses <paramref name="utf8"/> and <see cref="Check"/>s it. A syntax error becomes one line naming
+    /// <paramref name="path"/>: "{path}: {context}not valid JSON: {reason} (line L, byte B)", where the
+    /// reason is System.Text.Json's with the offending text cut short (it can quote the rest of the file,
+    /// newlines included).
+    /// </summary>
+    /// <param name="context">Words before "not valid JSON", e.g. "safetensors index: " (may be empty).</param>
+    public static JsonDocument Parse(byte[] utf8, string path, JsonDocumentOptions options = default, string context = "")
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(utf8, options);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: {context}not valid JSON: {Reason(e)}", e);
+        }
+        try
+        {
+            Check(doc.RootElement, utf8, path);
+        }
+        catch
+        {
+            doc.Dispose();
+            throw;
+        }
+        return doc;
+    }
+
+    /// <summary>A JsonException's message as one short line, with its position as "(line L, byte B)" (1-based line).</summary>
+    public static string Reason(JsonException e)
+    {
+        var message = e.Message;
+        var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        if (cut >= 0) message = message[..cut];
+        message = System.Text.RegularExpressions.Regex.Replace(message.ReplaceLineEndings(" "), "'([^']{40})[^']+'", "'$1…'");
+        message = message.TrimEnd('.', ' ');
+        if (message.Length > 200) message = message[..200] + "…";
+        return e.LineNumber is { } line ? $"{message} (line {line + 1}, byte {e.BytePositionInLine + 1})" : message;
+    }
+
     /// <summary>Throws <see cref="InvalidDataException"/> naming <paramref name="path"/> and the key.</summary>
     /// <param name="utf8">The bytes <paramref name="root"/> was parsed from (UTF-8 is checked on them first, cheaply).</param>
     public static void Check(JsonElement root, ReadOnlySpan<byte> utf8, string path)

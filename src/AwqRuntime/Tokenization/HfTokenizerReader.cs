@@ -63,29 +63,8 @@ public static class HfTokenizerReader
 
     private static string IdRange(int id) => $"id {id} is outside 0 .. {MaxVocabSize - 1}";
 
-    private static JsonDocument LoadJson(string path)
-    {
-        var bytes = File.ReadAllBytes(path);
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 256 });
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: invalid JSON: {e.Message}", e);
-        }
-        try
-        {
-            Formats.StrictJson.Check(doc.RootElement, bytes, path);
-        }
-        catch
-        {
-            doc.Dispose();
-            throw;
-        }
-        return doc;
-    }
+    private static JsonDocument LoadJson(string path) =>
+        Formats.StrictJson.Parse(File.ReadAllBytes(path), path, new JsonDocumentOptions { MaxDepth = 256 });
 
     /// <summary>Typed access to one JSON file; every mismatch names the file and the JSON path.</summary>
     private readonly record struct Json(string File, JsonElement Root)

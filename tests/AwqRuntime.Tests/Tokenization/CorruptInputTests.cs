@@ -155,9 +155,9 @@ public sealed class CorruptInputTests : IDisposable
             Assert.Contains(fragment, e.Message);
         }
 
-        Expect("{", "invalid JSON");
+        Expect("{", "not valid JSON");
         Expect("[]", "$");
-        Expect(original[..(original.Length / 2)], "invalid JSON");
+        Expect(original[..(original.Length / 2)], "not valid JSON");
         Expect(original.Replace("\"vocab\": {", "\"vocab\": 5, \"vocab_moved\": {"), "model.vocab");
         Expect(original.Replace("\"<0x00>\": 3", "\"<0x00>\": \"three\""), "model.vocab");
         Expect(original.Replace("\"merges\": [", "\"merges\": [ 17,"), "model.merges[0]");

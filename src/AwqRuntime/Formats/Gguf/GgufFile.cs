@@ -275,6 +275,27 @@ public sealed class GgufFile : IDisposable
             return Encoding.UTF8.GetString(Take((int)len, what));
         }
 
-        public InvalidDataException Corrupt(string what, string problem) => new($"{file.Path}: GGUF {what}: {problem}");
+        public InvalidDataException Corrupt(string what, string problem) => new($"{file.Path}: GGUF {Printable(what)}: {problem}");
+    }
+
+    /// <summary>
+    /// A key or tensor name read from the file, fit for a one-line message: control characters escaped
+    /// (\xNN, undecodable bytes as ?) and cut at 64 characters — a corrupt length can make a "name" of the next kilobytes of the file.
+    /// </summary>
+    internal static string Printable(string name)
+    {
+        var sb = new StringBuilder(Math.Min(name.Length, 80));
+        foreach (var ch in name)
+        {
+            if (sb.Length >= 64)
+            {
+                sb.Append('…');
+                break;
+            }
+            if (ch == '\uFFFD') sb.Append('?');
+            else if (char.IsControl(ch)) sb.Append($"\\x{(int)ch:X2}");
+            else sb.Append(ch);
+        }
+        return sb.ToString();
     }
 }

@@ -244,25 +244,6 @@ public sealed record HfModelConfig
     private static JsonDocument ParseJson(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
-        var bytes = File.ReadAllBytes(path);
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: not valid JSON ({e.Message})");
-        }
-        try
-        {
-            StrictJson.Check(doc.RootElement, bytes, path);
-        }
-        catch
-        {
-            doc.Dispose();
-            throw;
-        }
-        return doc;
+        return StrictJson.Parse(File.ReadAllBytes(path), path, new JsonDocumentOptions { AllowTrailingCommas = true });
     }
 }

@@ -118,7 +118,7 @@ public sealed class SafetensorsFile : IDisposable
         }
         catch (JsonException e)
         {
-            throw Corrupt($"header is not valid JSON ({e.Message})");
+            throw Corrupt($"header is not valid JSON: {StrictJson.Reason(e)}");
         }
         using (doc)
         {

@@ -17,16 +17,7 @@ public sealed record SafetensorsIndex(IReadOnlyDictionary<string, string> Weight
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
         InvalidDataException Bad(string problem) => new($"{path}: safetensors index: {problem}");
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(File.ReadAllBytes(path));
-        }
-        catch (JsonException e)
-        {
-            throw Bad($"not valid JSON ({e.Message})");
-        }
-        using (doc)
+        using (var doc = StrictJson.Parse(File.ReadAllBytes(path), path, context: "safetensors index: "))
         {
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw Bad("not a JSON object");
