@@ -158,13 +158,15 @@ public sealed class AwqModel : IDisposable
     /// <paramref name="searchedScales"/>: the <see cref="QuantizationResult.Blocks"/> of an earlier AWQ run of
     /// this model with the same calibration and group size, to skip the scale search.
     /// </summary>
+    /// <param name="journal">A work folder for crash-safe, resumable quantization (<see cref="Quantization.Resume.QuantizationJournal"/>); not with <paramref name="searchedScales"/>.</param>
     public QuantizationResult Quantize(CalibrationSet calibration, AwqConfig config, IProgress<QuantProgress>? progress = null,
-        CancellationToken cancel = default, IReadOnlyList<BlockReport>? searchedScales = null)
+        CancellationToken cancel = default, IReadOnlyList<BlockReport>? searchedScales = null, Quantization.Resume.QuantizationJournal? journal = null)
     {
         if (IsQuantized) throw new InvalidOperationException($"{Path} is already quantized");
         var source = _source ?? throw new ObjectDisposedException(nameof(AwqModel));
+        if (journal != null && searchedScales != null) throw new ArgumentException("a journal and searched scales cannot be combined", nameof(journal));
         var result = searchedScales == null
-            ? AwqQuantizer.Quantize(source, calibration, config, progress, cancel)
+            ? AwqQuantizer.Quantize(source, calibration, config, progress, cancel, journal)
             : AwqQuantizer.Quantize(source, calibration, config, searchedScales, progress, cancel);
         LastQuantization = result;
         _model = result.Model;
@@ -184,10 +186,11 @@ public sealed class AwqModel : IDisposable
 
     /// <summary>Writes the AutoAWQ checkpoint (config, safetensors, tokenizer files) after <see cref="Quantize"/>.</summary>
     /// <param name="format">AutoAWQ's GEMM layout (the default) or compressed-tensors' pack-quantized one, for INT4 linears.</param>
-    public void SaveQuantized(string folder, bool overwrite = false, Int4CheckpointFormat format = Int4CheckpointFormat.AutoAwq)
+    /// <param name="staging">Where to assemble the folder before renaming it onto <paramref name="folder"/> (same file system; default: a temporary sibling).</param>
+    public void SaveQuantized(string folder, bool overwrite = false, Int4CheckpointFormat format = Int4CheckpointFormat.AutoAwq, string? staging = null)
     {
         var result = LastQuantization ?? throw new InvalidOperationException("nothing to save: call Quantize first");
-        AwqCheckpointWriter.Write(result, folder, dir => WriteTokenizerFiles(dir), overwrite, format);
+        AwqCheckpointWriter.Write(result, folder, dir => WriteTokenizerFiles(dir), overwrite, format, staging);
     }
 
     /// <summary>Writes tokenizer.json (+ tokenizer_config.json) describing this model's vocabulary into <paramref name="folder"/>.</summary>

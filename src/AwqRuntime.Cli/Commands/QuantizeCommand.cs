@@ -2,6 +2,7 @@ using AwqRuntime.Formats;
 using System.CommandLine;
 using System.Globalization;
 using AwqRuntime.Quantization;
+using AwqRuntime.Quantization.Resume;
 using Spectre.Console;
 
 namespace AwqRuntime.Cli.Commands;
@@ -35,7 +36,11 @@ internal static class QuantizeCommand
         var noClip = new Option<bool>("--no-clip") { Description = "Skip the weight clipping search" };
         var notConvert = new Option<string[]>("--modules-to-not-convert") { Description = "Linear kinds kept in fp16 (e.g. down_proj)", AllowMultipleArgumentsPerToken = true };
         var stats = new Option<bool>("--stats") { Description = "With --method rtn: still run the calibration pass, to record activation statistics (awq_search.safetensors)" };
-        var force = new Option<bool>("--force") { Description = "Replace an existing output folder" };
+        var force = new Option<bool>("--force") { Description = "Replace an existing output folder (and discard an interrupted run's work folder)" };
+        var resume = new Option<bool>("--resume")
+        {
+            Description = "Continue an interrupted run: each finished block is kept in OUT.work, so a run that was killed restores them and goes on; the checkpoint equals an uninterrupted run's",
+        };
         var seed = new Option<ulong>("--seed") { Description = "Seed for --calib self", DefaultValueFactory = _ => 42UL };
         var format = new Option<string>("--format")
         {
@@ -48,7 +53,7 @@ internal static class QuantizeCommand
         var json = CliOptions.Json();
         var cmd = new Command("quantize", "Quantize a model to group-wise INT4 with AWQ and save it in AutoAWQ's checkpoint layout")
         {
-            model, tokenizer, output, calib, samples, seqLen, group, bits, method, observer, actOrder, noDuo, noClip, notConvert, stats, force, seed, format, threads, allowNonFinite, quiet, json,
+            model, tokenizer, output, calib, samples, seqLen, group, bits, method, observer, actOrder, noDuo, noClip, notConvert, stats, force, resume, seed, format, threads, allowNonFinite, quiet, json,
         };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
@@ -74,7 +79,8 @@ internal static class QuantizeCommand
                 throw new IOException($"{outDir}: folder exists and is not empty (use --force to replace it)");
             var quietRun = parse.GetValue(quiet) || parse.GetValue(json);
             var result = Run(parse.GetValue(model)!, parse.GetValue(tokenizer), outDir, config, parse.GetValue(calib), parse.GetValue(samples),
-                parse.GetValue(seqLen), parse.GetValue(seed), quietRun, parse.GetValue(force), parse.GetValue(allowNonFinite), warnLayout: true, layout);
+                parse.GetValue(seqLen), parse.GetValue(seed), quietRun, parse.GetValue(force), parse.GetValue(allowNonFinite), warnLayout: true, layout,
+                journal: true, resume: parse.GetValue(resume));
             if (parse.GetValue(json)) CliOptions.PrintJson(Summary(result, outDir));
             else if (!parse.GetValue(quiet)) PrintSummary(result, outDir);
             return 0;
@@ -87,9 +93,10 @@ internal static class QuantizeCommand
     /// multiple of the group size; where one is not, the checkpoint carries AwqRuntime's ceil-groups
     /// layout extension, which only AwqRuntime loads. Null when the layout is the standard one.
     /// </summary>
-    internal static string? NonStandardLayoutWarning(AwqRuntime.Model.LlamaConfig c, int groupSize)
+    internal static string? NonStandardLayoutWarning(AwqRuntime.Model.LlamaConfig c, int groupSize, IReadOnlyList<string>? keptInFp16 = null)
     {
         var odd = AwqRuntime.Model.LinearKinds.All
+            .Where(k => keptInFp16?.Contains(AwqRuntime.Model.LinearKinds.Name(k)) != true)
             .Select(k => (Kind: k, In: AwqRuntime.Model.LinearKinds.Shape(k, c)[1]))
             .Where(x => x.In % groupSize != 0)
             .Select(x => $"{AwqRuntime.Model.LinearKinds.Name(x.Kind)} ({x.In} wide)")
@@ -98,10 +105,15 @@ internal static class QuantizeCommand
             : $"awq: warning: --group-size {groupSize} does not divide the input width of {string.Join(", ", odd)}; the checkpoint uses AwqRuntime's ceil-groups layout extension, which vLLM and AutoAWQ cannot load";
     }
 
+    /// <summary>The work folder of a crash-safe run that writes <paramref name="outDir"/>: a sibling, "OUT.work".</summary>
+    internal static string WorkFolder(string outDir) => Path.GetFullPath(outDir.TrimEnd('/', '\\')) + ".work";
+
     /// <summary>Loads, calibrates, quantizes and saves; shared by `quantize`, `compare` and `demo`.</summary>
+    /// <param name="journal">Keep each finished block in <see cref="WorkFolder"/> (crash-safe; `quantize` does, `compare` and `demo` do not).</param>
+    /// <param name="resume">Continue from the work folder an interrupted run left.</param>
     internal static QuantizationResult Run(string modelPath, string? tokenizerPath, string outDir, AwqConfig config, string? calib,
         int samples, int seqLen, ulong seed, bool quiet, bool force, bool allowNonFinite = false, bool warnLayout = false,
-        Int4CheckpointFormat layout = Int4CheckpointFormat.AutoAwq)
+        Int4CheckpointFormat layout = Int4CheckpointFormat.AutoAwq, bool journal = false, bool resume = false)
     {
         using var m = AwqModel.FromPretrained(modelPath, tokenizerPath, allowNonFinite);
         if (layout == Int4CheckpointFormat.CompressedTensors && config.Method.IsInt4())
@@ -114,7 +126,7 @@ internal static class QuantizeCommand
                 throw new ArgumentException(
                     $"--format compressed-tensors: --group-size {config.GroupSize} does not divide the input width of {string.Join(", ", odd.Select(k => $"{k} ({AwqRuntime.Model.LinearKinds.Shape(AwqRuntime.Model.LinearKinds.Parse(k), m.Config)[1]} wide)"))}; its group strategy needs whole groups (another --group-size, or --modules-to-not-convert {string.Join(" ", odd)})");
         }
-        else if (warnLayout && NonStandardLayoutWarning(m.Config, config.GroupSize) is { } warning) Console.Error.WriteLine(warning);
+        else if (warnLayout && NonStandardLayoutWarning(m.Config, config.GroupSize, config.ModulesToNotConvert) is { } warning) Console.Error.WriteLine(warning);
         // Round-to-nearest reads no activations: no calibration text is read unless statistics are asked for.
         var reads = config.Method.ReadsCalibration() || config.CaptureStatistics;
         var calibration = reads ? Calibration(m, calib, samples, seqLen, seed) : CalibrationSet.None;
@@ -125,9 +137,28 @@ internal static class QuantizeCommand
                 $"calibration: {calibration.Samples.Length} x {calibration.SeqLen} tokens from {calibration.Source}" +
                 (calibration.Shortened ? $" (asked for {calibration.RequestedSamples}; the text is shorter)" : "")));
         }
-        var result = WithProgress(quiet, m.Config.NumLayers, p => m.Quantize(calibration, config, p));
-        m.SaveQuantized(outDir, force, layout);
+        var work = journal ? OpenJournal(modelPath, outDir, config, calibration, m.Config.NumLayers, reads, force, resume, quiet) : null;
+        var result = WithProgress(quiet, m.Config.NumLayers, p => m.Quantize(calibration, config, p, journal: work));
+        m.SaveQuantized(outDir, force, layout, work?.Staging);
+        work?.Delete();
         return result;
+    }
+
+    private static QuantizationJournal OpenJournal(string modelPath, string outDir, AwqConfig config, CalibrationSet calibration, int layers,
+        bool activations, bool force, bool resume, bool quiet)
+    {
+        var folder = WorkFolder(outDir);
+        if (Directory.Exists(folder) && !resume)
+        {
+            if (!force)
+                throw new IOException($"{folder}: an interrupted run left its finished blocks here; pass --resume to continue it, or --force to start over");
+            Directory.Delete(folder, recursive: true);
+        }
+        var j = QuantizationJournal.Open(folder, QuantizationJournal.Describe(modelPath, config, calibration), layers, activations);
+        if (quiet) return j;
+        if (j.Completed > 0) CliOptions.Status.MarkupLine(Markup.Escape($"resuming: {j.Completed} of {layers} blocks were finished ({folder})"));
+        else if (resume) CliOptions.Status.MarkupLine(Markup.Escape($"resuming: no finished block in {folder}; starting at block 1"));
+        return j;
     }
 
     internal static CalibrationSet Calibration(AwqModel m, string? calib, int samples, int seqLen, ulong seed)
@@ -146,11 +177,13 @@ internal static class QuantizeCommand
         {
             // Logs and CI: one line per block with elapsed time and ETA instead of redrawn bars.
             var clock = System.Diagnostics.Stopwatch.StartNew();
+            var first = -1; // a resumed run starts past its restored blocks: the ETA counts this run's blocks only
             return body(new SyncProgress<QuantProgress>(p =>
             {
-                if (!(p.Step == "load" && p.Layer > 0 || p.Step == "done")) return;
+                if (p.Step == "load" && first < 0) first = p.Layer;
+                if (!(p.Step == "load" && p.Layer > first || p.Step == "done")) return;
                 var done = p.Layer;
-                var eta = clock.Elapsed.TotalSeconds / done * (layers - done);
+                var eta = clock.Elapsed.TotalSeconds / Math.Max(done - Math.Max(first, 0), 1) * (layers - done);
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"[{clock.Elapsed.TotalSeconds,7:F1} s] block {done}/{layers} done, ETA {eta:F0} s"));
             }));

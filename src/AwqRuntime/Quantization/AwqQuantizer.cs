@@ -2,6 +2,7 @@ using System.Diagnostics;
 using AwqRuntime.Model;
 using AwqRuntime.Numerics;
 using AwqRuntime.Quantization.Methods;
+using AwqRuntime.Quantization.Resume;
 
 namespace AwqRuntime.Quantization;
 
@@ -16,9 +17,14 @@ namespace AwqRuntime.Quantization;
 public static class AwqQuantizer
 {
     /// <summary>Searches (AWQ) or skips the search (RTN), clips, quantizes. Non-quantized tensors are rounded to fp16, as saved.</summary>
+    /// <param name="journal">
+    /// A work folder that receives each finished block (and the next block's calibration input); a run
+    /// given a journal with <see cref="QuantizationJournal.Completed"/> blocks restores them and goes on
+    /// from there, producing the same model as an uninterrupted run.
+    /// </param>
     public static QuantizationResult Quantize(IWeightSource src, CalibrationSet calib, AwqConfig config,
-        IProgress<QuantProgress>? progress = null, CancellationToken cancel = default) =>
-        Run(src, calib, config.Validate(), quantize: true, searched: null, progress, cancel);
+        IProgress<QuantProgress>? progress = null, CancellationToken cancel = default, QuantizationJournal? journal = null) =>
+        Run(src, calib, config.Validate(), quantize: true, searched: null, progress, cancel, journal);
 
     /// <summary>
     /// <see cref="Quantize"/> with the scales an earlier AWQ run chose (its <see cref="QuantizationResult.Blocks"/>,
@@ -75,7 +81,7 @@ public static class AwqQuantizer
     }
 
     private static QuantizationResult Run(IWeightSource src, CalibrationSet calib, AwqConfig config, bool quantize,
-        IReadOnlyList<BlockReport>? searched, IProgress<QuantProgress>? progress, CancellationToken cancel)
+        IReadOnlyList<BlockReport>? searched, IProgress<QuantProgress>? progress, CancellationToken cancel, QuantizationJournal? journal = null)
     {
         var clock = Stopwatch.StartNew();
         var c = src.Config;
@@ -92,14 +98,23 @@ public static class AwqQuantizer
                 throw new ArgumentException($"calibration sequence length {calib.SeqLen} exceeds the model's context of {c.MaxPositionEmbeddings}");
         }
 
-        var x = calibrate ? InitialActivations(src, calib) : null;
+        var start = journal?.Completed ?? 0;
+        var x = !calibrate ? null : start > 0 ? journal!.LoadActivations(calib.TokenCount * c.HiddenSize) : InitialActivations(src, calib);
         if (quantize && calibrate) CompactMemory(); // drop the fp32 embedding table InitialActivations read
         var blocks = new LlamaBlock[c.NumLayers];
         var reports = new List<BlockReport>();
         var stats = new Dictionary<string, ChannelStats>();
+        for (var l = 0; l < start; l++)
+        {
+            progress?.Report(new QuantProgress(l, c.NumLayers, "restore", 0, 1));
+            var (restored, report, blockStats) = journal!.Load(l, c);
+            blocks[l] = restored;
+            reports.Add(report);
+            foreach (var (kind, st) in blockStats) stats[LlamaTensorNames.LinearModule(l, kind)] = st;
+        }
         var calibration = calibrate ? new BlockCalibration(c, calib) : null;
         var forwardClock = new Stopwatch();
-        for (var l = 0; l < c.NumLayers; l++)
+        for (var l = start; l < c.NumLayers; l++)
         {
             cancel.ThrowIfCancellationRequested();
             var layer = l;
@@ -130,6 +145,7 @@ public static class AwqQuantizer
                 Fp16Encoder.RoundInPlace(block.FfnNorm, LlamaTensorNames.FfnNorm(l));
             }
             blocks[l] = block;
+            journal?.Save(l, block, reports[^1], calibration?.Stats ?? new Dictionary<LinearKind, ChannelStats>(), x);
             // The block's fp32 weights and the search's temporaries are large-object garbage now;
             // collect it before the next block allocates the same amount again, so peak memory stays
             // at one block's worth instead of growing with the LOH (measured on TinyLlama shapes).

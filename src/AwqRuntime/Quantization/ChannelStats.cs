@@ -16,6 +16,19 @@ public sealed class ChannelStats
         _sumSq = new double[channels];
     }
 
+    /// <summary>Statistics restored from their sums (a resumed quantization's finished blocks).</summary>
+    internal ChannelStats(double[] sumAbs, double[] sumSq, long count)
+    {
+        if (sumAbs.Length != sumSq.Length) throw new ArgumentException("sum |x| and sum x² have different channel counts");
+        _sumAbs = sumAbs;
+        _sumSq = sumSq;
+        Count = count;
+    }
+
+    internal ReadOnlySpan<double> SumAbs => _sumAbs;
+
+    internal ReadOnlySpan<double> SumSq => _sumSq;
+
     public int Channels => _sumAbs.Length;
     public long Count { get; private set; }
 

@@ -65,6 +65,27 @@ internal static class AwqCli
         return new CliResult(args, process.ExitCode, stdout.Result, stderr.Result);
     }
 
+    /// <summary>
+    /// Starts the CLI and kills it (SIGKILL, no chance to clean up) after <paramref name="after"/>, as
+    /// `kill -9` would. Returns false when it had already exited by then.
+    /// </summary>
+    public static bool StartAndKill(TimeSpan after, params string[] args)
+    {
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.ArgumentList.Add(AwqDll);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the dotnet host");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (process.WaitForExit(after)) return false;
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+        return true;
+    }
+
     /// <summary>Runs and requires exit code 0.</summary>
     public static CliResult Succeed(params string[] args)
     {

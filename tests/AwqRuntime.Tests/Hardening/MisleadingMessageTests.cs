@@ -74,6 +74,9 @@ public class MisleadingMessageTests
         Assert.Contains("q_proj (64 wide)", warning);
         Assert.Contains("down_proj (172 wide)", warning);
         Assert.Contains("vLLM", warning);
+        // A linear kept in fp16 is not grouped: stories260K at g32 with down_proj in fp16 is the standard layout.
+        Assert.Contains("down_proj", QuantizeCommand.NonStandardLayoutWarning(src.Config, 32));
+        Assert.Null(QuantizeCommand.NonStandardLayoutWarning(src.Config, 32, ["down_proj"]));
         // Widths that are multiples of the group: the standard AutoAWQ layout, no warning.
         Assert.Null(QuantizeCommand.NonStandardLayoutWarning(SyntheticModel.PresetConfig("llama3"), 128));
     }

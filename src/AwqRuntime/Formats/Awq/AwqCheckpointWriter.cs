@@ -24,8 +24,9 @@ public static class AwqCheckpointWriter
 {
     public const string SearchFileName = "awq_search.safetensors";
 
+    /// <param name="staging">A folder on the same file system to assemble the checkpoint in (default: a temporary sibling of the target).</param>
     public static void Write(QuantizationResult result, string folder, Action<string>? addFiles = null, bool overwrite = false,
-        Int4CheckpointFormat format = Int4CheckpointFormat.AutoAwq)
+        Int4CheckpointFormat format = Int4CheckpointFormat.AutoAwq, string? staging = null)
     {
         var model = result.Model;
         var c = model.Config with { TieWordEmbeddings = model.TiedOutput };
@@ -172,7 +173,7 @@ public static class AwqCheckpointWriter
         if (int8 && model.Blocks.Any(b => LinearKinds.All.Any(k => b[k] is Int4Linear)))
             throw new NotSupportedException("a checkpoint holds INT4 or INT8 linears, not both");
 
-        var temp = $"{target}.tmp-{Guid.NewGuid():N}";
+        var temp = staging != null ? Path.Combine(Path.GetFullPath(staging), $"checkpoint-{Guid.NewGuid():N}") : $"{target}.tmp-{Guid.NewGuid():N}";
         Directory.CreateDirectory(temp);
         try
         {
