@@ -73,6 +73,40 @@ public class ComparisonOutputTests
         Assert.Contains("0.0735", output);
     }
 
+    /// <summary>A 100-column terminal: no line is wider, no number is split, the key columns stay and what was left out is said.</summary>
+    [Theory]
+    [InlineData(100)]
+    [InlineData(80)]
+    [InlineData(400)]
+    public void The_table_fits_the_terminal_by_leaving_out_columns(int width)
+    {
+        var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = width;
+        var report = ReportSample.Create();
+        ComparisonTable.Print(console, report);
+        var lines = writer.ToString().Split('\n');
+        var tableLines = lines.TakeWhile(l => !l.StartsWith("left out", StringComparison.Ordinal)).Where(l => l.Contains('│')).ToList();
+        Assert.All(tableLines, l => Assert.True(l.TrimEnd().Length <= width, $"{l.TrimEnd().Length} > {width}: {l}"));
+        // Every row is on one line: its name and its KLD mean are on the same line.
+        foreach (var r in report.Rows.Where(r => r.MeanKld != null))
+            Assert.Contains(tableLines, l => l.Contains(r.Name, StringComparison.Ordinal) && l.Contains(ComparisonFormat.Small(r.MeanKld), StringComparison.Ordinal));
+        // Kept: PPL, KLD mean and decode speed (with short headers on an 80-column terminal).
+        foreach (var kept in width > 80 ? new[] { "PPL", "KLD mean", "Decode tok/s" } : ["PPL", "KLD", "tg t/s"])
+            Assert.Contains(tableLines, l => l.Contains(kept, StringComparison.Ordinal));
+        var note = lines.FirstOrDefault(l => l.StartsWith("left out", StringComparison.Ordinal));
+        if (width >= 400) Assert.Null(note);
+        else
+        {
+            Assert.NotNull(note);
+            Assert.Contains("RMS Δp", note);
+            Assert.DoesNotContain(tableLines, l => l.Contains("RMS Δp", StringComparison.Ordinal));
+        }
+    }
+
     [Fact]
     public void Plot_is_a_png_with_one_point_per_quantized_row()
     {
