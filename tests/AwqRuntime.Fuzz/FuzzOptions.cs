@@ -13,11 +13,24 @@ public sealed record FuzzOptions
     public string Out { get; init; } = Path.Combine("artifacts", "fuzz");
     public double CaseTimeoutSeconds { get; init; } = 30;
     public (string Target, long Index)? Replay { get; init; }
+    /// <summary>Coverage-guided mode: run one target under afl-fuzz (its input on stdin).</summary>
+    public string? Afl { get; init; }
+
+    /// <summary>Write the seed of --afl's target into this folder (afl-fuzz -i) and exit.</summary>
+    public string? AflInput { get; init; }
+
+    /// <summary>Use seeds already written here (by --write-seeds) instead of writing them.</summary>
+    public string? Seeds { get; init; }
+
+    /// <summary>Write the seeds into this folder and exit.</summary>
+    public string? WriteSeeds { get; init; }
+
     public bool Json { get; init; }
     public bool Quiet { get; init; }
 
     public const string Usage =
-        "usage: awq-fuzz [--seconds S] [--cases N] [--seed K] [--targets a,b] [--shared DIR] [--out DIR] [--timeout S] [--replay TARGET:INDEX] [--json] [--quiet]";
+        "usage: awq-fuzz [--seconds S] [--cases N] [--seed K] [--targets a,b] [--shared DIR] [--out DIR] [--timeout S] [--replay TARGET:INDEX] [--json] [--quiet]\n" +
+        "       awq-fuzz --write-seeds DIR | --afl TARGET --seeds DIR [--afl-input DIR]   (coverage-guided, under afl-fuzz: scripts/fuzz-afl)";
 
     public static FuzzOptions Parse(string[] args)
     {
@@ -45,6 +58,10 @@ public sealed record FuzzOptions
                             ? (r[0], idx) : throw new ArgumentException("--replay: expected TARGET:INDEX, e.g. gguf:1234"),
                     };
                     break;
+                case "--afl": o = o with { Afl = Next() }; break;
+                case "--seeds": o = o with { Seeds = Next() }; break;
+                case "--write-seeds": o = o with { WriteSeeds = Next() }; break;
+                case "--afl-input": o = o with { AflInput = Next() }; break;
                 case "--json": o = o with { Json = true }; break;
                 case "--quiet": o = o with { Quiet = true }; break;
                 case "-h" or "--help": throw new HelpRequested();

@@ -30,16 +30,30 @@ public static class FuzzProgram
         {
             var shared = o.FindShared();
             Directory.CreateDirectory(work);
-            var all = Seeds.Build(shared, Path.Combine(work, "seeds"), log);
+            if (o.WriteSeeds != null)
+            {
+                Seeds.Write(shared, o.WriteSeeds, log);
+                return 0;
+            }
+            var all = o.Seeds != null ? Seeds.Targets(o.Seeds) : Seeds.Build(shared, Path.Combine(work, "seeds"), log);
             var targets = o.Targets == null ? all : o.Targets.Select(n => all.FirstOrDefault(t => t.Name == n)
                 ?? throw new ArgumentException($"--targets: unknown target '{n}' ({string.Join(", ", all.Select(t => t.Name))})")).ToList();
-            foreach (var t in all)
-                t.Run(t.SeedFolder); // every seed must load and run, or the findings would mean nothing
+            if (o.Afl == null)
+                foreach (var t in all)
+                    t.Run(t.SeedFolder); // every seed must load and run, or the findings would mean nothing
             Regressions.Tokenizer = File.ReadAllBytes(Path.Combine(all.First(t => t.Name == "llama2c").SeedFolder, "tokenizer.bin"));
 
             var runner = new CaseRunner(Path.Combine(work, "cases"), TimeSpan.FromSeconds(o.CaseTimeoutSeconds));
             var report = new FuzzReport { Seed = o.Seed };
             var outDir = Path.GetFullPath(o.Out);
+
+            if (o.Afl is { } aflTarget)
+            {
+                var t = all.FirstOrDefault(x => x.Name == aflTarget) ?? throw new ArgumentException($"--afl: unknown target '{aflTarget}'");
+                if (o.AflInput != null) AflMode.WriteInput(t, o.AflInput);
+                else AflMode.Run(t, runner);
+                return 0;
+            }
 
             if (o.Replay is var (replayTarget, replayIndex))
             {
