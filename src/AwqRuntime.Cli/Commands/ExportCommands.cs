@@ -24,7 +24,8 @@ internal static class ExportCommands
         var json = CliOptions.Json();
         var force = new Option<bool>("--force") { Description = "Replace the output file if it exists" };
         var threads = CliOptions.Threads();
-        var cmd = new Command("export-gguf", "Write a GGUF file that llama.cpp loads (weights + tokenizer)") { model, tokenizer, output, type, force, threads, json };
+        var allowNonFinite = CliOptions.AllowNonFinite();
+        var cmd = new Command("export-gguf", "Write a GGUF file that llama.cpp loads (weights + tokenizer)") { model, tokenizer, output, type, force, threads, allowNonFinite, json };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
             CliOptions.ApplyThreads(parse.GetValue(threads));
@@ -42,7 +43,7 @@ internal static class ExportCommands
             // One rule with quantize and export-hf: an existing output is replaced only with --force.
             if (Directory.Exists(path)) throw new IOException($"{path}: a folder is in the way of the output file");
             if (File.Exists(path) && !parse.GetValue(force)) throw new IOException($"{path}: file exists (use --force to replace it)");
-            using var m = AwqModel.Load(parse.GetValue(model)!, parse.GetValue(tokenizer));
+            using var m = AwqModel.Load(parse.GetValue(model)!, parse.GetValue(tokenizer), parse.GetValue(allowNonFinite));
             // An INT4 checkpoint's groups are Q4_1 blocks already: write them as they are instead of
             // letting llama.cpp round the dequantized weights again.
             if (name == "q4_1" && m.IsInt4) exportType = GgufExportType.Q4_1;
@@ -117,9 +118,10 @@ internal static class ExportCommands
         var force = new Option<bool>("--force") { Description = "Replace an existing output folder" };
         var json = CliOptions.Json();
         var threads = CliOptions.Threads();
+        var allowNonFinite = CliOptions.AllowNonFinite();
         var cmd = new Command("export-hf", "Write a Hugging Face folder of the model's family (safetensors, config.json, tokenizer.json)")
         {
-            model, tokenizer, output, dtype, force, threads, json,
+            model, tokenizer, output, dtype, force, threads, allowNonFinite, json,
         };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
@@ -132,7 +134,7 @@ internal static class ExportCommands
                 var other => throw new ArgumentException($"--dtype '{other}' is not f32, f16 or bf16"),
             };
             var dir = parse.GetValue(output)!;
-            using var m = AwqModel.Load(parse.GetValue(model)!, parse.GetValue(tokenizer));
+            using var m = AwqModel.Load(parse.GetValue(model)!, parse.GetValue(tokenizer), parse.GetValue(allowNonFinite));
             var options = new HfWriteOptions { Overwrite = parse.GetValue(force), AddFiles = m.WriteTokenizerFiles };
             if (m.IsQuantized)
             {

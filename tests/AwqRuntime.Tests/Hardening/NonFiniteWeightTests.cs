@@ -48,6 +48,20 @@ public class NonFiniteWeightTests
         AwqCli.Succeed("generate", path, "--tokenizer", SharedData.Tok512, "-n", "2", "--temp", "0", "--quiet", "--allow-nonfinite");
     }
 
+    /// <summary>The exports take the flag too: a corrupt checkpoint can still be converted on purpose (in f32, which keeps the NaN).</summary>
+    [Fact]
+    public void The_exports_refuse_it_unless_allow_nonfinite_is_given()
+    {
+        using var dir = new TempDir("nan-export");
+        var path = Corrupt(dir, 100, float.NaN);
+        AwqCli.FailWithOneLine("--allow-nonfinite", "export-gguf", path, "--tokenizer", SharedData.Tok512, "--out", dir.File("x.gguf"));
+        AwqCli.FailWithOneLine("--allow-nonfinite", "export-hf", path, "--tokenizer", SharedData.Tok512, "--out", dir.File("x-hf"), "--dtype", "f32");
+        AwqCli.Succeed("export-gguf", path, "--tokenizer", SharedData.Tok512, "--out", dir.File("x.gguf"), "--allow-nonfinite");
+        AwqCli.Succeed("export-hf", path, "--tokenizer", SharedData.Tok512, "--out", dir.File("x-hf"), "--dtype", "f32", "--allow-nonfinite");
+        Assert.True(File.Exists(dir.File("x.gguf")));
+        Assert.True(File.Exists(Path.Combine(dir.File("x-hf"), "model.safetensors")));
+    }
+
     [Fact]
     public void The_scan_finds_the_first_non_finite_value_in_vector_body_and_tail()
     {
