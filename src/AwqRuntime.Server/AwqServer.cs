@@ -32,6 +32,7 @@ public sealed class AwqServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
     private readonly IReadOnlySet<int> _endOfTurn;
+    private readonly Dictionary<string, string[]> _allowed = new(StringComparer.OrdinalIgnoreCase);
 
     public AwqServer(LlamaModel model, ITokenizer tokenizer, ServerOptions options, ChatPromptEncoder? chatPrompt = null)
     {
@@ -48,22 +49,56 @@ public sealed class AwqServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Limits.MaxRequestBodySize = options.MaxBodyBytes;
+            KestrelLimits.Apply(k.Limits, options);
             k.Listen(System.Net.IPAddress.Parse(options.Host), options.Port);
         });
         _app = builder.Build();
         _app.Use(Guard);
-        _app.MapGet("/health", () => Results.Json(new { status = "ok", slots = _scheduler.Parallel, active = _scheduler.Active, queued = _scheduler.Queued }));
-        _app.MapGet("/v1/models", () => Results.Json(new
+        Map("/health", ["GET", "HEAD"], http => http.Response.WriteAsJsonAsync(new
+        {
+            status = "ok", slots = _scheduler.Parallel, active = _scheduler.Active, queued = _scheduler.Queued, in_flight = _scheduler.InFlight,
+        }));
+        Map("/v1/models", ["GET", "HEAD"], http => http.Response.WriteAsJsonAsync(new
         {
             @object = "list",
             data = new[] { new { id = options.ModelId, @object = "model", created = _created, owned_by = "awqruntime" } },
         }));
-        _app.MapPost("/v1/completions", http => Complete(http, chat: false));
-        _app.MapPost("/v1/chat/completions", http => Complete(http, chat: true));
-        _app.MapGet("/", () => Results.Content(ChatPage.Html, "text/html; charset=utf-8"));
-        _app.MapFallback(http => new ApiError(404, $"no route {http.Request.Method} {http.Request.Path}", type: "not_found_error").WriteAsync(http));
+        Map("/v1/completions", ["POST"], http => Complete(http, chat: false));
+        Map("/v1/chat/completions", ["POST"], http => Complete(http, chat: true));
+        Map("/", ["GET", "HEAD"], http =>
+        {
+            http.Response.ContentType = "text/html; charset=utf-8";
+            return http.Response.WriteAsync(ChatPage.Html);
+        });
+        // Every other path and method, file-like names included ({*path} without :nonfile): 405 naming the
+        // methods a known path takes (RFC 9110 §15.5.6 requires the Allow field), else 404.
+        _app.MapFallback("{*path}", http =>
+        {
+            var path = http.Request.Path.Value is { Length: > 1 } p ? p.TrimEnd('/') : "/";
+            if (_allowed.TryGetValue(path, out var methods))
+            {
+                http.Response.Headers.Allow = string.Join(", ", methods);
+                return new ApiError(405, $"{path} takes {string.Join(" or ", methods)}, not {http.Request.Method}", type: "invalid_request_error", code: "method_not_allowed").WriteAsync(http);
+            }
+            return new ApiError(404, $"no route {http.Request.Method} {http.Request.Path}", type: "not_found_error").WriteAsync(http);
+        });
     }
+
+    /// <summary>Routes <paramref name="path"/> for <paramref name="methods"/> and remembers them for 405's Allow field.</summary>
+    private void Map(string path, string[] methods, RequestDelegate handler)
+    {
+        _app.MapMethods(path, methods, handler);
+        _allowed[path] = methods;
+    }
+
+    private int _internalErrors;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _recentInternalErrors = new();
+
+    /// <summary>Requests that failed inside the server (answered 500, or cut off mid-answer), as opposed to refused ones.</summary>
+    internal int InternalErrors => Volatile.Read(ref _internalErrors);
+
+    /// <summary>The last few of <see cref="InternalErrors"/>: request line and exception.</summary>
+    internal IReadOnlyCollection<string> RecentInternalErrors => _recentInternalErrors;
 
     /// <summary>The scheduler that runs the requests (slot and queue counts).</summary>
     public BatchScheduler Scheduler => _scheduler;
@@ -90,9 +125,9 @@ public sealed class AwqServer : IAsyncDisposable
     /// <summary>API key check, and the one place unexpected errors become a 500 instead of a dropped connection.</summary>
     private async Task Guard(HttpContext http, Func<Task> next)
     {
-        if (_options.ApiKey is { } key && http.Request.Path.StartsWithSegments("/v1")
-            && http.Request.Headers.Authorization.ToString() != $"Bearer {key}")
+        if (_options.ApiKey is { } key && http.Request.Path.StartsWithSegments("/v1") && !BearerToken.Matches(http.Request.Headers.Authorization, key))
         {
+            http.Response.Headers.WWWAuthenticate = BearerToken.Challenge(http.Request.Headers.Authorization);
             await new ApiError(401, "invalid or missing API key (send Authorization: Bearer KEY)", type: "invalid_request_error", code: "invalid_api_key").WriteAsync(http);
             return;
         }
@@ -104,31 +139,23 @@ public sealed class AwqServer : IAsyncDisposable
         {
             await e.WriteAsync(http);
         }
-        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        catch (Exception) when (http.RequestAborted.IsCancellationRequested)
         {
-            // The client went away; its slot was freed by the scheduler.
+            // The client went away (a cancelled read or write, a reset connection); its slot was freed by the scheduler.
         }
         catch (Exception e)
         {
-            await new ApiError(500, $"internal error: {e.Message}", type: "server_error").WriteAsync(http);
+            Interlocked.Increment(ref _internalErrors);
+            _recentInternalErrors.Enqueue($"{http.Request.Method} {http.Request.Path}: {e}");
+            while (_recentInternalErrors.Count > 16) _recentInternalErrors.TryDequeue(out _);
+            if (http.Response.HasStarted) http.Abort(); // cut off mid-answer: a stream without its end says so (RFC 9112 §7.1)
+            else await new ApiError(500, $"internal error: {e.Message}", type: "server_error").WriteAsync(http);
         }
     }
 
     private async Task Complete(HttpContext http, bool chat)
     {
-        JsonDocument doc;
-        try
-        {
-            doc = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
-        }
-        catch (JsonException e)
-        {
-            throw ApiError.BadRequest($"the body is not valid JSON: {e.Message}");
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            throw new ApiError(413, $"the request body exceeds {_options.MaxBodyBytes} bytes");
-        }
+        var doc = await JsonBody.ReadAsync(http, _options);
         OpenAiRequest req;
         using (doc) req = OpenAiRequest.Parse(doc.RootElement, chat, _options);
         if (req.Model is { } m && m != _options.ModelId)
@@ -145,6 +172,8 @@ public sealed class AwqServer : IAsyncDisposable
         {
             throw ApiError.BadRequest(e.Message, chat ? "messages" : "prompt");
         }
+        if (req.PromptTokens?.FirstOrDefault(t => t >= _model.Config.VocabSize, -1) is >= 0 and var outside)
+            throw ApiError.BadRequest($"'prompt' token id {outside} is outside the vocabulary of {_model.Config.VocabSize}", "prompt");
         if (prompt.Length >= _scheduler.ContextSize)
             throw ApiError.BadRequest($"the prompt has {prompt.Length} tokens; the context holds {_scheduler.ContextSize} (prompt and completion together)",
                 chat ? "messages" : "prompt");
@@ -170,8 +199,16 @@ public sealed class AwqServer : IAsyncDisposable
 
         var id = (chat ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N");
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        if (req.Stream) await StreamResponse(http, stream, req, chat, id, created);
-        else await JsonResponse(http, stream, req, chat, id, created);
+        try
+        {
+            if (req.Stream) await StreamResponse(http, stream, req, chat, id, created);
+            else await JsonResponse(http, stream, req, chat, id, created);
+        }
+        finally
+        {
+            // However the answer ended, the generation ends with it (a no-op once it has finished).
+            timeout.Cancel();
+        }
     }
 
     private async Task JsonResponse(HttpContext http, GenerationStream stream, OpenAiRequest req, bool chat, string id, long created)

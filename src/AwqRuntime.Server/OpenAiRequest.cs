@@ -50,8 +50,8 @@ internal sealed record OpenAiRequest
                 promptTokens = p.EnumerateArray().Select(x => x.TryGetInt32(out var id) && id >= 0 ? id : throw ApiError.BadRequest("'prompt' token ids must be non-negative integers", "prompt")).ToArray();
             else prompt = p.ValueKind switch
             {
-                JsonValueKind.String => p.GetString()!,
-                JsonValueKind.Array when p.GetArrayLength() == 1 && p[0].ValueKind == JsonValueKind.String => p[0].GetString()!,
+                JsonValueKind.String => Text(p, "prompt"),
+                JsonValueKind.Array when p.GetArrayLength() == 1 && p[0].ValueKind == JsonValueKind.String => Text(p[0], "prompt"),
                 JsonValueKind.Array => throw ApiError.BadRequest("'prompt' must be a string or a list of one string (batched prompts are not supported)", "prompt"),
                 _ => throw ApiError.BadRequest("'prompt' must be a string", "prompt"),
             };
@@ -59,12 +59,13 @@ internal sealed record OpenAiRequest
 
         var n = Int(root, "n");
         if (n is not (null or 1)) throw ApiError.BadRequest("'n' must be 1 (one choice per request)", "n");
-        var maxTokens = Int(root, "max_completion_tokens") ?? Int(root, "max_tokens");
-        if (maxTokens is < 0) throw ApiError.BadRequest($"'max_tokens' must be ≥ 0 (got {maxTokens})", "max_tokens");
+        var maxTokensField = Get(root, "max_completion_tokens") != null ? "max_completion_tokens" : "max_tokens";
+        var maxTokens = Int(root, maxTokensField);
+        if (maxTokens is < 0) throw ApiError.BadRequest($"'{maxTokensField}' must be ≥ 0 (got {maxTokens})", maxTokensField);
         var temperature = Number(root, "temperature");
         if (temperature is < 0 or > 2) throw ApiError.BadRequest($"'temperature' must be in [0, 2] (got {temperature})", "temperature");
         var topP = Number(root, "top_p");
-        if (topP is <= 0 or > 1) throw ApiError.BadRequest($"'top_p' must be in (0, 1] (got {topP})", "top_p");
+        if (topP is <= 0 or > 1 || (topP is { } tp && (float)tp == 0)) throw ApiError.BadRequest($"'top_p' must be in (0, 1] (got {topP})", "top_p");
         var topK = Int(root, "top_k");
         if (topK is < 0) throw ApiError.BadRequest($"'top_k' must be ≥ 0 (got {topK})", "top_k");
         var minP = Number(root, "min_p");
@@ -129,12 +130,12 @@ internal sealed record OpenAiRequest
     private static string Content(JsonElement msg, int i)
     {
         if (!msg.TryGetProperty("content", out var c) || c.ValueKind == JsonValueKind.Null) return "";
-        if (c.ValueKind == JsonValueKind.String) return c.GetString()!;
+        if (c.ValueKind == JsonValueKind.String) return Text(c, $"messages[{i}].content");
         if (c.ValueKind != JsonValueKind.Array) throw ApiError.BadRequest($"messages[{i}].content must be a string or a list of parts", $"messages[{i}].content");
         var text = new System.Text.StringBuilder();
         foreach (var part in c.EnumerateArray())
         {
-            if (part.ValueKind != JsonValueKind.Object || String(part, "type") != "text")
+            if (part.ValueKind != JsonValueKind.Object || String(part, "type", $"messages[{i}].content.type") != "text")
                 throw ApiError.BadRequest($"messages[{i}].content: only text parts are supported", $"messages[{i}].content");
             text.Append(String(part, "text", $"messages[{i}].content.text") ?? "");
         }
@@ -144,11 +145,11 @@ internal sealed record OpenAiRequest
     private static IReadOnlyList<string> Stops(JsonElement root)
     {
         if (!root.TryGetProperty("stop", out var s) || s.ValueKind == JsonValueKind.Null) return [];
-        if (s.ValueKind == JsonValueKind.String) return s.GetString()!.Length > 0 ? [s.GetString()!] : [];
+        if (s.ValueKind == JsonValueKind.String) return Text(s, "stop") is { Length: > 0 } one ? [one] : [];
         if (s.ValueKind != JsonValueKind.Array) throw ApiError.BadRequest("'stop' must be a string or a list of strings", "stop");
         var list = new List<string>();
         foreach (var x in s.EnumerateArray())
-            list.Add(x.ValueKind == JsonValueKind.String && x.GetString()!.Length > 0 ? x.GetString()! : throw ApiError.BadRequest("'stop' must hold non-empty strings", "stop"));
+            list.Add(x.ValueKind == JsonValueKind.String && Text(x, "stop") is { Length: > 0 } stop ? stop : throw ApiError.BadRequest("'stop' must hold non-empty strings", "stop"));
         if (list.Count > 4) throw ApiError.BadRequest($"'stop' holds {list.Count} sequences; at most 4", "stop");
         return list;
     }
@@ -157,8 +158,24 @@ internal sealed record OpenAiRequest
         o.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
 
     private static string? String(JsonElement o, string key, string? name = null) => Get(o, key) is { } v
-        ? v.ValueKind == JsonValueKind.String ? v.GetString() : throw ApiError.BadRequest($"'{name ?? key}' must be a string", name ?? key)
+        ? v.ValueKind == JsonValueKind.String ? Text(v, name ?? key) : throw ApiError.BadRequest($"'{name ?? key}' must be a string", name ?? key)
         : null;
+
+    /// <summary>
+    /// A JSON string's text; 400 naming <paramref name="name"/> when an escape leaves half a surrogate pair
+    /// ("\ud800" alone: RFC 8259 §8.2 allows it in JSON, but it is no Unicode text, RFC 3629 §3).
+    /// </summary>
+    private static string Text(JsonElement v, string name)
+    {
+        try
+        {
+            return v.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw ApiError.BadRequest($"'{name}' holds an unpaired surrogate escape (\\uD800-\\uDFFF without its other half)", name);
+        }
+    }
 
     private static bool? Bool(JsonElement o, string key, string? name = null) => Get(o, key) is { } v
         ? v.ValueKind switch { JsonValueKind.True => true, JsonValueKind.False => false, _ => throw ApiError.BadRequest($"'{name ?? key}' must be true or false", name ?? key) }

@@ -17,6 +17,13 @@ namespace AwqRuntime.Formats;
 public static class StrictJson
 {
     /// <summary>
+    /// One refusal: what is wrong (naming the key) and the key's path ("messages[0].content",
+    /// "quantization_config.version"); null when the fault is not inside one value (bytes outside any
+    /// string, a key that is not UTF-8 in the top-level object).
+    /// </summary>
+    public sealed record Problem(string Message, string? Key);
+
+    /// <summary>
     /// Parses <paramref name="utf8"/> and <see cref="Check"/>s it. A syntax error becomes one line naming
     /// <paramref name="path"/>: "{path}: {context}not valid JSON: {reason} (line L, byte B)", where the
     /// reason is System.Text.Json's with the offending text cut short (it can quote the rest of the file,
@@ -62,21 +69,25 @@ public static class StrictJson
     /// <param name="utf8">The bytes <paramref name="root"/> was parsed from (UTF-8 is checked on them first, cheaply).</param>
     public static void Check(JsonElement root, ReadOnlySpan<byte> utf8, string path)
     {
+        if (Find(root, utf8) is { } problem) throw new InvalidDataException($"{path}: {problem.Message}");
+    }
+
+    /// <summary>The first thing <see cref="Check"/> would refuse, or null.</summary>
+    public static Problem? Find(JsonElement root, ReadOnlySpan<byte> utf8)
+    {
         var checkStrings = !Utf8.IsValid(utf8);
-        Walk(root, "", path, checkStrings);
-        if (checkStrings)
-        {
-            // The bad bytes are outside any string the document holds (the parser would have failed) —
-            // report where they are.
-            var at = 0;
-            while (at < utf8.Length && System.Text.Rune.DecodeFromUtf8(utf8[at..], out _, out var n) == System.Buffers.OperationStatus.Done) at += n;
-            throw new InvalidDataException($"{path}: invalid UTF-8 at byte {at}");
-        }
+        if (Walk(root, "", checkStrings) is { } problem) return problem;
+        if (!checkStrings) return null;
+        // The bad bytes are outside any string the document holds (the parser would have failed) —
+        // report where they are.
+        var at = 0;
+        while (at < utf8.Length && System.Text.Rune.DecodeFromUtf8(utf8[at..], out _, out var n) == System.Buffers.OperationStatus.Done) at += n;
+        return new Problem($"invalid UTF-8 at byte {at}", null);
     }
 
     private static string Child(string parent, string key) => parent.Length == 0 ? key : $"{parent}.{key}";
 
-    private static void Walk(JsonElement e, string at, string path, bool checkStrings)
+    private static Problem? Walk(JsonElement e, string at, bool checkStrings)
     {
         switch (e.ValueKind)
         {
@@ -92,18 +103,18 @@ public static class StrictJson
                     }
                     catch (InvalidOperationException)
                     {
-                        throw new InvalidDataException($"{path}: invalid UTF-8 in key {i} of {(at.Length == 0 ? "the top-level object" : $"'{at}'")}");
+                        return new Problem($"invalid UTF-8 in key {i} of {(at.Length == 0 ? "the top-level object" : $"'{at}'")}", at.Length == 0 ? null : at);
                     }
                     seen ??= new HashSet<string>(StringComparer.Ordinal);
-                    if (!seen.Add(name))
-                        throw new InvalidDataException($"{path}: key '{Child(at, name)}' appears more than once");
-                    Walk(p.Value, Child(at, name), path, checkStrings);
+                    if (!seen.Add(name)) return new Problem($"key '{Child(at, name)}' appears more than once", Child(at, name));
+                    if (Walk(p.Value, Child(at, name), checkStrings) is { } problem) return problem;
                     i++;
                 }
                 break;
             case JsonValueKind.Array:
                 var k = 0;
-                foreach (var x in e.EnumerateArray()) Walk(x, $"{at}[{k++}]", path, checkStrings);
+                foreach (var x in e.EnumerateArray())
+                    if (Walk(x, $"{at}[{k++}]", checkStrings) is { } problem) return problem;
                 break;
             case JsonValueKind.String when checkStrings:
                 try
@@ -112,9 +123,10 @@ public static class StrictJson
                 }
                 catch (InvalidOperationException)
                 {
-                    throw new InvalidDataException($"{path}: invalid UTF-8 in the string at '{(at.Length == 0 ? "$" : at)}'");
+                    return new Problem($"invalid UTF-8 in the string at '{(at.Length == 0 ? "$" : at)}'", at.Length == 0 ? null : at);
                 }
                 break;
         }
+        return null;
     }
 }

@@ -55,6 +55,9 @@ public sealed class BatchScheduler : IDisposable
     /// <summary>Requests waiting for a slot.</summary>
     public int Queued => Volatile.Read(ref _queued);
 
+    /// <summary>Requests submitted and not yet finished (queued or decoding): what the queue limit counts; 0 when idle.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
     /// <summary>
     /// Queues a generation. Throws <see cref="ArgumentException"/> for a prompt that does not fit a slot
     /// and <see cref="QueueFullException"/> when every slot is busy and the queue is full. Cancelling
