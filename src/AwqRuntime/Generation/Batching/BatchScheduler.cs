@@ -82,7 +82,9 @@ public sealed class BatchScheduler : IDisposable
         Interlocked.Increment(ref _queued);
         var stream = new GenerationStream(prompt.Length);
         _queue.Enqueue(new Pending((int[])prompt.Clone(), options, cancel, stream));
-        _wake.Release();
+        // One pending wake-up is enough (the loop drains the queue before it waits again); releasing on
+        // every submit would let the count climb under steady load until Release throws at int.MaxValue.
+        if (_wake.CurrentCount == 0) _wake.Release();
         return stream;
     }
 
