@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
+using AwqRuntime.Cli.Soak;
 using AwqRuntime.LlamaSharp;
 using AwqRuntime.Server;
 using Spectre.Console;
@@ -15,6 +16,8 @@ namespace AwqRuntime.Cli.Commands;
 /// prompts, end-of-sequence ignored so every client gets exactly --gen tokens), against llama.cpp's
 /// batched decode (LLamaSharp's BatchedExecutor) on the GGUF with the same N, prompts and threads, in
 /// the same run. Aggregate completion tokens/s = N·gen / wall time from the first request to the last token.
+/// With --soak SECONDS: the largest N's clients send request after request for that long instead
+/// (<see cref="ServeSoak"/>), reporting latency per window, the first window against the last, and RSS.
 /// </summary>
 internal static class BenchServeCommand
 {
@@ -26,12 +29,14 @@ internal static class BenchServeCommand
         var clients = new Option<string>("--clients") { Description = "Concurrent clients, comma-separated", DefaultValueFactory = _ => "1,4,16" };
         var gen = new Option<int>("--gen") { Description = "Completion tokens per client", DefaultValueFactory = _ => 64 };
         var promptTokens = new Option<int>("--prompt") { Description = "Prompt tokens per client", DefaultValueFactory = _ => 16 };
+        var soak = new Option<int>("--soak") { Description = "Seconds of continuous load by the largest --clients count (latency first vs last window, RSS); 0 = off", DefaultValueFactory = _ => 0 };
+        var soakWindow = new Option<int>("--soak-window") { Description = "Seconds per latency window of --soak", DefaultValueFactory = _ => 60 };
         var runtime = new RuntimeChoices();
         var threads = CliOptions.Threads();
         var json = CliOptions.Json();
         var cmd = new Command("bench-serve", "Throughput of `awq serve` with N concurrent streaming clients, against llama.cpp's batched decode")
         {
-            model, tokenizer, vs, clients, gen, promptTokens, runtime.Classifier, runtime.Kernel, threads, json,
+            model, tokenizer, vs, clients, gen, promptTokens, soak, soakWindow, runtime.Classifier, runtime.Kernel, threads, json,
         };
         cmd.SetAction((parse, cancel) => CliErrors.RunAsync(async () =>
         {
@@ -44,12 +49,18 @@ internal static class BenchServeCommand
             if (g < 1 || p < 1) throw new ArgumentException("--gen and --prompt must be positive");
             var gguf = parse.GetValue(vs);
             if (gguf != null && !File.Exists(gguf)) throw new FileNotFoundException($"{gguf}: GGUF file not found", gguf);
+            var soakSeconds = CliOptions.InRange(parse.GetValue(soak), "--soak", 0, meaning: "0 = off");
+            var windowSeconds = CliOptions.InRange(parse.GetValue(soakWindow), "--soak-window", 1);
+            if (soakSeconds > 0 && gguf != null) throw new ArgumentException("--soak runs our server alone; leave out --vs");
+            if (soakSeconds > 0 && windowSeconds > soakSeconds) throw new ArgumentException($"--soak-window {windowSeconds} is longer than --soak {soakSeconds}");
             using var m = AwqModel.Load(parse.GetValue(model)!, parse.GetValue(tokenizer));
             runtime.Apply(parse, m);
             var rng = new Random(1234);
             var vocab = m.Config.VocabSize;
-            var prompts = Enumerable.Range(0, counts.Max())
+            var prompts = Enumerable.Range(0, Math.Max(counts.Max(), soakSeconds > 0 ? 64 : 0))
                 .Select(_ => new[] { m.Tokenizer.Spec.BosId }.Concat(Enumerable.Range(0, p - 1).Select(_ => rng.Next(3, vocab))).ToArray()).ToArray();
+            if (soakSeconds > 0)
+                return await Soak(parse.GetValue(model)!, m, counts.Max(), prompts, g, soakSeconds, windowSeconds, nThreads, parse.GetValue(json), cancel);
             var rows = new List<(int N, double Ours, double? LlamaCpp)>();
             foreach (var n in counts)
             {
@@ -83,6 +94,19 @@ internal static class BenchServeCommand
             return 0;
         }));
         return cmd;
+    }
+
+    private static async Task<int> Soak(string modelPath, AwqModel m, int clients, int[][] prompts, int gen, int seconds, int window, int threads, bool json, CancellationToken cancel)
+    {
+        var windows = (seconds + window - 1) / window;
+        Console.Error.WriteLine(FormattableString.Invariant($"soak: {clients} streaming clients for {seconds} s, {prompts[0].Length} prompt + {gen} generated tokens a request"));
+        var report = await ServeSoak.RunAsync(m, clients, prompts, gen, TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(window), threads,
+            w => Console.Error.WriteLine(FormattableString.Invariant(
+                $"window {w.Index + 1}/{windows}: {w.Requests} requests ({w.Failed} failed), p50 {w.LatencyP50Ms:F1} ms, p99 {w.LatencyP99Ms:F1} ms, {w.TokensPerSecond:F0} tok/s, RSS peak {w.RssPeakBytes / 1048576.0:F1} MiB")),
+            cancel);
+        if (json) CliOptions.PrintJson(report.Json(modelPath));
+        else foreach (var line in report.Lines()) Console.Error.WriteLine(line);
+        return report.Failed == 0 ? 0 : 1;
     }
 
     /// <summary>N streaming HTTP clients against a fresh server with N slots; aggregate completion tokens/s.</summary>
