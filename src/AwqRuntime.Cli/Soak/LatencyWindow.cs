@@ -3,11 +3,12 @@ namespace AwqRuntime.Cli.Soak;
 /// <summary>
 /// One stretch of a soak (a minute, by default): the requests that completed in it, their latency
 /// (request sent to last byte) and time to the first event, as nearest-rank percentiles, the tokens
-/// they got, and the process's resident memory sampled meanwhile.
+/// they got, and the process's resident memory (peak and last sample) and the GC's committed heap
+/// (last sample) meanwhile.
 /// </summary>
 internal sealed record LatencyWindow(
     int Index, double StartSeconds, double Seconds, int Requests, int Failed, long Tokens,
-    double LatencyP50Ms, double LatencyP99Ms, double LatencyMaxMs, double FirstEventP50Ms, long RssPeakBytes, long RssLastBytes)
+    double LatencyP50Ms, double LatencyP99Ms, double LatencyMaxMs, double FirstEventP50Ms, long RssPeakBytes, long RssLastBytes, long GcCommittedLastBytes)
 {
     public double TokensPerSecond => Tokens / Seconds;
 

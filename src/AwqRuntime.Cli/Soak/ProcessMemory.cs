@@ -5,8 +5,9 @@ namespace AwqRuntime.Cli.Soak;
 
 /// <summary>
 /// This process's memory: the resident set size, VmRSS in /proc/self/status (proc(5)), or the working
-/// set where there is no /proc; and the managed heap after a full, compacting collection, for readings
-/// that garbage not yet collected does not blur.
+/// set where there is no /proc; the memory the GC has committed for the managed heap as of its last
+/// collection (RSS less this is native memory, code and stacks); and the managed heap after a full,
+/// compacting collection, for readings that garbage not yet collected does not blur.
 /// </summary>
 internal static class ProcessMemory
 {
@@ -24,6 +25,8 @@ internal static class ProcessMemory
         using var self = Process.GetCurrentProcess();
         return self.WorkingSet64;
     }
+
+    public static long GcCommittedBytes() => GC.GetGCMemoryInfo().TotalCommittedBytes;
 
     /// <summary>Collects everything collectable (finalizers included), then returns the managed heap's size.</summary>
     public static long ManagedBytesAfterFullCollection()

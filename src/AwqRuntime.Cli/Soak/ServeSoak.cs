@@ -38,7 +38,7 @@ internal static class ServeSoak
             using var tick = new PeriodicTimer(TimeSpan.FromSeconds(1));
             try
             {
-                while (await tick.WaitForNextTickAsync(stop.Token)) recorder.Memory(clock.Elapsed.TotalSeconds, ProcessMemory.RssBytes());
+                while (await tick.WaitForNextTickAsync(stop.Token)) recorder.Memory(clock.Elapsed.TotalSeconds, ProcessMemory.RssBytes(), ProcessMemory.GcCommittedBytes());
             }
             catch (OperationCanceledException)
             {
@@ -57,12 +57,14 @@ internal static class ServeSoak
         }
         await Task.WhenAll(Enumerable.Range(0, clients).Select(Client));
         var seconds = clock.Elapsed.TotalSeconds;
-        recorder.Memory(seconds, ProcessMemory.RssBytes());
+        recorder.Memory(seconds, ProcessMemory.RssBytes(), ProcessMemory.GcCommittedBytes());
         await stop.CancelAsync();
         await sampler;
+        // The recorder's open windows (latency lists) are dropped first, so the managed heap at the end is the server's and the clients'.
+        var windowSummaries = recorder.Finish();
         var managedEnd = ProcessMemory.ManagedBytesAfterFullCollection();
         var rssEnd = ProcessMemory.RssBytes();
-        return new SoakReport(clients, prompts[0].Length, gen, seconds, threads, recorder.Finish(), rssStart, rssEnd, managedStart, managedEnd);
+        return new SoakReport(clients, prompts[0].Length, gen, seconds, threads, windowSummaries, rssStart, rssEnd, managedStart, managedEnd);
     }
 
     /// <summary>One streaming completion: the tokens its usage reports (0 when it failed), and when its first event arrived on <paramref name="clock"/>.</summary>

@@ -15,7 +15,7 @@ internal sealed class SoakRecorder(double windowSeconds, int windows, Action<Lat
         public readonly List<double> FirstEvents = [];
         public int Failed;
         public long Tokens;
-        public long RssPeak, RssLast;
+        public long RssPeak, RssLast, GcCommittedLast;
     }
 
     private readonly object _lock = new();
@@ -52,14 +52,15 @@ internal sealed class SoakRecorder(double windowSeconds, int windows, Action<Lat
         }
     }
 
-    /// <summary>A resident-memory sample taken <paramref name="atSeconds"/> into the soak.</summary>
-    public void Memory(double atSeconds, long rssBytes)
+    /// <summary>A memory sample (resident set, GC-committed heap) taken <paramref name="atSeconds"/> into the soak.</summary>
+    public void Memory(double atSeconds, long rssBytes, long gcCommittedBytes = 0)
     {
         lock (_lock)
         {
             var w = At(WindowOf(atSeconds));
             w.RssPeak = Math.Max(w.RssPeak, rssBytes);
             w.RssLast = rssBytes;
+            w.GcCommittedLast = gcCommittedBytes;
         }
     }
 
@@ -93,6 +94,6 @@ internal sealed class SoakRecorder(double windowSeconds, int windows, Action<Lat
         w.FirstEvents.Sort();
         return new LatencyWindow(index, index * WindowSeconds, WindowSeconds, w.Latencies.Count + w.Failed, w.Failed, w.Tokens,
             LatencyWindow.Percentile(w.Latencies, 50), LatencyWindow.Percentile(w.Latencies, 99), w.Latencies.Count > 0 ? w.Latencies[^1] : double.NaN,
-            LatencyWindow.Percentile(w.FirstEvents, 50), w.RssPeak, w.RssLast);
+            LatencyWindow.Percentile(w.FirstEvents, 50), w.RssPeak, w.RssLast, w.GcCommittedLast);
     }
 }

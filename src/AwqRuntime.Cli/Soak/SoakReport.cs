@@ -27,6 +27,7 @@ internal sealed record SoakReport(
         index = w.Index, start_s = w.StartSeconds, requests = w.Requests, failed = w.Failed, tokens_per_second = Math.Round(w.TokensPerSecond, 1),
         latency_p50_ms = Math.Round(w.LatencyP50Ms, 2), latency_p99_ms = Math.Round(w.LatencyP99Ms, 2), latency_max_ms = Math.Round(w.LatencyMaxMs, 2),
         first_event_p50_ms = Math.Round(w.FirstEventP50Ms, 2), rss_peak_mib = MiB(w.RssPeakBytes), rss_last_mib = MiB(w.RssLastBytes),
+        gc_committed_last_mib = MiB(w.GcCommittedLastBytes),
     };
 
     /// <summary>The report as `--json` prints it.</summary>

@@ -70,7 +70,7 @@ public class ServeSoakTests
     [Fact]
     public void The_report_compares_the_first_window_with_the_last_and_takes_the_rss_peak_over_all_samples()
     {
-        LatencyWindow W(int i, double p50, long rss) => new(i, i * 60, 60, 100, 0, 6400, p50, p50 * 2, p50 * 3, 1, rss, rss);
+        LatencyWindow W(int i, double p50, long rss) => new(i, i * 60, 60, 100, 0, 6400, p50, p50 * 2, p50 * 3, 1, rss, rss, rss / 2);
         var report = new SoakReport(16, 16, 64, 180, 2, [W(0, 10, 200 << 20), W(1, 11, 260 << 20), W(2, 12, 210 << 20)], 150 << 20, 205 << 20, 4 << 20, 4 << 20);
         Assert.Equal(300, report.Requests);
         Assert.Equal(19200 / 180.0, report.TokensPerSecond, 9);
