@@ -27,7 +27,7 @@ internal static class JsonBody
         }
         catch (JsonException e)
         {
-            throw ApiError.BadRequest($"the body is not valid JSON: {e.Message}");
+            throw ApiError.BadRequest($"the body is not valid JSON: {StrictJson.Reason(e)}");
         }
         if (StrictJson.Find(doc.RootElement, body.Span) is not { } problem) return doc;
         doc.Dispose();
