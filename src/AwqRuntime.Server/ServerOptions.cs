@@ -52,7 +52,7 @@ public sealed record ServerOptions
         if (RequestTimeout <= TimeSpan.Zero) throw new ArgumentException("the request timeout must be positive");
         if (HeadersTimeout <= TimeSpan.Zero || BodyTimeout <= TimeSpan.Zero || IdleTimeout <= TimeSpan.Zero)
             throw new ArgumentException("the headers, body and idle timeouts must be positive");
-        if (MaxConnections < 1) throw new ArgumentException($"the connection limit must be positive (got {MaxConnections})");
+        if (MaxConnections < 1) throw new ArgumentException($"--max-connections must be positive (got {MaxConnections})");
         if (string.IsNullOrWhiteSpace(ModelId)) throw new ArgumentException("the model id must not be empty");
         return this;
     }

@@ -22,6 +22,14 @@ public class CliOptionRangeTests
     public void Generate_refuses_out_of_range_values(string flag, string value, string message) =>
         AwqCli.FailWithOneLine(message, ["generate", Gguf, .. flag == "--max-tokens" ? Array.Empty<string>() : ["-n", "2"], flag, value]);
 
+    [Theory]
+    [InlineData("--body-timeout", "0", "--body-timeout must be a number of seconds in (0, 86400]")]
+    [InlineData("--headers-timeout", "-1", "--headers-timeout must be a number of seconds in (0, 86400]")]
+    [InlineData("--idle-timeout", "1e9", "--idle-timeout must be a number of seconds in (0, 86400]")]
+    [InlineData("--max-connections", "0", "--max-connections must be positive")]
+    public void Serve_refuses_out_of_range_limits(string flag, string value, string message) =>
+        AwqCli.FailWithOneLine(message, "serve", Gguf, "--port", "0", flag, value);
+
     [Fact]
     public void More_threads_than_processors_is_warned_about_on_stderr()
     {
