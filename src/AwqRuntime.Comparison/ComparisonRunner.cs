@@ -455,9 +455,10 @@ public sealed class ComparisonRunner : IDisposable
             var path = Path.Combine(_o.WorkFolder, "gguf", "model-f32.gguf");
             Report("exporting the source as F32 GGUF");
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            using var weights = CheckpointLoader.Open(_o.ModelPath);
-            GgufModelExporter.Export(weights, path, GgufExportType.F32, GgufTokenizerWriter.ToMetadata(_source.Tokenizer.Spec),
-                Path.GetFileNameWithoutExtension(_o.ModelPath.TrimEnd('/', '\\')));
+            using (var weights = CheckpointLoader.Open(_o.ModelPath))
+                GgufModelExporter.Export(weights, path, GgufExportType.F32, GgufTokenizerWriter.ToMetadata(_source.Tokenizer.Spec),
+                    Path.GetFileNameWithoutExtension(_o.ModelPath.TrimEnd('/', '\\')));
+            CompactMemory(); // the tensors read for the export, before llama.cpp maps the file to quantize it
             return path;
         });
         return _f32Gguf.Value;
