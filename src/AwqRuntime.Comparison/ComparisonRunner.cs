@@ -13,18 +13,25 @@ using GgufTensorInfo = AwqRuntime.LlamaSharp.GgufTensorInfo;
 namespace AwqRuntime.Comparison;
 
 /// <summary>
-/// Builds every requested row (our FP32/AWQ/RTN checkpoints, llama.cpp GGUFs), evaluates all of them
-/// on the same token ids against our FP32 model, measures their speed at one thread count, and
-/// returns the report. A row that cannot be built or run becomes a row carrying its error; the
-/// others go on. All models stay loaded during the evaluation so the reference runs once per
-/// window (GGUF weights are memory-mapped; our checkpoints are held in memory).
+/// Builds every requested row (our FP32/AWQ/RTN checkpoints, llama.cpp GGUFs), evaluates each on the
+/// same token ids against our FP32 model, measures their speed at one thread count, and returns the
+/// report. A row that cannot be built or run becomes a row carrying its error; the others go on.
+/// Rows run one after another, so memory holds about one model and one window at a time: first the
+/// FP32 model runs every window once, its logits at the scored positions going to a file in the
+/// work folder (<see cref="ReferenceLogitsFile"/>), and is scored and timed as the FP32 row; it is
+/// released before any other row is built. Then each row is built (quantized to disk from the
+/// checkpoint, which quantization streams block by block, or converted by llama.cpp), loaded,
+/// scored against the stored reference, timed and released before the next. Whatever a later row
+/// reuses is on disk (checkpoints, GGUFs) or small (calibration ids, AWQ scales).
 /// </summary>
 public sealed class ComparisonRunner : IDisposable
 {
     private readonly ComparisonOptions _o;
     private readonly IProgress<ComparisonProgress> _progress;
     private readonly CancellationToken _cancel;
-    private readonly List<IDisposable> _owned = [];
+    private readonly Action<object>? _modelLoaded;
+    // Open for its config and tokenizer only: steps that read weights open the checkpoint themselves,
+    // so the pages they map are released with them.
     private readonly AwqModel _source;
     private readonly int _threads;
     private CalibrationSet? _calibration;
@@ -35,16 +42,24 @@ public sealed class ComparisonRunner : IDisposable
     private readonly Dictionary<int, string> _awqCheckpoints = [];
     private readonly Dictionary<string, IReadOnlyList<GgufTensorInfo>> _tensorTables = [];
 
-    private ComparisonRunner(ComparisonOptions options, IProgress<ComparisonProgress>? progress, CancellationToken cancel)
+    private double? _loadBeforeSpeed, _loadAfterSpeed;
+    private string _step = "";
+
+    private ComparisonRunner(ComparisonOptions options, IProgress<ComparisonProgress>? progress, CancellationToken cancel, Action<object>? modelLoaded)
     {
         _o = options;
         _progress = progress ?? new Progress<ComparisonProgress>();
         _cancel = cancel;
+        _modelLoaded = modelLoaded;
         _threads = options.Threads ?? Environment.ProcessorCount;
         _source = AwqModel.FromPretrained(options.ModelPath, options.TokenizerPath);
     }
 
-    public static ComparisonReport Run(ComparisonOptions options, IProgress<ComparisonProgress>? progress = null, CancellationToken cancel = default)
+    public static ComparisonReport Run(ComparisonOptions options, IProgress<ComparisonProgress>? progress = null, CancellationToken cancel = default) =>
+        Run(options, progress, cancel, modelLoaded: null);
+
+    /// <param name="modelLoaded">Called with each model a row runs (our <see cref="LlamaModel"/>, a <see cref="LlamaCppModel"/>) once it is loaded: tests watch row lifetimes through it.</param>
+    internal static ComparisonReport Run(ComparisonOptions options, IProgress<ComparisonProgress>? progress, CancellationToken cancel, Action<object>? modelLoaded)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -52,7 +67,7 @@ public sealed class ComparisonRunner : IDisposable
         Native.Kernels.Threads = options.Threads ?? Environment.ProcessorCount;
         try
         {
-            using var runner = new ComparisonRunner(options, progress, cancel);
+            using var runner = new ComparisonRunner(options, progress, cancel, modelLoaded);
             return runner.Execute();
         }
         finally
@@ -61,22 +76,36 @@ public sealed class ComparisonRunner : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        for (var i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
-        _source.Dispose();
-    }
+    public void Dispose() => _source.Dispose();
 
-    /// <summary>A row under construction: what was measured so far, and what runs it.</summary>
+    /// <summary>A row under construction: what was measured so far, and, until <see cref="Release"/>, what runs it.</summary>
     private sealed class RowState(ComparisonRowSpec spec, string name)
     {
+        private readonly List<IDisposable> _owned = [];
+
         public ComparisonRowSpec Spec { get; } = spec;
         public ComparisonRow Row { get; set; } = new() { Name = name, Kind = spec.Kind, Runtime = spec.IsOurs ? "ours" : "llama.cpp", Format = "" };
         public ILogitsSource? Logits { get; set; }
-        public GuardedLogitsSource? Guard { get; set; }
         public Func<int[], int, SpeedResult>? Speed { get; set; }
 
+        public bool Runnable => Row.Error == null && Logits != null;
+
         public void Fail(string stage, Exception e) => Row = Row with { Error = $"{stage}: {Message(e)}" };
+
+        public T Own<T>(T disposable) where T : IDisposable
+        {
+            _owned.Add(disposable);
+            return disposable;
+        }
+
+        /// <summary>Disposes what the row loaded and drops every reference to its model: only its measurements stay.</summary>
+        public void Release()
+        {
+            Logits = null;
+            Speed = null;
+            for (var i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
+            _owned.Clear();
+        }
     }
 
     private ComparisonReport Execute()
@@ -87,22 +116,31 @@ public sealed class ComparisonRunner : IDisposable
         var ids = tokenizer.Encode(text, addBos: true);
         var windows = EvalWindows.Build(ids, _o.Context, tokenizer.Spec.BosId, _o.MaxChunks ?? int.MaxValue);
         Report($"evaluation text: {ids.Length:N0} tokens, {windows.Count} windows of {_o.Context}", milestone: true);
+        var prompt = ids.AsSpan(0, Math.Min(_o.SpeedPromptTokens, ids.Length)).ToArray();
+        var first = tokenizer.Spec.BosId >= 0 ? tokenizer.Spec.BosId : ids[0];
 
-        var reference = new RecordingLogitsSource(new RuntimeLogitsSource(_source.Model, "FP32 (ours)"));
         var notes = new List<string>();
-        var rows = new List<RowState>();
-        foreach (var spec in _o.Rows)
+        var states = new RowState?[_o.Rows.Count];
+        var steps = _o.Rows.Count(r => r.Kind != ComparisonRowKind.OursFp32) + 1;
+        using (var reference = new ReferenceLogitsFile(_o.WorkFolder, windows, _source.Config.VocabSize))
         {
-            _cancel.ThrowIfCancellationRequested();
-            var state = Build(spec, reference, notes);
-            if (state != null) rows.Add(state);
+            var fp32 = _o.Rows.ToList().FindIndex(r => r.Kind == ComparisonRowKind.OursFp32);
+            _step = $"[1/{steps}] ";
+            var referenceRow = RunReference(fp32 >= 0 ? _o.Rows[fp32] : null, reference, windows, prompt, first);
+            if (fp32 >= 0) states[fp32] = referenceRow;
+            CompactMemory();
+            var step = 1;
+            for (var i = 0; i < _o.Rows.Count; i++)
+            {
+                if (i == fp32) continue;
+                _cancel.ThrowIfCancellationRequested();
+                _step = $"[{++step}/{steps}] ";
+                states[i] = RunRow(_o.Rows[i], reference, windows, prompt, first, notes);
+            }
+            _step = "";
         }
-
-        Evaluate(reference, rows, windows);
-        var speed = _o.SpeedPromptTokens > 0 || _o.SpeedDecodeTokens > 0;
-        var loadBefore = speed ? MachineInfo.LoadAverage() : null;
-        MeasureSpeed(rows, ids, tokenizer.Spec.BosId);
-        var loadAfter = speed ? MachineInfo.LoadAverage() : null;
+        var rows = states.OfType<RowState>().ToList();
+        if (Speed && _loadBeforeSpeed == null) _loadBeforeSpeed = _loadAfterSpeed = MachineInfo.LoadAverage();
 
         var c = _source.Config;
         notes.InsertRange(0, ComparisonNotes.Method(_o, c, windows.Count, ids.Length, _threads));
@@ -129,10 +167,10 @@ public sealed class ComparisonRunner : IDisposable
             SpeedRuns = _o.SpeedRuns,
             SpeedPromptTokens = Math.Min(_o.SpeedPromptTokens, ids.Length),
             SpeedDecodeTokens = _o.SpeedDecodeTokens,
-            LoadAverageBeforeSpeed = loadBefore,
-            LoadAverageAfterSpeed = loadAfter,
+            LoadAverageBeforeSpeed = _loadBeforeSpeed,
+            LoadAverageAfterSpeed = _loadAfterSpeed,
             LlamaCppKvCache = _o.LlamaCppKvCache.ToString(),
-            Reference = reference.Name,
+            Reference = ReferenceName,
             Machine = MachineInfo.Collect(),
             Date = DateTimeOffset.Now,
             GitCommit = _o.GitCommit,
@@ -142,9 +180,56 @@ public sealed class ComparisonRunner : IDisposable
         return new ComparisonReport(metadata, rows.Select(r => r.Row).ToList());
     }
 
-    // ---------------------------------------------------------------- building rows
+    // ---------------------------------------------------------------- the rows, one after another
 
-    private RowState? Build(ComparisonRowSpec spec, RecordingLogitsSource reference, List<string> notes)
+    private const string ReferenceName = "FP32 (ours)";
+
+    private bool Speed => _o.SpeedPromptTokens > 0 || _o.SpeedDecodeTokens > 0;
+
+    /// <summary>
+    /// Runs the FP32 model over every window once, storing its scored logits in <paramref name="file"/>;
+    /// when the FP32 row is asked for (<paramref name="spec"/>), scores it (against itself, by
+    /// replaying each window: KLD 0, its own perplexity) and times it. The model is released on return.
+    /// </summary>
+    private RowState? RunReference(ComparisonRowSpec? spec, ReferenceLogitsFile file, IReadOnlyList<EvalWindow> windows, int[] prompt, int first)
+    {
+        var state = spec == null ? null : new RowState(spec, spec.Name);
+        if (state != null) Build(state, () => BuildOursFp32(state));
+        Report($"{ReferenceName}: running {windows.Count} windows, their logits at the scored positions stored as float32 in {file.Path} ({ComparisonFormat.Bytes(file.Bytes)})", milestone: true);
+        LlamaModel model;
+        // The fp32 runtime model is a copy of the weights: the checkpoint's mapping can go at once.
+        using (var source = AwqModel.FromPretrained(_o.ModelPath, _o.TokenizerPath)) model = source.Model;
+        _modelLoaded?.Invoke(model);
+        var writer = new ReferenceLogitsWriter(new RuntimeLogitsSource(model, ReferenceName), file, windows);
+        var recording = new RecordingLogitsSource(writer);
+        var scored = state?.Row.Error == null ? state : null;
+        try
+        {
+            if (scored != null)
+            {
+                scored.Logits = recording.Replay(scored.Row.Name);
+                scored.Speed = (p, f) => SpeedBenchmark.Ours(model, p, f, _o.SpeedDecodeTokens, _o.SpeedRuns);
+            }
+            var clock = Stopwatch.StartNew();
+            var results = Evaluator.Compare(recording, scored == null ? [] : [scored.Logits!], windows, WindowProgress(ReferenceName));
+            if (writer.Written != windows.Count) throw new InvalidOperationException($"the reference stored {writer.Written} of {windows.Count} windows");
+            if (scored != null)
+            {
+                SetMetrics(scored, results[0]);
+                Report($"{scored.Row.Name}: evaluated on {windows.Count} windows in {clock.Elapsed.TotalSeconds:F1} s", milestone: true);
+                MeasureSpeed(scored, prompt, first);
+            }
+            else Report($"{ReferenceName}: {windows.Count} windows in {clock.Elapsed.TotalSeconds:F1} s", milestone: true);
+        }
+        finally
+        {
+            scored?.Release();
+        }
+        return state;
+    }
+
+    /// <summary>Builds one row, scores it against the stored reference, times it, and releases it (also on failure or cancellation).</summary>
+    private RowState? RunRow(ComparisonRowSpec spec, ReferenceLogitsFile reference, IReadOnlyList<EvalWindow> windows, int[] prompt, int first, List<string> notes)
     {
         var name = spec.Name;
         IReadOnlyList<string> notConvert = [];
@@ -154,27 +239,54 @@ public sealed class ComparisonRunner : IDisposable
             if (notConvert.Count == 0)
             {
                 notes.Add(ComparisonNotes.RowOmitted(name));
+                Report($"{name}: omitted (llama.cpp's blocks split every linear of this model)", milestone: true);
                 return null;
             }
             name = $"AWQ g{spec.GroupSize}, {string.Join("+", notConvert)} fp16";
         }
         var state = new RowState(spec, name);
+        try
+        {
+            Build(state, () => BuildRow(state, notConvert));
+            Evaluate(state, reference, windows);
+            MeasureSpeed(state, prompt, first);
+        }
+        finally
+        {
+            state.Release();
+            CompactMemory();
+        }
+        return state;
+    }
+
+    private void BuildRow(RowState state, IReadOnlyList<string> notConvert)
+    {
+        var spec = state.Spec;
+        switch (spec.Kind)
+        {
+            case ComparisonRowKind.OursFp32: throw new InvalidOperationException("the FP32 row is the reference's");
+            case ComparisonRowKind.OursAwq: BuildOursInt4(state, QuantMethod.Awq, []); break;
+            case ComparisonRowKind.OursRtn: BuildOursInt4(state, QuantMethod.Rtn, []); break;
+            case ComparisonRowKind.OursAwqLlamaCppCompatible: BuildOursInt4(state, QuantMethod.Awq, notConvert); break;
+            case ComparisonRowKind.LlamaCppF32: BuildLlamaCppF32(state); break;
+            case ComparisonRowKind.LlamaCppQuantized: BuildLlamaCppQuantized(state, F32Gguf(), spec.GgufType!, "llama.cpp"); break;
+            case ComparisonRowKind.AwqScaledLlamaCpp: BuildLlamaCppQuantized(state, ScaledGguf(spec.GroupSize), spec.GgufType!, $"AWQ-scaled (g{spec.GroupSize}) then llama.cpp"); break;
+            case ComparisonRowKind.AwqAsQ4_1LlamaCpp: BuildAwqAsQ4_1(state); break;
+            default: throw new ArgumentOutOfRangeException(nameof(state), spec.Kind, "unknown row kind");
+        }
+    }
+
+    // ---------------------------------------------------------------- building rows
+
+    /// <summary>Runs <paramref name="build"/> for the row, timing it; a failure becomes the row's error.</summary>
+    private void Build(RowState state, Action build)
+    {
+        var name = state.Row.Name;
         var clock = Stopwatch.StartNew();
         Report($"{name}: building");
         try
         {
-            switch (spec.Kind)
-            {
-                case ComparisonRowKind.OursFp32: BuildOursFp32(state, reference); break;
-                case ComparisonRowKind.OursAwq: BuildOursInt4(state, QuantMethod.Awq, []); break;
-                case ComparisonRowKind.OursRtn: BuildOursInt4(state, QuantMethod.Rtn, []); break;
-                case ComparisonRowKind.OursAwqLlamaCppCompatible: BuildOursInt4(state, QuantMethod.Awq, notConvert); break;
-                case ComparisonRowKind.LlamaCppF32: BuildLlamaCppF32(state); break;
-                case ComparisonRowKind.LlamaCppQuantized: BuildLlamaCppQuantized(state, F32Gguf(), spec.GgufType!, "llama.cpp"); break;
-                case ComparisonRowKind.AwqScaledLlamaCpp: BuildLlamaCppQuantized(state, ScaledGguf(spec.GroupSize), spec.GgufType!, $"AWQ-scaled (g{spec.GroupSize}) then llama.cpp"); break;
-                case ComparisonRowKind.AwqAsQ4_1LlamaCpp: BuildAwqAsQ4_1(state); break;
-                default: throw new ArgumentOutOfRangeException(nameof(spec), spec.Kind, "unknown row kind");
-            }
+            build();
         }
         catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
         {
@@ -182,14 +294,14 @@ public sealed class ComparisonRunner : IDisposable
         }
         state.Row = state.Row with { BuildSeconds = clock.Elapsed.TotalSeconds };
         Report(state.Row.Error is { } err ? $"{name}: FAILED — {err}" : $"{name}: built in {clock.Elapsed.TotalSeconds:F1} s", milestone: true);
-        return state;
     }
 
     /// <summary>Linear kinds whose input width (the GGUF row length) 32 does not divide: llama.cpp's plain formats cannot store them.</summary>
     public static IReadOnlyList<string> LinearsLlamaCppCannotSplit(LlamaConfig c) =>
         LinearKinds.All.Where(k => k.Shape(c)[1] % 32 != 0).Select(k => k.Name()).ToList();
 
-    private void BuildOursFp32(RowState s, RecordingLogitsSource reference)
+    /// <summary>The FP32 row's description; <see cref="RunReference"/> runs it.</summary>
+    private void BuildOursFp32(RowState s)
     {
         var size = CheckpointSize.Measure(_o.ModelPath);
         s.Row = WithSize(s.Row, size) with { Format = _source.Format switch
@@ -198,9 +310,6 @@ public sealed class ComparisonRunner : IDisposable
             CheckpointFormat.Gguf => "FP32 (from GGUF)",
             _ => "FP32 (from safetensors)",
         }, Path = Path.GetFullPath(_o.ModelPath) };
-        s.Logits = reference.Replay(s.Row.Name);
-        var model = _source.Model;
-        s.Speed = (prompt, first) => SpeedBenchmark.Ours(model, prompt, first, _o.SpeedDecodeTokens, _o.SpeedRuns);
     }
 
     private void BuildOursInt4(RowState s, QuantMethod method, IReadOnlyList<string> notConvert)
@@ -210,7 +319,7 @@ public sealed class ComparisonRunner : IDisposable
         QuantizeOurs(config, dir, s.Row.Name);
         if (method == QuantMethod.Awq && notConvert.Count == 0) _awqCheckpoints.TryAdd(config.GroupSize, dir);
         // The row runs what was saved: the checkpoint is reloaded as any user would load it.
-        var loaded = Own(AwqModel.FromQuantized(dir, _o.TokenizerPath));
+        var loaded = s.Own(AwqModel.FromQuantized(dir, _o.TokenizerPath));
         var size = CheckpointSize.Measure(dir);
         var rowNotes = new List<string>();
         if (notConvert.Count > 0)
@@ -222,6 +331,7 @@ public sealed class ComparisonRunner : IDisposable
             Notes = rowNotes,
         };
         var model = loaded.Model;
+        _modelLoaded?.Invoke(model);
         s.Logits = new RuntimeLogitsSource(model, s.Row.Name);
         s.Speed = (prompt, first) => SpeedBenchmark.Ours(model, prompt, first, _o.SpeedDecodeTokens, _o.SpeedRuns);
     }
@@ -242,6 +352,7 @@ public sealed class ComparisonRunner : IDisposable
         using (var weights = new ModelWeightSource(m.Model, dir))
             GgufModelExporter.Export(weights, dst, GgufExportType.Q4_1, GgufTokenizerWriter.ToMetadata(_source.Tokenizer.Spec),
                 $"{Path.GetFileName(_o.ModelPath.TrimEnd('/'))} AWQ g{g}");
+        CompactMemory(); // the INT4 model is in the GGUF now
         var tensors = GgufTensorTable.Read(dst);
         var notes = new List<string> { $"source: our AWQ g{g} checkpoint, its INT4 groups written as Q4_1 blocks (d = scale, m = −scale·zero), not re-rounded" };
         var exact = tensors.Where(t => t.TypeName == "F32" && t.Dimensions.Count == 2).Select(t => t.Name).ToList();
@@ -264,6 +375,7 @@ public sealed class ComparisonRunner : IDisposable
             m.SaveQuantized(dir, overwrite: true);
             if (method == QuantMethod.Awq) _awqSearches.TryAdd(config.GroupSize, result.Blocks);
         }
+        CompactMemory(); // the quantized model in memory is done with: the row loads what was saved
     }
 
     private void BuildLlamaCppF32(RowState s)
@@ -303,7 +415,7 @@ public sealed class ComparisonRunner : IDisposable
             Notes = notes,
         };
         var prompt = Math.Max(_o.SpeedPromptTokens, 1);
-        var model = Own(LlamaCppModel.Load(gguf, new LlamaCppOptions
+        var model = s.Own(LlamaCppModel.Load(gguf, new LlamaCppOptions
         {
             ContextSize = Math.Max(_o.Context, Math.Max(prompt, _o.SpeedDecodeTokens + 1)),
             Threads = _threads,
@@ -311,6 +423,7 @@ public sealed class ComparisonRunner : IDisposable
         }));
         if (model.VocabSize != _source.Config.VocabSize)
             throw new InvalidDataException($"llama.cpp reads a vocabulary of {model.VocabSize} from {gguf}; the model has {_source.Config.VocabSize}");
+        _modelLoaded?.Invoke(model);
         s.Logits = new LlamaCppLogitsSource(model, s.Row.Name);
         s.Speed = (p, first) => SpeedBenchmark.LlamaCpp(model, p, first, _o.SpeedDecodeTokens, _o.SpeedRuns);
     }
@@ -342,8 +455,10 @@ public sealed class ComparisonRunner : IDisposable
             var path = Path.Combine(_o.WorkFolder, "gguf", "model-f32.gguf");
             Report("exporting the source as F32 GGUF");
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            GgufModelExporter.Export(_source.Source, path, GgufExportType.F32, GgufTokenizerWriter.ToMetadata(_source.Tokenizer.Spec),
-                Path.GetFileNameWithoutExtension(_o.ModelPath.TrimEnd('/', '\\')));
+            using (var weights = CheckpointLoader.Open(_o.ModelPath))
+                GgufModelExporter.Export(weights, path, GgufExportType.F32, GgufTokenizerWriter.ToMetadata(_source.Tokenizer.Spec),
+                    Path.GetFileNameWithoutExtension(_o.ModelPath.TrimEnd('/', '\\')));
+            CompactMemory(); // the tensors read for the export, before llama.cpp maps the file to quantize it
             return path;
         });
         return _f32Gguf.Value;
@@ -357,28 +472,35 @@ public sealed class ComparisonRunner : IDisposable
             lazy = new Lazy<string>(() =>
             {
                 var path = Path.Combine(_o.WorkFolder, "gguf", $"awq-scaled-g{group}-f32.gguf");
-                var config = new AwqConfig { GroupSize = group };
-                LlamaModel scaled;
-                if (!_o.AwqScaledClip && _awqSearches.TryGetValue(group, out var searched))
-                {
-                    Report($"AWQ scales g{group}: folding the scales the AWQ g{group} row chose");
-                    scaled = AwqQuantizer.FoldScales(_source.Source, searched);
-                }
-                else
-                {
-                    scaled = AwqQuantizer.ApplyScales(_source.Source, Calibration(), config, _o.AwqScaledClip,
-                        new InlineProgress<QuantProgress>(p => Report($"AWQ scales g{group}: block {Math.Min(p.Layer + 1, p.Layers)}/{p.Layers} {p.Step}",
-                            (p.Layer + (double)p.StepIndex / Math.Max(p.Steps, 1)) / p.Layers)), _cancel).Model;
-                }
-                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                using var weights = new ModelWeightSource(scaled, $"{_o.ModelPath} (AWQ-scaled g{group})");
-                GgufModelExporter.Export(weights, path, GgufExportType.F32, GgufTokenizerWriter.ToMetadata(_source.Tokenizer.Spec),
-                    $"{Path.GetFileNameWithoutExtension(_o.ModelPath.TrimEnd('/', '\\'))}-awq-scaled-g{group}");
+                WriteScaledGguf(group, path);
+                CompactMemory(); // the scaled fp32 model is on disk now
                 return path;
             });
             _scaledGguf[group] = lazy;
         }
         return lazy.Value;
+    }
+
+    private void WriteScaledGguf(int group, string path)
+    {
+        var config = new AwqConfig { GroupSize = group };
+        using var source = CheckpointLoader.Open(_o.ModelPath);
+        LlamaModel scaled;
+        if (!_o.AwqScaledClip && _awqSearches.TryGetValue(group, out var searched))
+        {
+            Report($"AWQ scales g{group}: folding the scales the AWQ g{group} row chose");
+            scaled = AwqQuantizer.FoldScales(source, searched);
+        }
+        else
+        {
+            scaled = AwqQuantizer.ApplyScales(source, Calibration(), config, _o.AwqScaledClip,
+                new InlineProgress<QuantProgress>(p => Report($"AWQ scales g{group}: block {Math.Min(p.Layer + 1, p.Layers)}/{p.Layers} {p.Step}",
+                    (p.Layer + (double)p.StepIndex / Math.Max(p.Steps, 1)) / p.Layers)), _cancel).Model;
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using var weights = new ModelWeightSource(scaled, $"{_o.ModelPath} (AWQ-scaled g{group})");
+        GgufModelExporter.Export(weights, path, GgufExportType.F32, GgufTokenizerWriter.ToMetadata(_source.Tokenizer.Spec),
+            $"{Path.GetFileNameWithoutExtension(_o.ModelPath.TrimEnd('/', '\\'))}-awq-scaled-g{group}");
     }
 
     private IReadOnlyList<GgufTensorInfo> TensorTable(string gguf)
@@ -389,71 +511,82 @@ public sealed class ComparisonRunner : IDisposable
 
     // ---------------------------------------------------------------- measuring
 
-    private void Evaluate(RecordingLogitsSource reference, List<RowState> rows, IReadOnlyList<EvalWindow> windows)
+    /// <summary>Scores a built row against the stored reference; a failure of the row becomes its error.</summary>
+    private void Evaluate(RowState r, ReferenceLogitsFile reference, IReadOnlyList<EvalWindow> windows)
     {
-        var runnable = rows.Where(r => r.Row.Error == null && r.Logits != null).ToList();
-        if (runnable.Count == 0) return;
-        foreach (var r in runnable) r.Guard = new GuardedLogitsSource(r.Logits!);
-        Report($"evaluating {runnable.Count} rows on {windows.Count} windows");
-        var results = Evaluator.Compare(reference, runnable.Select(r => (ILogitsSource)r.Guard!).ToList(), windows,
-            new InlineProgress<(int Done, int Total)>(p =>
-            {
-                _cancel.ThrowIfCancellationRequested();
-                Report($"evaluating: window {p.Done}/{p.Total}", (double)p.Done / p.Total);
-            }));
-        for (var i = 0; i < runnable.Count; i++)
+        if (!r.Runnable) return;
+        var guard = new GuardedLogitsSource(r.Logits!);
+        var clock = Stopwatch.StartNew();
+        DistributionComparison? result = null;
+        try
         {
-            var r = runnable[i];
-            if (r.Guard!.Failure is { } e)
-            {
-                r.Fail("evaluate", e);
-                continue;
-            }
-            var m = results[i].Summary();
-            r.Row = r.Row with
-            {
-                Perplexity = m.Perplexity, MeanKld = m.MeanKld, KldP99 = m.KldP99, Top1Agreement = m.Top1Agreement, RmsDeltaP = m.RmsDeltaP,
-            };
+            result = CachedReferenceComparison.Compare(reference, guard, windows, WindowProgress(r.Row.Name));
         }
-        Report($"evaluated {runnable.Count} rows on {windows.Count} windows", milestone: true);
+        catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+        {
+            r.Fail("evaluate", e);
+        }
+        if (guard.Failure is { } failure) r.Fail("evaluate", failure);
+        if (result == null || r.Row.Error != null)
+        {
+            Report($"{r.Row.Name}: FAILED — {r.Row.Error}", milestone: true);
+            return;
+        }
+        SetMetrics(r, result);
+        Report($"{r.Row.Name}: evaluated on {windows.Count} windows in {clock.Elapsed.TotalSeconds:F1} s", milestone: true);
     }
 
-    private void MeasureSpeed(List<RowState> rows, int[] ids, int bosId)
+    private static void SetMetrics(RowState r, DistributionComparison result)
     {
-        if (_o.SpeedPromptTokens == 0 && _o.SpeedDecodeTokens == 0) return;
-        var prompt = ids.AsSpan(0, Math.Min(_o.SpeedPromptTokens, ids.Length)).ToArray();
-        var first = bosId >= 0 ? bosId : ids[0];
-        foreach (var r in rows.Where(r => r.Row.Error == null && r.Speed != null))
+        var m = result.Summary();
+        r.Row = r.Row with
         {
-            _cancel.ThrowIfCancellationRequested();
-            Report($"{r.Row.Name}: measuring speed");
-            try
-            {
-                var speed = r.Speed!(prompt, first);
-                r.Row = r.Row with
-                {
-                    PrefillTokensPerSecond = double.IsNaN(speed.PrefillTokensPerSecond) ? null : speed.PrefillTokensPerSecond,
-                    DecodeTokensPerSecond = double.IsNaN(speed.DecodeTokensPerSecond) ? null : speed.DecodeTokensPerSecond,
-                };
-            }
-            catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
-            {
-                r.Fail("speed", e);
-            }
-        }
-        Report("speed measured", milestone: true);
+            Perplexity = m.Perplexity, MeanKld = m.MeanKld, KldP99 = m.KldP99, Top1Agreement = m.Top1Agreement, RmsDeltaP = m.RmsDeltaP,
+        };
     }
+
+    private InlineProgress<(int Done, int Total)> WindowProgress(string name) => new(p =>
+    {
+        _cancel.ThrowIfCancellationRequested();
+        Report($"{name}: window {p.Done}/{p.Total}", (double)p.Done / p.Total);
+    });
+
+    private void MeasureSpeed(RowState r, int[] prompt, int first)
+    {
+        if (!Speed || !r.Runnable || r.Speed == null) return;
+        _cancel.ThrowIfCancellationRequested();
+        Report($"{r.Row.Name}: measuring speed");
+        _loadBeforeSpeed ??= MachineInfo.LoadAverage();
+        try
+        {
+            var speed = r.Speed(prompt, first);
+            r.Row = r.Row with
+            {
+                PrefillTokensPerSecond = double.IsNaN(speed.PrefillTokensPerSecond) ? null : speed.PrefillTokensPerSecond,
+                DecodeTokensPerSecond = double.IsNaN(speed.DecodeTokensPerSecond) ? null : speed.DecodeTokensPerSecond,
+            };
+            Report($"{r.Row.Name}: prefill {ComparisonFormat.Fixed(r.Row.PrefillTokensPerSecond, 1)} tok/s, " +
+                $"decode {ComparisonFormat.Fixed(r.Row.DecodeTokensPerSecond, 1)} tok/s", milestone: true);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+        {
+            r.Fail("speed", e);
+            Report($"{r.Row.Name}: FAILED — {r.Row.Error}", milestone: true);
+        }
+        _loadAfterSpeed = MachineInfo.LoadAverage();
+    }
+
+    /// <summary>
+    /// Gives the memory of a released row back to the OS before the next is built (the large-object
+    /// heap compacted), so the process's resident size follows what is live.
+    /// </summary>
+    private static void CompactMemory() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
     // ---------------------------------------------------------------- helpers
 
-    private T Own<T>(T disposable) where T : IDisposable
-    {
-        _owned.Add(disposable);
-        return disposable;
-    }
-
+    /// <summary>Reports a message of the current step, prefixed with its number ("[3/5] ").</summary>
     private void Report(string message, double? fraction = null, bool milestone = false) =>
-        _progress.Report(new ComparisonProgress(message, fraction, milestone));
+        _progress.Report(new ComparisonProgress(_step + message, fraction, milestone));
 
     /// <summary>A folder/file name for a row: "AWQ g32, down_proj fp16" → "awq-g32-down_proj-fp16".</summary>
     internal static string Slug(string name)

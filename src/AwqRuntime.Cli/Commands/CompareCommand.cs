@@ -69,7 +69,7 @@ internal static class CompareCommand
             Threads = CliOptions.Threads(),
             Runs = new Option<int>("--runs") { Description = "Timed runs per speed measurement (median reported, after one warm-up)", DefaultValueFactory = _ => 3 },
             NoSpeed = new Option<bool>("--no-speed") { Description = "Skip the prefill/decode speed measurements" },
-            Work = new Option<string?>("--work") { Description = "Folder for the checkpoints and GGUF files (kept); default: a temporary folder, deleted afterwards" },
+            Work = new Option<string?>("--work") { Description = "Folder for the checkpoints and GGUF files (kept) and the reference's logits (float32, scored positions × vocabulary; deleted at the end); default: a temporary folder, deleted afterwards" },
             Out = new Option<string?>("--out", "-o") { Description = "Write the report as Markdown to this file" },
             Json = CliOptions.Json(),
             Plot = new Option<string?>("--plot") { Description = "Write a PNG: KL divergence (log) against bits per weight, one point per row" },

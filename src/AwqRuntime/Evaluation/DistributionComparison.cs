@@ -69,6 +69,20 @@ public sealed class DistributionComparison
         Test.AddNll(-lpTest[target]);
     }
 
+    /// <summary>
+    /// Adds every scored position of <paramref name="window"/>: <paramref name="reference"/> holds the
+    /// reference's rows of that window (<see cref="ReferenceRows.Set"/> from its scored positions),
+    /// <paramref name="testLogits"/> the test model's logits [window length, vocab].
+    /// </summary>
+    public void AddWindow(ReferenceRows reference, EvalWindow window, ReadOnlySpan<float> testLogits)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        ArgumentNullException.ThrowIfNull(window);
+        var v = reference.VocabSize;
+        for (var p = window.FirstScored; p < window.Tokens.Length - 1; p++)
+            Add(reference, p - window.FirstScored, testLogits.Slice(p * v, v), window.Tokens[p + 1]);
+    }
+
     public double MeanKld => Count == 0 ? double.NaN : _kld.Average();
 
     /// <summary>KLD percentile by linear interpolation between closest ranks (q in [0,1]).</summary>

@@ -43,8 +43,7 @@ public static class Evaluator
             for (var t = 0; t < tests.Count; t++)
             {
                 tests[t].Evaluate(win.Tokens, testLogits);
-                for (var p = win.FirstScored; p < win.Tokens.Length - 1; p++)
-                    results[t].Add(refRows, p - win.FirstScored, testLogits.AsSpan(p * v, v), win.Tokens[p + 1]);
+                results[t].AddWindow(refRows, win, testLogits);
             }
             progress?.Report((w + 1, windows.Count));
         }
