@@ -62,15 +62,18 @@ internal static class CliOptions
     /// the model's context if that is shorter; a window given longer than the model's context is an error
     /// (positions beyond what the model was trained on measure nothing meaningful).
     /// </summary>
-    public static int EvalWindow(ParseResult parse, Option<int> ctx, AwqRuntime.Model.LlamaModel model)
+    public static int EvalWindow(ParseResult parse, Option<int> ctx, AwqRuntime.Model.LlamaModel model) =>
+        EvalWindow(parse, ctx, model.Config.MaxPositionEmbeddings, model.ContextOrigin);
+
+    /// <summary><see cref="EvalWindow(ParseResult, Option{int}, AwqRuntime.Model.LlamaModel)"/> from the context length and the field that set it.</summary>
+    public static int EvalWindow(ParseResult parse, Option<int> ctx, int context, string contextOrigin)
     {
-        var context = model.Config.MaxPositionEmbeddings;
         var value = parse.GetValue(ctx);
         var given = parse.GetResult(ctx) is { Implicit: false };
         if (!given) return Math.Min(value, context);
         InRange(value, "--ctx", 2, meaning: "tokens per window; the second half is scored");
         if (value > context)
-            throw new ArgumentException($"--ctx {value} is longer than the model's context of {context} ({model.ContextOrigin})");
+            throw new ArgumentException($"--ctx {value} is longer than the model's context of {context} ({contextOrigin})");
         return value;
     }
 

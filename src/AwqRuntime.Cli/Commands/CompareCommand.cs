@@ -98,7 +98,10 @@ internal static class CompareCommand
             if (runs < 1) throw new ArgumentException($"--runs must be at least 1 (got {runs})");
             var chunks = parse.GetValue(Chunks);
             if (chunks < 0) throw new ArgumentException($"--chunks must not be negative (got {chunks})");
-            CliOptions.InRange(parse.GetValue(Ctx), "--ctx", 2, meaning: "tokens per window; the second half is scored");
+            // As in eval: the default window shortens to a shorter model context, a longer --ctx is refused (read from the header only).
+            int window;
+            using (var header = AwqRuntime.Formats.CheckpointLoader.Open(modelPath))
+                window = CliOptions.EvalWindow(parse, Ctx, header.Config.MaxPositionEmbeddings, header.ContextOrigin);
             if (Directory.Exists(dataPath)) throw new ArgumentException($"--data {dataPath} is a directory, not a text file");
             var noSpeed = parse.GetValue(NoSpeed);
             var options = new ComparisonOptions
@@ -109,7 +112,7 @@ internal static class CompareCommand
                 CalibrationTextPath = calibPath,
                 CalibrationSamples = parse.GetValue(CalibSamples),
                 CalibrationSeqLen = parse.GetValue(CalibSeqLen),
-                Context = parse.GetValue(Ctx),
+                Context = window,
                 MaxChunks = chunks > 0 ? chunks : null,
                 Threads = Native.Kernels.Threads,
                 SpeedRuns = runs,

@@ -48,6 +48,15 @@ public class CliOptionRangeTests
         AwqCli.FailWithOneLine(message, ["eval", SharedData.Stories260KBin, "--tokenizer", SharedData.Tok512, "--data", SharedData.EvalText,
             .. flag == "--chunks" ? Array.Empty<string>() : ["--chunks", "1"], flag, value]);
 
+    /// <summary>compare and demo follow eval's rule for the window: a --ctx past the model's context is refused, naming the field.</summary>
+    [Theory]
+    [InlineData("compare")]
+    [InlineData("demo")]
+    public void Compare_refuses_a_window_longer_than_the_model_context(string command) =>
+        AwqCli.FailWithOneLine($"--ctx 1024 is longer than the model's context of 512 ({SharedData.Stories260KBin}: seq_len)",
+            [command, .. command == "demo" ? new[] { "--model" } : [], SharedData.Stories260KBin, "--tokenizer", SharedData.Tok512, "--data", SharedData.EvalText,
+                "--ctx", "1024", "--work", Path.Combine(Path.GetTempPath(), $"awq-ctx-{Guid.NewGuid():N}")]);
+
     [Fact]
     public void Eval_data_that_is_a_directory_says_so()
     {
