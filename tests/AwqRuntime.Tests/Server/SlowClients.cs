@@ -12,7 +12,7 @@ namespace AwqRuntime.Tests.Server;
 /// </summary>
 public static class SlowClients
 {
-    public static readonly TimeSpan GiveUp = TimeSpan.FromSeconds(20);
+    public static readonly TimeSpan GiveUp = TimeSpan.FromSeconds(25);
     private static readonly TimeSpan Drip = TimeSpan.FromMilliseconds(250);
 
     public sealed record Result(string Kind, TimeSpan Held, bool ServerClosed, RawHttp.Response? Answer, int BytesRead = 0);
