@@ -20,6 +20,8 @@ public static class GgufQuantizer
     /// expressions (std::regex_search) anywhere in the tensor name, first match wins.
     /// <paramref name="quantizeOutputTensor"/> true quantizes output.weight as llama-quantize does (LLamaSharp
     /// defaults to false). <paramref name="threads"/> ≤ 0 means all hardware threads.
+    /// <paramref name="importance"/>: an importance matrix (GGUF weight name → mean x² per input column,
+    /// <c>ImatrixReader</c>), handed to llama.cpp as llama-quantize --imatrix does.
     /// The file is written under a temporary name and renamed only on success, so a failure never
     /// leaves a partial file; failures are reported in the result, bad argument values throw.
     /// </summary>
@@ -29,7 +31,8 @@ public static class GgufQuantizer
         string type,
         int threads = 0,
         bool quantizeOutputTensor = true,
-        IReadOnlyDictionary<string, string>? tensorTypeOverrides = null)
+        IReadOnlyDictionary<string, string>? tensorTypeOverrides = null,
+        IReadOnlyDictionary<string, float[]>? importance = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(sourcePath);
         ArgumentException.ThrowIfNullOrEmpty(destinationPath);
@@ -57,7 +60,7 @@ public static class GgufQuantizer
         uint status;
         try
         {
-            status = Run(source, temporary, ftype, threads, quantizeOutputTensor, overrides);
+            status = Run(source, temporary, ftype, threads, quantizeOutputTensor, overrides, importance);
         }
         catch
         {
@@ -115,8 +118,20 @@ public static class GgufQuantizer
         public int Type;
     }
 
+    /// <summary>
+    /// One element of llama_model_quantize_params.imatrix (llama.h at 815a2a59: struct llama_model_imatrix_data
+    /// { const char * name; const float * data; size_t size; }), an array ended by an element whose name is NULL.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct ImatrixEntry
+    {
+        public IntPtr Name;
+        public IntPtr Data;
+        public nuint Size;
+    }
+
     private static unsafe uint Run(string source, string destination, LLamaFtype ftype, int threads, bool quantizeOutputTensor,
-        List<(string Pattern, int TypeId)> overrides)
+        List<(string Pattern, int TypeId)> overrides, IReadOnlyDictionary<string, float[]>? importance)
     {
         var parameters = LLamaModelQuantizeParams.Default();
         parameters.ftype = ftype;
@@ -126,8 +141,26 @@ public static class GgufQuantizer
 
         var strings = new List<IntPtr>(overrides.Count);
         var array = IntPtr.Zero;
+        var imatrix = IntPtr.Zero;
+        var pins = new List<GCHandle>();
         try
         {
+            if (importance is { Count: > 0 })
+            {
+                imatrix = Marshal.AllocHGlobal(sizeof(ImatrixEntry) * (importance.Count + 1));
+                var items = (ImatrixEntry*)imatrix;
+                var i = 0;
+                foreach (var (name, values) in importance)
+                {
+                    var n = Marshal.StringToCoTaskMemUTF8(name);
+                    strings.Add(n);
+                    var pin = GCHandle.Alloc(values, GCHandleType.Pinned);
+                    pins.Add(pin);
+                    items[i++] = new ImatrixEntry { Name = n, Data = pin.AddrOfPinnedObject(), Size = (nuint)values.Length };
+                }
+                items[i] = default;
+                parameters.imatrix = imatrix;
+            }
             if (overrides.Count > 0)
             {
                 array = Marshal.AllocHGlobal(sizeof(TensorTypeOverride) * (overrides.Count + 1));
@@ -146,7 +179,9 @@ public static class GgufQuantizer
         finally
         {
             foreach (var s in strings) Marshal.FreeCoTaskMem(s);
+            foreach (var p in pins) p.Free();
             if (array != IntPtr.Zero) Marshal.FreeHGlobal(array);
+            if (imatrix != IntPtr.Zero) Marshal.FreeHGlobal(imatrix);
         }
     }
 

@@ -25,7 +25,11 @@ internal static class ExportCommands
         var force = new Option<bool>("--force") { Description = "Replace the output file if it exists" };
         var threads = CliOptions.Threads();
         var allowNonFinite = CliOptions.AllowNonFinite();
-        var cmd = new Command("export-gguf", "Write a GGUF file that llama.cpp loads (weights + tokenizer)") { model, tokenizer, output, type, force, threads, allowNonFinite, json };
+        var imatrix = new Option<string?>("--imatrix")
+        {
+            Description = "With a llama-quantize type: an importance matrix (GGUF imatrix, e.g. from `awq calibrate --imatrix`) for llama.cpp's quantizer, as llama-quantize --imatrix",
+        };
+        var cmd = new Command("export-gguf", "Write a GGUF file that llama.cpp loads (weights + tokenizer)") { model, tokenizer, output, type, imatrix, force, threads, allowNonFinite, json };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
             CliOptions.ApplyThreads(parse.GetValue(threads));
@@ -49,9 +53,12 @@ internal static class ExportCommands
             if (name == "q4_1" && m.IsInt4) exportType = GgufExportType.Q4_1;
             if (name == "q4_k" && m.IsInt4) exportType = GgufExportType.Q4_K;
             else if (name == "q4_k") throw new ArgumentException("--type q4_k writes an INT4 checkpoint's own weights; for a full-precision model use llama.cpp's q4_k_s or q4_k_m");
+            if (exportType != null && parse.GetValue(imatrix) != null)
+                throw new ArgumentException($"--imatrix goes to llama.cpp's quantizer: it applies to llama-quantize types (q4_0, q4_k_m, iq4_nl, …), not to --type {name}, which AwqRuntime writes itself");
             var changes = new List<(string Tensor, double Change)>();
             if (exportType is { } t) WriteGguf(m, path, t, (tensor, change) => changes.Add((tensor, change)));
-            else QuantizeWithLlamaCpp(m, path, name, threads: parse.GetValue(threads));
+            else QuantizeWithLlamaCpp(m, path, name, threads: parse.GetValue(threads),
+                importance: parse.GetValue(imatrix) is { } im ? AwqRuntime.Formats.Gguf.ImatrixReader.Read(im) : null);
             var label = exportType switch
             {
                 GgufExportType.Q4_1 => "Q4_1 (the checkpoint's own INT4 weights)",
@@ -79,7 +86,9 @@ internal static class ExportCommands
     /// formats cannot split get compare's types (<see cref="AwqRuntime.Comparison.GgufFallbackPlan"/>).
     /// </summary>
     /// <param name="threads">llama.cpp's quantizer threads (0: all processors).</param>
-    internal static void QuantizeWithLlamaCpp(AwqModel m, string path, string type, bool fallbackPlan = false, int threads = 0)
+    /// <param name="importance">An importance matrix for llama.cpp's quantizer (<see cref="AwqRuntime.Formats.Gguf.ImatrixReader"/>).</param>
+    internal static void QuantizeWithLlamaCpp(AwqModel m, string path, string type, bool fallbackPlan = false, int threads = 0,
+        IReadOnlyDictionary<string, float[]>? importance = null)
     {
         var f32 = $"{path}.f32-{Guid.NewGuid():N}.tmp";
         try
@@ -88,7 +97,7 @@ internal static class ExportCommands
             var overrides = fallbackPlan
                 ? AwqRuntime.Comparison.GgufFallbackPlan.Overrides(AwqRuntime.LlamaSharp.GgufTensorTable.Read(f32), type)
                 : null;
-            var r = AwqRuntime.LlamaSharp.GgufQuantizer.Quantize(f32, path, type, threads, quantizeOutputTensor: true, overrides);
+            var r = AwqRuntime.LlamaSharp.GgufQuantizer.Quantize(f32, path, type, threads, quantizeOutputTensor: true, overrides, importance);
             if (!r.Success) throw new InvalidOperationException($"llama.cpp could not quantize to {type}: {r.Error}");
         }
         finally
