@@ -33,4 +33,7 @@ public enum ComparisonRowKind
     /// group: d = scale, m = −scale·zero; no re-rounding) and run by llama.cpp: AWQ's own rounding on llama.cpp.
     /// </summary>
     AwqAsQ4_1LlamaCpp,
+
+    /// <summary>llama.cpp's quantizer over the F32 GGUF with our calibration statistics as its importance matrix (llama-quantize --imatrix).</summary>
+    LlamaCppImatrix,
 }

@@ -31,6 +31,9 @@ public sealed record ComparisonRowSpec(string Name, ComparisonRowKind Kind, int 
         new(autoOverrides ? type : $"{type} (no overrides)", ComparisonRowKind.LlamaCppQuantized, GgufType: type, AutoOverrides: autoOverrides);
 
     /// <summary>Scale search with groups of <paramref name="groupSize"/>: 32 matches the blocks of Q4_0/Q4_1 and the sub-blocks of Q4_K.</summary>
+    /// <summary>llama.cpp's <paramref name="type"/> made with our calibration's importance matrix (mean x² per input column).</summary>
+    public static ComparisonRowSpec LlamaCppImatrix(string type) => new($"{type} + imatrix", ComparisonRowKind.LlamaCppImatrix, GgufType: type);
+
     public static ComparisonRowSpec AwqScaled(string type, int groupSize = 32) =>
         new($"AWQ-scaled {type}", ComparisonRowKind.AwqScaledLlamaCpp, groupSize, type);
 

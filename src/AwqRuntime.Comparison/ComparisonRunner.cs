@@ -35,6 +35,7 @@ public sealed class ComparisonRunner : IDisposable
     private readonly AwqModel _source;
     private readonly int _threads;
     private CalibrationSet? _calibration;
+    private IReadOnlyDictionary<string, float[]>? _importance;
     private Lazy<string>? _f32Gguf;
     private readonly Dictionary<int, Lazy<string>> _scaledGguf = [];
     // Scales chosen by an AWQ row of this run, per group size: the AWQ-scaled rows fold them instead of searching again.
@@ -272,6 +273,7 @@ public sealed class ComparisonRunner : IDisposable
             case ComparisonRowKind.LlamaCppQuantized: BuildLlamaCppQuantized(state, F32Gguf(), spec.GgufType!, "llama.cpp"); break;
             case ComparisonRowKind.AwqScaledLlamaCpp: BuildLlamaCppQuantized(state, ScaledGguf(spec.GroupSize), spec.GgufType!, $"AWQ-scaled (g{spec.GroupSize}) then llama.cpp"); break;
             case ComparisonRowKind.AwqAsQ4_1LlamaCpp: BuildAwqAsQ4_1(state); break;
+            case ComparisonRowKind.LlamaCppImatrix: BuildLlamaCppQuantized(state, F32Gguf(), spec.GgufType!, "llama.cpp with our imatrix", Importance()); break;
             default: throw new ArgumentOutOfRangeException(nameof(state), spec.Kind, "unknown row kind");
         }
     }
@@ -385,13 +387,13 @@ public sealed class ComparisonRunner : IDisposable
         AttachLlamaCpp(s, path, "GGUF F32", KvCacheType.F32, GgufTensorTable.Read(path), []);
     }
 
-    private void BuildLlamaCppQuantized(RowState s, string sourceGguf, string type, string origin)
+    private void BuildLlamaCppQuantized(RowState s, string sourceGguf, string type, string origin, IReadOnlyDictionary<string, float[]>? importance = null)
     {
         var sourceTensors = TensorTable(sourceGguf);
         var overrides = s.Spec.AutoOverrides ? GgufFallbackPlan.Overrides(sourceTensors, type) : new Dictionary<string, string>();
         var dst = Path.Combine(_o.WorkFolder, "gguf", Slug(s.Row.Name) + ".gguf");
         Report($"{s.Row.Name}: llama.cpp quantizing to {type}");
-        var result = GgufQuantizer.Quantize(sourceGguf, dst, type, _threads, quantizeOutputTensor: true, overrides);
+        var result = GgufQuantizer.Quantize(sourceGguf, dst, type, _threads, quantizeOutputTensor: true, overrides, importance);
         s.Row = s.Row with { Format = $"GGUF {type}", Path = Path.GetFullPath(dst) };
         if (!result.Success)
         {
@@ -436,6 +438,22 @@ public sealed class ComparisonRunner : IDisposable
     };
 
     // ---------------------------------------------------------------- shared inputs
+
+    /// <summary>
+    /// The importance matrix of the imatrix rows, made once: the calibration forward's mean x² per input
+    /// column of every linear (what `awq calibrate --imatrix` writes and llama-quantize reads as in_sum2 / counts),
+    /// under GGUF tensor names.
+    /// </summary>
+    private IReadOnlyDictionary<string, float[]> Importance()
+    {
+        if (_importance != null) return _importance;
+        Report("imatrix: calibration statistics for llama.cpp's quantizer");
+        using var src = CheckpointLoader.Open(_o.ModelPath);
+        var stats = AwqQuantizer.Quantize(src, Calibration(), new AwqConfig { Method = QuantMethod.Rtn, CaptureStatistics = true }).ActivationStats;
+        _importance = stats.ToDictionary(kv => GgufTensorNames.ToGguf(kv.Key + ".weight"), kv => kv.Value.MeanSquare(), StringComparer.Ordinal);
+        CompactMemory(); // the RTN model that came with the statistics is garbage now
+        return _importance;
+    }
 
     private CalibrationSet Calibration()
     {

@@ -77,7 +77,7 @@ internal static class CompareCommand
             Rows = new Option<string[]>("--rows")
             {
                 Description = $"Rows to build (default: {string.Join(", ", (defaultRows ?? ComparisonRowSpec.Defaults).Select(r => r.Name))}). " +
-                    "Any of those names, any llama-quantize type (IQ4_NL), awq:gN, rtn:gN, awq-scaled:TYPE; FP32 (ours) is always included",
+                    "Any of those names, any llama-quantize type (IQ4_NL), awq:gN, rtn:gN, awq-scaled:TYPE, imatrix:TYPE (llama.cpp with our calibration's importance matrix); FP32 (ours) is always included",
                 AllowMultipleArgumentsPerToken = true,
             },
             CalibSamples = new Option<int>("--calib-samples") { Description = "Calibration sequences", DefaultValueFactory = _ => 128 },
@@ -232,13 +232,19 @@ internal static class CompareCommand
                 ? g : throw new ArgumentException($"--rows '{name}': expected a group size like g32");
         var lower = name.ToLowerInvariant();
         if (lower.StartsWith("awq-scaled:", StringComparison.Ordinal)) return ComparisonRowSpec.AwqScaled(name["awq-scaled:".Length..].ToUpperInvariant());
+        if (lower.StartsWith("imatrix:", StringComparison.Ordinal))
+        {
+            var type = name["imatrix:".Length..].ToUpperInvariant();
+            return LlamaFileTypes.Names.Contains(type) ? ComparisonRowSpec.LlamaCppImatrix(type)
+                : throw new ArgumentException($"--rows '{name}': '{type}' is not a llama-quantize type");
+        }
         if (lower.StartsWith("awq-compat:", StringComparison.Ordinal)) return ComparisonRowSpec.AwqLlamaCppCompatible(Group(lower["awq-compat:".Length..], name));
         if (lower.StartsWith("awq:", StringComparison.Ordinal)) return ComparisonRowSpec.Awq(Group(lower[4..], name));
         if (lower.StartsWith("rtn:", StringComparison.Ordinal)) return ComparisonRowSpec.Rtn(Group(lower[4..], name));
         if (lower is "f32" or "fp32") return ComparisonRowSpec.LlamaCppF32();
         if (LlamaFileTypes.Names.Contains(name.ToUpperInvariant())) return ComparisonRowSpec.LlamaCpp(name.ToUpperInvariant());
         throw new ArgumentException(
-            $"--rows '{name}' is not a row name ({string.Join(", ", ComparisonRowSpec.Defaults.Select(r => r.Name))}), a llama-quantize type, awq:gN, rtn:gN, awq-compat:gN or awq-scaled:TYPE");
+            $"--rows '{name}' is not a row name ({string.Join(", ", ComparisonRowSpec.Defaults.Select(r => r.Name))}), a llama-quantize type, awq:gN, rtn:gN, awq-compat:gN, awq-scaled:TYPE or imatrix:TYPE");
     }
 
     /// <summary>The command as typed, for the report ("awq compare model.bin --data ...").</summary>

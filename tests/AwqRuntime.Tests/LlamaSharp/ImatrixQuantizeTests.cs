@@ -80,4 +80,22 @@ public class ImatrixQuantizeTests
         AwqCli.FailWithOneLine("--imatrix goes to llama.cpp's quantizer",
             "export-gguf", SharedData.Stories260KBin, "--tokenizer", SharedData.Tok512, "--type", "f16", "--out", dir.File("x.gguf"), "--imatrix", imatrix);
     }
+
+    /// <summary>`awq compare --rows imatrix:TYPE`: the row is llama.cpp's TYPE made with our calibration's importance matrix, next to the plain one.</summary>
+    [Fact]
+    public void Compare_rows_with_our_imatrix_score_below_the_plain_ones()
+    {
+        using var dir = new TempDir("imatrix-compare");
+        var r = AwqCli.Succeed("compare", SharedData.Stories260KBin, "--tokenizer", SharedData.Tok512, "--data", SharedData.EvalText, "--calib", SharedData.CalibText,
+            "--calib-samples", "32", "--calib-seqlen", "256", "--rows", "Q4_K_M", "imatrix:Q4_K_M", "--chunks", "20", "--no-speed", "--json",
+            "--work", dir.File("work"), "--threads", "2");
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var rows = doc.RootElement.GetProperty("rows").EnumerateArray().ToDictionary(x => x.GetProperty("name").GetString()!, x => x);
+        var plain = rows["Q4_K_M"].GetProperty("mean_kld").GetDouble();
+        var weighted = rows["Q4_K_M + imatrix"].GetProperty("mean_kld").GetDouble();
+        Assert.True(weighted < plain, $"Q4_K_M + imatrix {weighted:F5} vs Q4_K_M {plain:F5}");
+        Assert.Equal(rows["Q4_K_M"].GetProperty("file_bytes").GetInt64(), rows["Q4_K_M + imatrix"].GetProperty("file_bytes").GetInt64());
+        AwqCli.FailWithOneLine("is not a llama-quantize type", "compare", SharedData.Stories260KBin, "--tokenizer", SharedData.Tok512,
+            "--data", SharedData.EvalText, "--rows", "imatrix:Q9_9");
+    }
 }
