@@ -70,6 +70,15 @@ public static class ComparisonPlot
             label.LabelAlignment = alignment;
             label.OffsetX = dx;
             label.OffsetY = dy;
+            if (dy != 0)
+            {
+                // A label moved above or below its point gets a leader line, so two close points cannot swap labels.
+                var (ax, ay) = FromPixel(point.X + dx, point.Y + dy, x0, x1, y0, y1);
+                var leader = plt.Add.Line(r.BitsPerWeight!.Value, Math.Log10(r.MeanKld!.Value), ax, ay);
+                leader.LineColor = color.WithOpacity(0.6);
+                leader.LineWidth = 1;
+                leader.MarkerSize = 0;
+            }
         }
 
         // A log axis: decades as major ticks labelled 1e-k, the 2..9 multiples as minor ticks.
@@ -133,6 +142,10 @@ public static class ComparisonPlot
         public float Overlap(Box o) =>
             Math.Max(0, Math.Min(Right, o.Right) - Math.Max(Left, o.Left)) * Math.Max(0, Math.Min(Bottom, o.Bottom) - Math.Max(Top, o.Top));
     }
+
+    private static (double X, double Y) FromPixel(float px, float py, double x0, double x1, double y0, double y1) =>
+        (x0 + (px - PadLeft) / (double)(Width - PadLeft - PadRight) * (x1 - x0),
+         y1 - (py - PadTop) / (double)(Height - PadTop - PadBottom) * (y1 - y0));
 
     private static (float X, float Y) ToPixel(double x, double y, double x0, double x1, double y0, double y1) =>
         ((float)(PadLeft + (x - x0) / (x1 - x0) * (Width - PadLeft - PadRight)),

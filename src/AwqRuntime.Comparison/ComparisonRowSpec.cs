@@ -53,6 +53,9 @@ public sealed record ComparisonRowSpec(string Name, ComparisonRowKind Kind, int 
         LlamaCpp("Q4_K_M"),
         LlamaCpp("Q4_1"),
         LlamaCpp("Q4_0"),
+        LlamaCppImatrix("Q4_K_M"),
+        LlamaCppImatrix("Q4_1"),
+        LlamaCppImatrix("Q4_0"),
         AwqScaled("Q4_K_M"),
         AwqScaled("Q4_0"),
     ];

@@ -65,7 +65,7 @@ public sealed class ComparisonEndToEndTests : IDisposable
         var expected = new[]
         {
             "FP32 (ours)", "F32 (llama.cpp)", "AWQ g32", "AWQ g64", "AWQ g32, down_proj fp16", "AWQ g32 → GGUF Q4_1 (llama.cpp)", "RTN g32", "RTN g64", "Q8_0", "Q5_K_M", "Q4_K_M",
-            "Q4_1", "Q4_0", "AWQ-scaled Q4_K_M", "AWQ-scaled Q4_0", "Q4_0 (no overrides)", "Q9_9",
+            "Q4_1", "Q4_0", "Q4_K_M + imatrix", "Q4_1 + imatrix", "Q4_0 + imatrix", "AWQ-scaled Q4_K_M", "AWQ-scaled Q4_0", "Q4_0 (no overrides)", "Q9_9",
         };
         Assert.Equal(expected, report.Rows.Select(r => r.Name).ToArray());
         Assert.Equal(3, report.Metadata.Windows);
@@ -106,6 +106,9 @@ public sealed class ComparisonEndToEndTests : IDisposable
         foreach (var r in ok.Where(r => !r.IsFullPrecision))
             Assert.True(r.MeanKld > 100 * f32.MeanKld, $"{r.Name}: KLD {r.MeanKld} is not above the F32 noise {f32.MeanKld}");
         Assert.True(report.Row("Q8_0")!.MeanKld < report.Row("Q4_0")!.MeanKld);
+        // An imatrix row is the same format, same size, quantized differently.
+        Assert.Equal(report.Row("Q4_0")!.FileBytes, report.Row("Q4_0 + imatrix")!.FileBytes);
+        Assert.NotEqual(report.Row("Q4_0")!.MeanKld, report.Row("Q4_0 + imatrix")!.MeanKld);
         Assert.True(report.Row("AWQ g32")!.MeanKld < report.Row("RTN g64")!.MeanKld);
 
         // Bits per weight from the bytes of AutoAWQ's GEMM layout: qweight [in, ⌈out/8⌉] and qzeros

@@ -128,10 +128,11 @@ public class ComparisonOutputTests
     public void Rows_option_accepts_default_names_types_and_prefixed_forms()
     {
         Assert.Same(ComparisonRowSpec.Defaults, CompareCommand.ParseRows(null));
-        var rows = CompareCommand.ParseRows(["AWQ g32,q4_0", "IQ4_NL", "rtn:g128", "awq-scaled:q4_k_m", "awq-compat:g64", "fp32", "f32"]);
+        var rows = CompareCommand.ParseRows(["AWQ g32,q4_0", "IQ4_NL", "rtn:g128", "awq-scaled:q4_k_m", "awq-compat:g64", "fp32", "f32", "imatrix:iq4_xs"]);
         Assert.Equal(
-            ["FP32 (ours)", "AWQ g32", "Q4_0", "IQ4_NL", "RTN g128", "AWQ-scaled Q4_K_M", "AWQ g64 llama.cpp-compatible", "F32 (llama.cpp)"],
+            ["FP32 (ours)", "AWQ g32", "Q4_0", "IQ4_NL", "RTN g128", "AWQ-scaled Q4_K_M", "AWQ g64 llama.cpp-compatible", "F32 (llama.cpp)", "IQ4_XS + imatrix"],
             rows.Select(r => r.Name).ToArray());
+        Assert.Equal(ComparisonRowKind.LlamaCppImatrix, rows[8].Kind);
         Assert.Equal(ComparisonRowKind.LlamaCppQuantized, rows[3].Kind);
         Assert.Equal(128, rows[4].GroupSize);
         var e = Assert.Throws<ArgumentException>(() => CompareCommand.ParseRows(["Q9_9"]));
@@ -143,7 +144,8 @@ public class ComparisonOutputTests
     public void Default_rows_are_the_acceptance_list()
     {
         var names = ComparisonRowSpec.Defaults.Select(r => r.Name).ToArray();
-        foreach (var n in new[] { "FP32 (ours)", "F32 (llama.cpp)", "AWQ g32", "AWQ g64", "RTN g32", "RTN g64", "Q8_0", "Q4_0", "Q4_1", "Q4_K_M", "Q5_K_M", "AWQ-scaled Q4_0", "AWQ-scaled Q4_K_M" })
+        foreach (var n in new[] { "FP32 (ours)", "F32 (llama.cpp)", "AWQ g32", "AWQ g64", "RTN g32", "RTN g64", "Q8_0", "Q4_0", "Q4_1", "Q4_K_M", "Q5_K_M", "AWQ-scaled Q4_0", "AWQ-scaled Q4_K_M",
+                     "Q4_K_M + imatrix", "Q4_1 + imatrix", "Q4_0 + imatrix" })
             Assert.Contains(n, names);
         Assert.Equal(names.Length, names.Distinct().Count());
     }
