@@ -376,6 +376,8 @@ public sealed class ComparisonRunner : IDisposable
                 searched);
             m.SaveQuantized(dir, overwrite: true);
             if (method == QuantMethod.Awq) _awqSearches.TryAdd(config.GroupSize, result.Blocks);
+            // The same calibration gives the same statistics whatever the method: the imatrix rows reuse them.
+            if (result.ActivationStats.Count > 0) _importance ??= ImatrixWriter.Importance(result.ActivationStats);
         }
         CompactMemory(); // the quantized model in memory is done with: the row loads what was saved
     }
@@ -442,15 +444,14 @@ public sealed class ComparisonRunner : IDisposable
     /// <summary>
     /// The importance matrix of the imatrix rows, made once: the calibration forward's mean x² per input
     /// column of every linear (what `awq calibrate --imatrix` writes and llama-quantize reads as in_sum2 / counts),
-    /// under GGUF tensor names.
+    /// under GGUF tensor names. An earlier AWQ row has already recorded it; otherwise a statistics-only pass runs.
     /// </summary>
     private IReadOnlyDictionary<string, float[]> Importance()
     {
         if (_importance != null) return _importance;
         Report("imatrix: calibration statistics for llama.cpp's quantizer");
         using var src = CheckpointLoader.Open(_o.ModelPath);
-        var stats = AwqQuantizer.Quantize(src, Calibration(), new AwqConfig { Method = QuantMethod.Rtn, CaptureStatistics = true }).ActivationStats;
-        _importance = stats.ToDictionary(kv => GgufTensorNames.ToGguf(kv.Key + ".weight"), kv => kv.Value.MeanSquare(), StringComparer.Ordinal);
+        _importance = ImatrixWriter.Importance(AwqQuantizer.Quantize(src, Calibration(), new AwqConfig { Method = QuantMethod.Rtn, CaptureStatistics = true }).ActivationStats);
         CompactMemory(); // the RTN model that came with the statistics is garbage now
         return _importance;
     }

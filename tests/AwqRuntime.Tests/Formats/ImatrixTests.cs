@@ -11,13 +11,19 @@ namespace AwqRuntime.Tests.Formats;
 /// <summary>`awq calibrate --imatrix`: llama.cpp's imatrix GGUF layout, with Σx² checked against an independent computation.</summary>
 public class ImatrixTests
 {
+    /// <summary>stories260K's calibration statistics over 4 × 64 tokens of the calibration text (RTN with --stats).</summary>
+    internal static (QuantizationResult Result, CalibrationSet Calibration) RtnStatistics(IWeightSource src)
+    {
+        var tok = Tokenizer.FromSpec(TokenizerFiles.Read(SharedData.Tok512, 512));
+        var calib = CalibrationSet.FromText(File.ReadAllText(SharedData.CalibText), t => tok.Encode(t, addBos: true), 4, 64, "tinystories_calib.txt");
+        return (AwqQuantizer.Quantize(src, calib, new AwqConfig { Method = QuantMethod.Rtn, CaptureStatistics = true }), calib);
+    }
+
     [Fact]
     public void The_imatrix_holds_llama_cpp_keys_names_and_the_sum_of_squares_of_each_input()
     {
         using var src = CheckpointLoader.Open(SharedData.Stories260KBin);
-        var tok = Tokenizer.FromSpec(TokenizerFiles.Read(SharedData.Tok512, 512));
-        var calib = CalibrationSet.FromText(File.ReadAllText(SharedData.CalibText), t => tok.Encode(t, addBos: true), 4, 64, "tinystories_calib.txt");
-        var r = AwqQuantizer.Quantize(src, calib, new AwqConfig { Method = QuantMethod.Rtn, CaptureStatistics = true });
+        var (r, calib) = RtnStatistics(src);
         using var dir = new TempDir("imatrix");
         var path = dir.File("imatrix.gguf");
         ImatrixWriter.Write(path, r.ActivationStats, calib.Source, calib.SeqLen);

@@ -19,15 +19,18 @@ public class ImatrixQuantizeTests
     public void The_reader_gives_the_mean_square_per_column_under_gguf_names()
     {
         using var src = CheckpointLoader.Open(SharedData.Stories260KBin);
-        var tok = Tokenizer.FromSpec(TokenizerFiles.Read(SharedData.Tok512, 512));
-        var calib = CalibrationSet.FromText(File.ReadAllText(SharedData.CalibText), t => tok.Encode(t, addBos: true), 4, 64, "calib");
-        var r = AwqQuantizer.Quantize(src, calib, new AwqConfig { Method = QuantMethod.Rtn, CaptureStatistics = true });
+        var (r, calib) = ImatrixTests.RtnStatistics(src);
         using var dir = new TempDir("imatrix-read");
         var path = dir.File("imatrix.gguf");
         ImatrixWriter.Write(path, r.ActivationStats, calib.Source, calib.SeqLen);
 
         var read = ImatrixReader.Read(path);
         Assert.Equal(r.ActivationStats.Count, read.Count);
+        // What compare hands llama.cpp without a file is what llama-quantize reads from one.
+        var direct = ImatrixWriter.Importance(r.ActivationStats);
+        Assert.Equal(read.Keys.Order(), direct.Keys.Order());
+        foreach (var (name, values) in read)
+            for (var i = 0; i < values.Length; i++) Assert.Equal(values[i], direct[name][i], values[i] * 1e-6f);
         foreach (var (module, stats) in r.ActivationStats)
         {
             var values = read[GgufTensorNames.ToGguf(module + ".weight")];

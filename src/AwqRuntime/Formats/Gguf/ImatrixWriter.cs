@@ -13,11 +13,20 @@ namespace AwqRuntime.Formats.Gguf;
 /// </summary>
 public static class ImatrixWriter
 {
+    /// <summary>
+    /// The values llama-quantize takes from such a file, without writing one: GGUF weight name → the mean x²
+    /// per input column (divided in double; <see cref="ImatrixReader"/>'s in_sum2 / counts from the file agree to float rounding).
+    /// </summary>
+    public static Dictionary<string, float[]> Importance(IReadOnlyDictionary<string, ChannelStats> stats) =>
+        stats.ToDictionary(kv => GgufName(kv.Key), kv => kv.Value.MeanSquare(), StringComparer.Ordinal);
+
+    private static string GgufName(string module) => GgufTensorNames.ToGguf(module + ".weight");
+
     public static void Write(string path, IReadOnlyDictionary<string, ChannelStats> stats, string dataset, int chunkSize)
     {
         if (stats.Count == 0) throw new ArgumentException("no activation statistics to write (the calibration forward did not run)");
         if (chunkSize <= 0) throw new ArgumentException($"chunk size must be positive (got {chunkSize})");
-        var entries = stats.Select(kv => (Name: GgufTensorNames.ToGguf(kv.Key + ".weight"), Stats: kv.Value))
+        var entries = stats.Select(kv => (Name: GgufName(kv.Key), Stats: kv.Value))
             .OrderBy(e => e.Name, StringComparer.Ordinal).ToList();
         var tokens = entries[0].Stats.Count;
         var w = new GgufWriter()
