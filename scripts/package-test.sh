@@ -21,7 +21,10 @@ dotnet pack src/AwqRuntime.Cli/AwqRuntime.Cli.csproj -c "$config" --no-build -no
 
 pkg="$feed/AwqRuntime.$version.nupkg"
 rid=$(dotnet msbuild src/AwqRuntime/AwqRuntime.csproj -getProperty:AwqNativeRid)
-if ! unzip -l "$pkg" | grep -q "runtimes/$rid/native/libawq_kernels.so"; then
+# The listing is read whole before it is searched: under pipefail, `unzip -l | grep -q` fails at
+# random when grep exits at the first match and unzip dies of SIGPIPE while still writing.
+listing=$(unzip -l "$pkg")
+if ! grep -q "runtimes/$rid/native/libawq_kernels.so" <<<"$listing"; then
   echo "package-test: $pkg lacks runtimes/$rid/native/libawq_kernels.so" >&2; exit 1
 fi
 
@@ -56,9 +59,10 @@ XML
 # The tool: installed from the feed into a folder of its own, then run like any command.
 tools="$work/tools"
 dotnet tool install awq --tool-path "$tools" --add-source "$feed" --version "$version" >/dev/null
-"$tools/awq" info | head -3
+info=$("$tools/awq" info)
+head -3 <<<"$info"
 out=$("$tools/awq" generate "$models/stories260K.bin" --tokenizer "$models/tok512.bin" --temp 0 -n 32 --quiet 2>&1) || { echo "$out" >&2; exit 1; }
-echo "$out" | head -3
+head -3 <<<"$out"
 [ -n "$out" ] || { echo "package-test: the installed awq generated nothing" >&2; exit 1; }
 # llama.cpp's quantizer (LLamaSharp's native backend, carried in the tool package) makes a Q4_0 GGUF.
 "$tools/awq" synth --preset tiny --out "$work/tiny" >/dev/null
