@@ -2,7 +2,7 @@ namespace AwqRuntime.Quantization;
 
 /// <summary>
 /// How a model is quantized: INT4 group-wise by AWQ's activation-aware search, plain round-to-nearest,
-/// GPTQ's error-feedback rounding, or AWQ's scales then GPTQ; or W8A8 INT8 with dynamic activations.
+/// GPTQ's error-feedback rounding, or AWQ's scales then GPTQ; or W8A8 INT8 with dynamic activations; or AWQ followed by quantization-aware training.
 /// </summary>
 public enum QuantMethod
 {
@@ -12,6 +12,7 @@ public enum QuantMethod
     AwqGptq,
     W8A8Dynamic,
     W8A8Static,
+    Qat,
 }
 
 /// <summary>
@@ -55,6 +56,9 @@ public sealed record AwqConfig
     /// <summary>GPTQ: columns per lazy batch update (blocksize, 128).</summary>
     public int GptqBlockSize { get; init; } = 128;
 
+    /// <summary>QAT: the training after AWQ (steps, batch, step sizes, seed).</summary>
+    public Qat.QatOptions Qat { get; init; } = new();
+
     public AwqConfig Validate()
     {
         if (GptqBlockSize <= 0) throw new ArgumentException($"GPTQ block size must be positive (got {GptqBlockSize})");
@@ -62,6 +66,7 @@ public sealed record AwqConfig
         if (ActOrder && Method is not (QuantMethod.Gptq or QuantMethod.AwqGptq)) throw new ArgumentException($"act-order applies to gptq and awq+gptq, not {Method.Name()}");
         if (Observer != Observers.ObserverKind.MinMax && Method != QuantMethod.W8A8Static)
             throw new ArgumentException($"an activation observer applies to w8a8-static, not {Method.Name()}");
+        if (Method == QuantMethod.Qat) Qat.Validate();
         if (!Method.IsInt4()) return ValidateModules();
         if (WBit != 4) throw new ArgumentException($"w_bit {WBit} is not supported: the kernels and AutoAWQ's GEMM layout run 4-bit weights");
         if (GroupSize <= 0) throw new ArgumentException($"group size must be positive (got {GroupSize})");
