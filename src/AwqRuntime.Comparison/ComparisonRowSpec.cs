@@ -1,3 +1,6 @@
+using AwqRuntime.Quantization;
+using AwqRuntime.Quantization.Observers;
+
 namespace AwqRuntime.Comparison;
 
 /// <summary>
@@ -9,7 +12,24 @@ namespace AwqRuntime.Comparison;
 public sealed record ComparisonRowSpec(string Name, ComparisonRowKind Kind, int GroupSize = 0, string? GgufType = null, bool AutoOverrides = true)
 {
     public bool IsOurs => Kind is ComparisonRowKind.OursFp32 or ComparisonRowKind.OursAwq or ComparisonRowKind.OursRtn
-        or ComparisonRowKind.OursAwqLlamaCppCompatible;
+        or ComparisonRowKind.OursAwqLlamaCppCompatible or ComparisonRowKind.OursMethod;
+
+    /// <summary>For <see cref="ComparisonRowKind.OursMethod"/>: the method and, for static W8A8, the observer.</summary>
+    public QuantMethod Method { get; init; } = QuantMethod.Awq;
+    public ObserverKind Observer { get; init; } = ObserverKind.MinMax;
+
+    /// <summary>
+    /// Ours by <paramref name="method"/> ("gptq:g32", "awq+gptq:g64", "qat:g32", "w8a8-dynamic",
+    /// "w8a8-static:mse"): INT4 methods take a group size, W8A8 none (per channel).
+    /// </summary>
+    public static ComparisonRowSpec Ours(QuantMethod method, int groupSize = 0, ObserverKind observer = ObserverKind.MinMax) => method switch
+    {
+        QuantMethod.Awq => Awq(groupSize),
+        QuantMethod.Rtn => Rtn(groupSize),
+        QuantMethod.W8A8Dynamic => new("W8A8 dynamic", ComparisonRowKind.OursMethod) { Method = method },
+        QuantMethod.W8A8Static => new($"W8A8 static ({observer.Name()})", ComparisonRowKind.OursMethod) { Method = method, Observer = observer },
+        _ => new($"{method.Name().ToUpperInvariant()} g{groupSize}", ComparisonRowKind.OursMethod, groupSize) { Method = method },
+    };
 
     public static ComparisonRowSpec OursFp32() => new("FP32 (ours)", ComparisonRowKind.OursFp32);
 

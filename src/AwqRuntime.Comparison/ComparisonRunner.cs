@@ -6,6 +6,7 @@ using AwqRuntime.Formats.Gguf;
 using AwqRuntime.LlamaSharp;
 using AwqRuntime.Model;
 using AwqRuntime.Quantization;
+using AwqRuntime.Quantization.Observers;
 using AwqRuntime.Tokenization;
 // Formats.Gguf has a GgufTensorInfo of its own (our reader's); the rows use llama.cpp's view of a file.
 using GgufTensorInfo = AwqRuntime.LlamaSharp.GgufTensorInfo;
@@ -266,9 +267,10 @@ public sealed class ComparisonRunner : IDisposable
         switch (spec.Kind)
         {
             case ComparisonRowKind.OursFp32: throw new InvalidOperationException("the FP32 row is the reference's");
-            case ComparisonRowKind.OursAwq: BuildOursInt4(state, QuantMethod.Awq, []); break;
-            case ComparisonRowKind.OursRtn: BuildOursInt4(state, QuantMethod.Rtn, []); break;
-            case ComparisonRowKind.OursAwqLlamaCppCompatible: BuildOursInt4(state, QuantMethod.Awq, notConvert); break;
+            case ComparisonRowKind.OursAwq: BuildOurs(state, QuantMethod.Awq, []); break;
+            case ComparisonRowKind.OursRtn: BuildOurs(state, QuantMethod.Rtn, []); break;
+            case ComparisonRowKind.OursAwqLlamaCppCompatible: BuildOurs(state, QuantMethod.Awq, notConvert); break;
+            case ComparisonRowKind.OursMethod: BuildOurs(state, spec.Method, []); break;
             case ComparisonRowKind.LlamaCppF32: BuildLlamaCppF32(state); break;
             case ComparisonRowKind.LlamaCppQuantized: BuildLlamaCppQuantized(state, F32Gguf(), spec.GgufType!, "llama.cpp"); break;
             case ComparisonRowKind.AwqScaledLlamaCpp: BuildLlamaCppQuantized(state, ScaledGguf(spec.GroupSize), spec.GgufType!, $"AWQ-scaled (g{spec.GroupSize}) then llama.cpp"); break;
@@ -314,9 +316,14 @@ public sealed class ComparisonRunner : IDisposable
         }, Path = Path.GetFullPath(_o.ModelPath) };
     }
 
-    private void BuildOursInt4(RowState s, QuantMethod method, IReadOnlyList<string> notConvert)
+    private void BuildOurs(RowState s, QuantMethod method, IReadOnlyList<string> notConvert)
     {
-        var config = new AwqConfig { Method = method, GroupSize = s.Spec.GroupSize, ModulesToNotConvert = notConvert }.Validate();
+        var config = new AwqConfig
+        {
+            Method = method, GroupSize = method.IsInt4() ? s.Spec.GroupSize : new AwqConfig().GroupSize, ModulesToNotConvert = notConvert,
+            Observer = method == QuantMethod.W8A8Static ? s.Spec.Observer : ObserverKind.MinMax,
+            Qat = _o.Qat,
+        }.Validate();
         var dir = Path.Combine(_o.WorkFolder, "ours", Slug(s.Row.Name));
         QuantizeOurs(config, dir, s.Row.Name);
         if (method == QuantMethod.Awq && notConvert.Count == 0) _awqCheckpoints.TryAdd(config.GroupSize, dir);
@@ -328,7 +335,7 @@ public sealed class ComparisonRunner : IDisposable
             rowNotes.Add(ComparisonNotes.KeptInFp16(notConvert, _source.Config));
         s.Row = WithSize(s.Row, size) with
         {
-            Format = $"INT4 g{config.GroupSize} (AutoAWQ GEMM)",
+            Format = method.IsInt4() ? $"INT4 g{config.GroupSize} (AutoAWQ GEMM)" : "INT8 W8A8 (compressed-tensors)",
             Path = Path.GetFullPath(dir),
             Notes = rowNotes,
         };
@@ -370,7 +377,8 @@ public sealed class ComparisonRunner : IDisposable
         using (var m = AwqModel.FromPretrained(_o.ModelPath, _o.TokenizerPath))
         {
             // A variant of an AWQ row already built (modules kept in fp16) reuses its scale search: same result, less time.
-            var searched = method == QuantMethod.Awq ? _awqSearches.GetValueOrDefault(config.GroupSize) : null;
+            // QAT starts from AWQ's solution, so it reuses AWQ's search too.
+            var searched = method is QuantMethod.Awq or QuantMethod.Qat ? _awqSearches.GetValueOrDefault(config.GroupSize) : null;
             var result = m.Quantize(calibration, config, new InlineProgress<QuantProgress>(p =>
                 Report($"{label}: block {Math.Min(p.Layer + 1, p.Layers)}/{p.Layers} {p.Step}", (p.Layer + (double)p.StepIndex / Math.Max(p.Steps, 1)) / p.Layers)), _cancel,
                 searched);

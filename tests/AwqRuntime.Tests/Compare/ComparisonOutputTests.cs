@@ -138,6 +138,15 @@ public class ComparisonOutputTests
         var e = Assert.Throws<ArgumentException>(() => CompareCommand.ParseRows(["Q9_9"]));
         Assert.Contains("Q9_9", e.Message);
         Assert.Throws<ArgumentException>(() => CompareCommand.ParseRows(["awq:32"]));
+        var methods = CompareCommand.ParseRows(["gptq:g32,awq+gptq:g64", "qat:g32", "w8a8-dynamic", "w8a8-static:percentile"]);
+        Assert.Equal(["FP32 (ours)", "GPTQ g32", "AWQ+GPTQ g64", "QAT g32", "W8A8 dynamic", "W8A8 static (percentile)"], methods.Select(r => r.Name).ToArray());
+        Assert.Equal([AwqRuntime.Quantization.QuantMethod.Gptq, AwqRuntime.Quantization.QuantMethod.AwqGptq, AwqRuntime.Quantization.QuantMethod.Qat, AwqRuntime.Quantization.QuantMethod.W8A8Dynamic, AwqRuntime.Quantization.QuantMethod.W8A8Static],
+            methods.Skip(1).Select(r => r.Method).ToArray());
+        Assert.All(methods.Skip(1), r => Assert.Equal(ComparisonRowKind.OursMethod, r.Kind));
+        Assert.Equal(64, methods[2].GroupSize);
+        Assert.Equal(AwqRuntime.Quantization.Observers.ObserverKind.Percentile, methods[5].Observer);
+        Assert.Contains("--observer 'bogus'", Assert.Throws<ArgumentException>(() => CompareCommand.ParseRows(["w8a8-static:bogus"])).Message);
+        Assert.Throws<ArgumentException>(() => CompareCommand.ParseRows(["qat:32"]));
     }
 
     [Fact]
