@@ -18,6 +18,20 @@ public sealed record ComparisonRowSpec(string Name, ComparisonRowKind Kind, int 
     public QuantMethod Method { get; init; } = QuantMethod.Awq;
     public ObserverKind Observer { get; init; } = ObserverKind.MinMax;
 
+    /// <summary>For an INT4 <see cref="ComparisonRowKind.OursMethod"/>: keep in fp16 the linears llama.cpp's 32-blocks cannot split, as llama.cpp must.</summary>
+    public bool LlamaCppCompatible { get; init; }
+
+    /// <summary>Keeps the linears llama.cpp cannot split in fp16 (AWQ's own kind, or the flag of another method's row).</summary>
+    public bool KeepsUnsplittableInFp16 => Kind == ComparisonRowKind.OursAwqLlamaCppCompatible || LlamaCppCompatible;
+
+    /// <summary>The method's label in row names: "AWQ", "QAT", ...</summary>
+    public string MethodLabel => Kind == ComparisonRowKind.OursAwqLlamaCppCompatible ? "AWQ" : Method.Name().ToUpperInvariant();
+
+    /// <summary><see cref="Ours"/> with the linears llama.cpp cannot split kept in fp16 ("qat-compat:g64"); named once the model's shapes are known.</summary>
+    public static ComparisonRowSpec OursLlamaCppCompatible(QuantMethod method, int groupSize) => method == QuantMethod.Awq
+        ? AwqLlamaCppCompatible(groupSize)
+        : Ours(method, groupSize) with { Name = $"{method.Name().ToUpperInvariant()} g{groupSize} llama.cpp-compatible", LlamaCppCompatible = true };
+
     /// <summary>
     /// Ours by <paramref name="method"/> ("gptq:g32", "awq+gptq:g64", "qat:g32", "w8a8-dynamic",
     /// "w8a8-static:mse"): INT4 methods take a group size, W8A8 none (per channel).

@@ -235,7 +235,7 @@ public sealed class ComparisonRunner : IDisposable
     {
         var name = spec.Name;
         IReadOnlyList<string> notConvert = [];
-        if (spec.Kind == ComparisonRowKind.OursAwqLlamaCppCompatible)
+        if (spec.KeepsUnsplittableInFp16)
         {
             notConvert = LinearsLlamaCppCannotSplit(_source.Config);
             if (notConvert.Count == 0)
@@ -244,7 +244,7 @@ public sealed class ComparisonRunner : IDisposable
                 Report($"{name}: omitted (llama.cpp's blocks split every linear of this model)", milestone: true);
                 return null;
             }
-            name = $"AWQ g{spec.GroupSize}, {string.Join("+", notConvert)} fp16";
+            name = $"{spec.MethodLabel} g{spec.GroupSize}, {string.Join("+", notConvert)} fp16";
         }
         var state = new RowState(spec, name);
         try
@@ -270,7 +270,7 @@ public sealed class ComparisonRunner : IDisposable
             case ComparisonRowKind.OursAwq: BuildOurs(state, QuantMethod.Awq, []); break;
             case ComparisonRowKind.OursRtn: BuildOurs(state, QuantMethod.Rtn, []); break;
             case ComparisonRowKind.OursAwqLlamaCppCompatible: BuildOurs(state, QuantMethod.Awq, notConvert); break;
-            case ComparisonRowKind.OursMethod: BuildOurs(state, spec.Method, []); break;
+            case ComparisonRowKind.OursMethod: BuildOurs(state, spec.Method, notConvert); break;
             case ComparisonRowKind.LlamaCppF32: BuildLlamaCppF32(state); break;
             case ComparisonRowKind.LlamaCppQuantized: BuildLlamaCppQuantized(state, F32Gguf(), spec.GgufType!, "llama.cpp"); break;
             case ComparisonRowKind.AwqScaledLlamaCpp: BuildLlamaCppQuantized(state, ScaledGguf(spec.GroupSize), spec.GgufType!, $"AWQ-scaled (g{spec.GroupSize}) then llama.cpp"); break;

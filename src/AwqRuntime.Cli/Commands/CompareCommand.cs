@@ -79,7 +79,7 @@ internal static class CompareCommand
             Rows = new Option<string[]>("--rows")
             {
                 Description = $"Rows to build (default: {string.Join(", ", (defaultRows ?? ComparisonRowSpec.Defaults).Select(r => r.Name))}). " +
-                    "Any of those names, any llama-quantize type (IQ4_NL), awq:gN, rtn:gN, gptq:gN, awq+gptq:gN, qat:gN, w8a8-dynamic, w8a8-static:minmax|percentile|mse, awq-scaled:TYPE, imatrix:TYPE (llama.cpp with our calibration's importance matrix); FP32 (ours) is always included",
+                    "Any of those names, any llama-quantize type (IQ4_NL), awq:gN, rtn:gN, gptq:gN, awq+gptq:gN, qat:gN, w8a8-dynamic, w8a8-static:minmax|percentile|mse, awq-compat:gN / qat-compat:gN (the linears llama.cpp cannot split kept in fp16), awq-scaled:TYPE, imatrix:TYPE (llama.cpp with our calibration's importance matrix); FP32 (ours) is always included",
                 AllowMultipleArgumentsPerToken = true,
             },
             CalibSamples = new Option<int>("--calib-samples") { Description = "Calibration sequences", DefaultValueFactory = _ => 128 },
@@ -248,12 +248,16 @@ internal static class CompareCommand
         if (lower.StartsWith("w8a8-static:", StringComparison.Ordinal))
             return ComparisonRowSpec.Ours(QuantMethod.W8A8Static, observer: AwqRuntime.Quantization.Observers.ObserverNames.Parse(lower["w8a8-static:".Length..]));
         foreach (var m in new[] { QuantMethod.Gptq, QuantMethod.AwqGptq, QuantMethod.Qat })
+        {
             if (lower.StartsWith(m.Name() + ":", StringComparison.Ordinal)) return ComparisonRowSpec.Ours(m, Group(lower[(m.Name().Length + 1)..], name));
+            if (lower.StartsWith(m.Name() + "-compat:", StringComparison.Ordinal))
+                return ComparisonRowSpec.OursLlamaCppCompatible(m, Group(lower[(m.Name().Length + 8)..], name));
+        }
         if (lower.StartsWith("rtn:", StringComparison.Ordinal)) return ComparisonRowSpec.Rtn(Group(lower[4..], name));
         if (lower is "f32" or "fp32") return ComparisonRowSpec.LlamaCppF32();
         if (LlamaFileTypes.Names.Contains(name.ToUpperInvariant())) return ComparisonRowSpec.LlamaCpp(name.ToUpperInvariant());
         throw new ArgumentException(
-            $"--rows '{name}' is not a row name ({string.Join(", ", ComparisonRowSpec.Defaults.Select(r => r.Name))}), a llama-quantize type, awq:gN, rtn:gN, gptq:gN, awq+gptq:gN, qat:gN, w8a8-dynamic, w8a8-static:OBSERVER, awq-compat:gN, awq-scaled:TYPE or imatrix:TYPE");
+            $"--rows '{name}' is not a row name ({string.Join(", ", ComparisonRowSpec.Defaults.Select(r => r.Name))}), a llama-quantize type, awq:gN, rtn:gN, gptq:gN, awq+gptq:gN, qat:gN, w8a8-dynamic, w8a8-static:OBSERVER, awq-compat:gN (also gptq-, awq+gptq-, qat-compat:gN), awq-scaled:TYPE or imatrix:TYPE");
     }
 
     /// <summary>The command as typed, for the report ("awq compare model.bin --data ...").</summary>

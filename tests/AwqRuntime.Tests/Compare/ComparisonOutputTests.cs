@@ -147,6 +147,9 @@ public class ComparisonOutputTests
         Assert.Equal(AwqRuntime.Quantization.Observers.ObserverKind.Percentile, methods[5].Observer);
         Assert.Contains("--observer 'bogus'", Assert.Throws<ArgumentException>(() => CompareCommand.ParseRows(["w8a8-static:bogus"])).Message);
         Assert.Throws<ArgumentException>(() => CompareCommand.ParseRows(["qat:32"]));
+        var compat = CompareCommand.ParseRows(["qat-compat:g64"])[1];
+        Assert.True(compat.KeepsUnsplittableInFp16);
+        Assert.Equal((AwqRuntime.Quantization.QuantMethod.Qat, 64, "QAT"), (compat.Method, compat.GroupSize, compat.MethodLabel));
     }
 
     [Fact]

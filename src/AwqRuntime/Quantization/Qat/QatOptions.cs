@@ -8,7 +8,7 @@ namespace AwqRuntime.Quantization.Qat;
 public sealed record QatOptions
 {
     /// <summary>Optimiser steps (each over <see cref="BatchSize"/> calibration sequences).</summary>
-    public int Steps { get; init; } = 200;
+    public int Steps { get; init; } = 300;
 
     /// <summary>Calibration sequences per step.</summary>
     public int BatchSize { get; init; } = 4;
