@@ -238,6 +238,31 @@ public class QatTests(ITestOutputHelper output)
         Assert.Equal(File.ReadAllBytes(Path.Combine(a, "model.safetensors")), File.ReadAllBytes(Path.Combine(b, "model.safetensors")));
     }
 
+    [Fact]
+    public void Quantize_cli_trains_with_qat_and_refuses_qat_flags_for_other_methods()
+    {
+        using var dir = new TempDir("qat-cli");
+        var model = Path.Combine(dir.Path, "tiny");
+        Acceptance.AwqCli.Succeed("synth", "--preset", "tiny", "--out", model);
+        var refused = Acceptance.AwqCli.Run("quantize", model, "--method", "rtn", "--qat-steps", "5", "--out", Path.Combine(dir.Path, "x"));
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("--qat-steps applies to --method qat, not rtn", refused.Stderr);
+        var bad = Acceptance.AwqCli.Run("quantize", model, "--method", "qat", "--qat-lr", "-1", "--out", Path.Combine(dir.Path, "y"));
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("--qat-lr must be a finite number >= 0", bad.Stderr);
+        var outDir = Path.Combine(dir.Path, "qat");
+        var r = Acceptance.AwqCli.Succeed("quantize", model, "--method", "qat", "--qat-steps", "4", "--qat-batch", "2", "-g", "32",
+            "--calib-samples", "8", "--calib-seqlen", "32", "--out", outDir, "--json");
+        using var json = System.Text.Json.JsonDocument.Parse(r.Stdout);
+        var qat = json.RootElement.GetProperty("qat");
+        Assert.Equal("qat", json.RootElement.GetProperty("method").GetString());
+        Assert.Equal(4, qat.GetProperty("steps").GetInt32());
+        Assert.Equal(2, qat.GetProperty("held_out_sequences").GetInt32()); // one batch of the 8
+        Assert.Equal(5, qat.GetProperty("held_out_kl").GetArrayLength()); // before the first step, then after each
+        var (loaded, _) = AwqCheckpointReader.Load(outDir);
+        Assert.IsType<Int4Linear>(loaded.Blocks[1].Down);
+    }
+
     private static float[] Logits(LlamaModel m, int[] tokens)
     {
         var logits = new float[tokens.Length * m.Config.VocabSize];
