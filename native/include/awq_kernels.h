@@ -158,6 +158,25 @@ AWQ_API int awq_w4a16_gemm(const float *x, int64_t M, int64_t K, const uint8_t *
                            int64_t group_size, float *y);
 
 /* ---------------------------------------------------------------------------------------------
+ * WnA16 GEMM: y[M,N] = x[M,K] · dequant(W)ᵀ with group-wise weights of `bits` = 2, 3, 4 or 8 bits
+ * in compressed-tensors' pack_to_int32 layout (vllm-project/compressed-tensors,
+ * compressors/quantized_compressors/pack_quantized.py), unsigned codes:
+ *   qweight: int32 [N, ceil(K/pf)], pf = 32/bits values per word (16, 10, 8, 4): column k of row n
+ *            in bits (k mod pf)·bits .. +bits−1 of word k/pf, consecutive columns, LSB first; a
+ *            3-bit word holds 10 columns in bits 0..29 (bits 30..31 unused). Codes past K in a
+ *            row's last word and the unused top bits are ignored.
+ *   scales : fp16 bits [N, n_groups]; zeros: uint8 [N, n_groups] holding 0..2^bits−1.
+ *   W[n,k] = (q[n,k] − zeros[n, k/G]) · scales[n, k/G], the last group of a row may be shorter.
+ * Each weight row is dequantized exactly into fp32 once per call and block of rows of x, then
+ * dotted with them; the SIMD paths differ from the scalar reference only in summation order.
+ * Multi-threaded over N; bit-identical for any thread count. bits other than 2, 3, 4, 8 ->
+ * AWQ_ERR_INVALID_ARGUMENT; zeros above 2^bits−1 -> AWQ_ERR_INVALID_ARGUMENT naming row and group.
+ * ------------------------------------------------------------------------------------------- */
+AWQ_API int awq_wna16_gemm(const float *x, int64_t M, int64_t K, const int32_t *qweight, int bits,
+                           const uint16_t *scales, const uint8_t *zeros, int64_t N,
+                           int64_t group_size, float *y);
+
+/* ---------------------------------------------------------------------------------------------
  * W4A8 GEMM: the W4A16 weights (same layout, same W[n,k]) times activations quantized to int8,
  * with integer dot products. For decode and batched decode (M = 1..64; any M >= 1 works).
  *
