@@ -5,17 +5,21 @@ namespace AwqRuntime.Comparison;
 /// AWQ-scaled rows; <see cref="GgufType"/> is a llama-quantize type name for llama.cpp rows.
 /// <see cref="AutoOverrides"/> false leaves tensors that the type's blocks cannot split to llama.cpp,
 /// which then refuses plain formats (kept for tests and for users who want llama.cpp's own behaviour).
+/// <see cref="WBit"/> is the weight width of our AWQ and RTN rows: 4 (AutoAWQ's layout), or 2, 3, 8 (pack-quantized).
 /// </summary>
-public sealed record ComparisonRowSpec(string Name, ComparisonRowKind Kind, int GroupSize = 0, string? GgufType = null, bool AutoOverrides = true)
+public sealed record ComparisonRowSpec(string Name, ComparisonRowKind Kind, int GroupSize = 0, string? GgufType = null, bool AutoOverrides = true, int WBit = 4)
 {
     public bool IsOurs => Kind is ComparisonRowKind.OursFp32 or ComparisonRowKind.OursAwq or ComparisonRowKind.OursRtn
         or ComparisonRowKind.OursAwqLlamaCppCompatible;
 
     public static ComparisonRowSpec OursFp32() => new("FP32 (ours)", ComparisonRowKind.OursFp32);
 
-    public static ComparisonRowSpec Awq(int groupSize) => new($"AWQ g{groupSize}", ComparisonRowKind.OursAwq, groupSize);
+    /// <summary>"AWQ g32" at 4 bits, "AWQ w3 g32" at another width.</summary>
+    public static ComparisonRowSpec Awq(int groupSize, int bits = 4) => new(Named("AWQ", groupSize, bits), ComparisonRowKind.OursAwq, groupSize, WBit: bits);
 
-    public static ComparisonRowSpec Rtn(int groupSize) => new($"RTN g{groupSize}", ComparisonRowKind.OursRtn, groupSize);
+    public static ComparisonRowSpec Rtn(int groupSize, int bits = 4) => new(Named("RTN", groupSize, bits), ComparisonRowKind.OursRtn, groupSize, WBit: bits);
+
+    private static string Named(string method, int groupSize, int bits) => bits == 4 ? $"{method} g{groupSize}" : $"{method} w{bits} g{groupSize}";
 
     /// <summary>The row's name becomes "AWQ g32, down_proj fp16" once the model's shapes say which kinds stay fp16.</summary>
     public static ComparisonRowSpec AwqLlamaCppCompatible(int groupSize) =>

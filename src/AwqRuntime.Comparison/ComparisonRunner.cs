@@ -316,10 +316,10 @@ public sealed class ComparisonRunner : IDisposable
 
     private void BuildOursInt4(RowState s, QuantMethod method, IReadOnlyList<string> notConvert)
     {
-        var config = new AwqConfig { Method = method, GroupSize = s.Spec.GroupSize, ModulesToNotConvert = notConvert }.Validate();
+        var config = new AwqConfig { Method = method, GroupSize = s.Spec.GroupSize, WBit = s.Spec.WBit, ModulesToNotConvert = notConvert }.Validate();
         var dir = Path.Combine(_o.WorkFolder, "ours", Slug(s.Row.Name));
         QuantizeOurs(config, dir, s.Row.Name);
-        if (method == QuantMethod.Awq && notConvert.Count == 0) _awqCheckpoints.TryAdd(config.GroupSize, dir);
+        if (method == QuantMethod.Awq && notConvert.Count == 0 && config.WBit == 4) _awqCheckpoints.TryAdd(config.GroupSize, dir);
         // The row runs what was saved: the checkpoint is reloaded as any user would load it.
         var loaded = s.Own(AwqModel.FromQuantized(dir, _o.TokenizerPath));
         var size = CheckpointSize.Measure(dir);
@@ -328,7 +328,7 @@ public sealed class ComparisonRunner : IDisposable
             rowNotes.Add(ComparisonNotes.KeptInFp16(notConvert, _source.Config));
         s.Row = WithSize(s.Row, size) with
         {
-            Format = $"INT4 g{config.GroupSize} (AutoAWQ GEMM)",
+            Format = config.WBit == 4 ? $"INT4 g{config.GroupSize} (AutoAWQ GEMM)" : $"INT{config.WBit} g{config.GroupSize} (compressed-tensors pack-quantized)",
             Path = Path.GetFullPath(dir),
             Notes = rowNotes,
         };
@@ -370,12 +370,13 @@ public sealed class ComparisonRunner : IDisposable
         using (var m = AwqModel.FromPretrained(_o.ModelPath, _o.TokenizerPath))
         {
             // A variant of an AWQ row already built (modules kept in fp16) reuses its scale search: same result, less time.
-            var searched = method == QuantMethod.Awq ? _awqSearches.GetValueOrDefault(config.GroupSize) : null;
+            // (4-bit searches only: the scale and clip searches depend on the weight width)
+            var searched = method == QuantMethod.Awq && config.WBit == 4 ? _awqSearches.GetValueOrDefault(config.GroupSize) : null;
             var result = m.Quantize(calibration, config, new InlineProgress<QuantProgress>(p =>
                 Report($"{label}: block {Math.Min(p.Layer + 1, p.Layers)}/{p.Layers} {p.Step}", (p.Layer + (double)p.StepIndex / Math.Max(p.Steps, 1)) / p.Layers)), _cancel,
                 searched);
             m.SaveQuantized(dir, overwrite: true);
-            if (method == QuantMethod.Awq) _awqSearches.TryAdd(config.GroupSize, result.Blocks);
+            if (method == QuantMethod.Awq && config.WBit == 4) _awqSearches.TryAdd(config.GroupSize, result.Blocks);
             // The same calibration gives the same statistics whatever the method: the imatrix rows reuse them.
             if (result.ActivationStats.Count > 0) _importance ??= ImatrixWriter.Importance(result.ActivationStats);
         }

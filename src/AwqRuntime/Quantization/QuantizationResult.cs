@@ -36,7 +36,7 @@ public sealed class QuantizationResult
                     weights += (long)l.InFeatures * l.OutFeatures;
                     bits += l switch
                     {
-                        Int4Linear q => q.ToWeights().PackedBytes * 8,
+                        IGroupQuantizedLinear q => q.ToWeights().PackedBytes * 8,
                         Int8Linear i8 => i8.WeightBytes * 8,
                         _ => (long)l.InFeatures * l.OutFeatures * 16,
                     };
