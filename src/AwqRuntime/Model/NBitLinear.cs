@@ -42,6 +42,9 @@ public sealed class NBitLinear : IGroupQuantizedLinear
 
     public long WeightBytes => _packed.Length * 4L + _scales.Length * 2L + _zeros.Length;
 
+    /// <summary>Bits as a pack-quantized checkpoint stores the linear: int32 words of codes, fp16 scales, int32 words of zero points.</summary>
+    public long StoredBits => _packed.Length * 32L + _scales.Length * 16L + PackedCodes.WordsPerRow(OutFeatures, Bits) * Groups * 32L;
+
     public QuantizedWeights ToWeights()
     {
         var q = PackedCodes.UnpackRows(_packed, OutFeatures, InFeatures, Bits, "NBitLinear");

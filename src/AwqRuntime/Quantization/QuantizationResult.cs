@@ -36,6 +36,7 @@ public sealed class QuantizationResult
                     weights += (long)l.InFeatures * l.OutFeatures;
                     bits += l switch
                     {
+                        NBitLinear n => n.StoredBits,
                         IGroupQuantizedLinear q => q.ToWeights().PackedBytes * 8,
                         Int8Linear i8 => i8.WeightBytes * 8,
                         _ => (long)l.InFeatures * l.OutFeatures * 16,
