@@ -3,10 +3,13 @@
  *
  * Dequantization: one unpacking cycle at a time (≤ 4 words in a 128-bit load, copied into a zeroed
  * buffer at the end of a row so nothing past the row is read), each vector of 8 columns by
- * vpermd / vpsrlvd / vpand, converted to fp32 and dequantized exactly by one fmsub, q·s − z·s.
- * A vector that straddles two groups (the group size is not a multiple of 8) takes per-lane
- * scales out of line. Lanes past K are zeroed. Dot products: four 8-wide accumulators, a masked
- * load for the last partial vector of x (never reading past the row).
+ * vpermd / vpsrlvd / vpand, converted to fp32 and dequantized exactly by one fmsub, q·s − z·s,
+ * with s and z·s broadcast once per group. A vector that straddles two groups (the group size is
+ * not a multiple of 8) takes per-lane scales out of line. Lanes past K are zeroed. Up to 8 rows of
+ * x (decode, small batches): each vector goes straight into the FMAs of up to 4 rows at a time;
+ * more rows: the dequantized W row is stored once per M block and dotted with each row of x.
+ * Either way two alternating 8-wide accumulators per output and a masked load for the last
+ * partial vector of x (never reading past the row).
  */
 #include "wna16.h"
 
@@ -38,76 +41,153 @@ T2 __attribute__((noinline)) static void wn_lane_scales(const uint16_t *sc, cons
     *zs = _mm256_loadu_ps(zl);
 }
 
-/* Row n of W -> wrow[0..K) as fp32, exactly (q − z)·s; zero from K to the next multiple of 8. */
-T2 static void wn_dequant_row(const awq_wna16_job *J, int64_t n, float *wrow) {
-    const int32_t *qw = J->qweight + n * J->nw;
-    const uint16_t *sc = J->scales + n * J->ng;
-    const uint8_t *zr = J->zeros + n * J->ng;
-    const int64_t K = J->K, G = J->G, nw = J->nw;
+/* The walk over NT rows n0.. of W, 8 columns (one vector) at a time, each vector dequantized exactly
+ * to (q − z)·s with lanes past K zero. With MT = 0 the vectors of the one row are stored to wrow;
+ * with MT ≥ 1 each is multiplied into MT rows of x right away (decode and small batches: nothing is
+ * stored), MT·NT ≤ 4 outputs at once. Every way sums an output's products alike — vector j into
+ * accumulator j mod 2, the last partial vector of x read masked, the two accumulators added, then
+ * the 8 lanes — so an output has the same bits however it is computed (wn_dot below is the MT = 0
+ * half). */
+T2 INL void wn_walk(const awq_wna16_job *J, int64_t n0, float *wrow, const float *const *xr, const int MT, const int NT,
+                    float *out) {
+    const int64_t K = J->K, G = J->G, nw = J->nw, ng = J->ng;
     const int cw = J->cw, cv = J->cv;
+    const int32_t *qw[4];
+    const uint16_t *sc[4];
+    const uint8_t *zr[4];
+    for (int r = 0; r < NT; r++) {
+        qw[r] = J->qweight + (n0 + r) * nw;
+        sc[r] = J->scales + (n0 + r) * ng;
+        zr[r] = J->zeros + (n0 + r) * ng;
+    }
     const __m256i mask = _mm256_set1_epi32((1 << J->bits) - 1);
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    __m256i perm[AWQ_WNA16_MAX_CV], shift[AWQ_WNA16_MAX_CV];
-    for (int v = 0; v < cv; v++) {
-        perm[v] = _mm256_loadu_si256((const __m256i *)J->perm[v]);
-        shift[v] = _mm256_loadu_si256((const __m256i *)J->shift[v]);
+    __m256 acc[4][2], s[4], zs[4];
+    for (int i = 0; i < 4; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+    int64_t k = 0, g = 0, g_end = G < K ? G : K; /* group of column k and the first column of the next */
+    for (int r = 0; r < NT; r++) {
+        const float sf = _cvtsh_ss(sc[r][0]);
+        s[r] = _mm256_set1_ps(sf);
+        zs[r] = _mm256_set1_ps(sf * (float)zr[r][0]);
     }
-    int64_t k = 0;
+    int lanes = 0; /* s and zs hold per-lane values (a vector that straddled groups) */
     for (int64_t w0 = 0; k < K; w0 += cw) {
-        __m128i words;
-        if (w0 + 4 <= nw) {
-            words = _mm_loadu_si128((const __m128i *)(qw + w0));
-        } else {
-            int32_t t[4] = {0, 0, 0, 0};
-            memcpy(t, qw + w0, sizeof(int32_t) * (size_t)(nw - w0));
-            words = _mm_loadu_si128((const __m128i *)t);
-        }
-        /* vpermd indices are 0..3: the upper half of the register is never selected */
-        const __m256i wv = _mm256_castsi128_si256(words);
-        for (int v = 0; v < cv && k < K; v++, k += 8) {
-            const __m256i q = _mm256_and_si256(_mm256_srlv_epi32(_mm256_permutevar8x32_epi32(wv, perm[v]), shift[v]), mask);
-            const int64_t last = k + 7 < K ? k + 7 : K - 1;
-            __m256 s, zs;
-            if (k / G == last / G) {
-                const float sf = _cvtsh_ss(sc[k / G]);
-                s = _mm256_set1_ps(sf);
-                zs = _mm256_set1_ps(sf * (float)zr[k / G]);
+        __m256i wv[4];
+        for (int r = 0; r < NT; r++) {
+            __m128i words;
+            if (w0 + 4 <= nw) {
+                words = _mm_loadu_si128((const __m128i *)(qw[r] + w0));
             } else {
-                wn_lane_scales(sc, zr, G, k, K, &s, &zs);
+                int32_t t[4] = {0, 0, 0, 0};
+                memcpy(t, qw[r] + w0, sizeof(int32_t) * (size_t)(nw - w0));
+                words = _mm_loadu_si128((const __m128i *)t);
             }
-            __m256 w = _mm256_fmsub_ps(_mm256_cvtepi32_ps(q), s, zs);
-            if (k + 8 > K) {
-                const __m256 keep = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32((int)(K - k)), lane));
-                w = _mm256_and_ps(w, keep);
+            /* vpermd indices are 0..3: the upper half of the register is never selected */
+            wv[r] = _mm256_castsi128_si256(words);
+        }
+        for (int v = 0; v < cv && k < K; v++, k += 8) {
+            const __m256i perm = _mm256_loadu_si256((const __m256i *)J->perm[v]);
+            const __m256i shift = _mm256_loadu_si256((const __m256i *)J->shift[v]);
+            if (k >= g_end || lanes) {
+                while (k >= g_end) g++, g_end = g_end + G < K ? g_end + G : K;
+                for (int r = 0; r < NT; r++) {
+                    const float sf = _cvtsh_ss(sc[r][g]);
+                    s[r] = _mm256_set1_ps(sf);
+                    zs[r] = _mm256_set1_ps(sf * (float)zr[r][g]);
+                }
+                lanes = 0;
             }
-            _mm256_store_ps(wrow + k, w);
+            if (k + 8 > g_end && g_end < K) { /* the vector runs into the next group */
+                for (int r = 0; r < NT; r++) wn_lane_scales(sc[r], zr[r], G, k, K, &s[r], &zs[r]);
+                lanes = 1;
+            }
+            __m256i xmask = _mm256_set1_epi32(-1);
+            if (k + 8 > K) xmask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(K - k)), lane);
+            __m256 xv[4];
+#pragma GCC unroll 4
+            for (int i = 0; i < MT; i++) xv[i] = k + 8 <= K ? _mm256_loadu_ps(xr[i] + k) : _mm256_maskload_ps(xr[i] + k, xmask);
+#pragma GCC unroll 4
+            for (int r = 0; r < NT; r++) {
+                const __m256i q = _mm256_and_si256(_mm256_srlv_epi32(_mm256_permutevar8x32_epi32(wv[r], perm), shift), mask);
+                __m256 w = _mm256_fmsub_ps(_mm256_cvtepi32_ps(q), s[r], zs[r]);
+                if (k + 8 > K) w = _mm256_and_ps(w, _mm256_castsi256_ps(xmask));
+                if (MT == 0) {
+                    _mm256_store_ps(wrow + k, w);
+                    continue;
+                }
+#pragma GCC unroll 4
+                for (int i = 0; i < MT; i++) {
+                    __m256 *a = acc[MT == 1 ? r : i];
+                    const __m256 t = _mm256_fmadd_ps(w, xv[i], a[0]);
+                    a[0] = a[1]; /* vector j + 1 goes into the other accumulator */
+                    a[1] = t;
+                }
+            }
         }
     }
+    for (int i = 0; i < MT * NT; i++) out[i] = wn_hsum(_mm256_add_ps(acc[i][0], acc[i][1]));
 }
 
-/* Σ_k x[k]·w[k] over K columns; w is 32-byte aligned and zero-padded to a multiple of 8. */
+/* Σ_k x[k]·w[k] over a stored row w (zero past K, 32-byte aligned), in wn_walk's order. */
 T2 INL float wn_dot(const float *x, const float *w, int64_t K) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
     int64_t k = 0;
-    for (; k + 32 <= K; k += 32) {
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k), _mm256_load_ps(w + k), a0);
-        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k + 8), _mm256_load_ps(w + k + 8), a1);
-        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k + 16), _mm256_load_ps(w + k + 16), a2);
-        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k + 24), _mm256_load_ps(w + k + 24), a3);
+    for (; k + 16 <= K; k += 16) {
+        a0 = _mm256_fmadd_ps(_mm256_load_ps(w + k), _mm256_loadu_ps(x + k), a0);
+        a1 = _mm256_fmadd_ps(_mm256_load_ps(w + k + 8), _mm256_loadu_ps(x + k + 8), a1);
     }
-    for (; k + 8 <= K; k += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k), _mm256_load_ps(w + k), a0);
+    if (k + 8 <= K) {
+        a0 = _mm256_fmadd_ps(_mm256_load_ps(w + k), _mm256_loadu_ps(x + k), a0);
+        k += 8;
+        const __m256 t = a0; /* the next vector belongs to a1 */
+        a0 = a1, a1 = t;
+    }
     if (k < K) {
         const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
         const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(K - k)), lane);
-        a1 = _mm256_fmadd_ps(_mm256_maskload_ps(x + k, m), _mm256_load_ps(w + k), a1);
+        a0 = _mm256_fmadd_ps(_mm256_load_ps(w + k), _mm256_maskload_ps(x + k, m), a0);
     }
-    return wn_hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    return wn_hsum(_mm256_add_ps(a0, a1));
 }
 
+/* Rows of x per fused walk; an M block with more rows stores each dequantized W row once instead. */
+#define WN_FUSED_MT 4
+
 T2 void awq_wna16_block_avx2(const awq_wna16_job *J, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float *wrow) {
-    for (int64_t n = n0; n < n1; n++) {
-        wn_dequant_row(J, n, wrow);
-        for (int64_t m = m0; m < m1; m++) J->y[m * J->N + n] = wn_dot(J->x + m * J->K, wrow, J->K);
+    const int64_t K = J->K, N = J->N;
+    float out[4];
+    if (m1 - m0 > 2 * WN_FUSED_MT) {
+        for (int64_t n = n0; n < n1; n++) {
+            wn_walk(J, n, wrow, NULL, 0, 1, NULL);
+            for (int64_t m = m0; m < m1; m++) J->y[m * N + n] = wn_dot(J->x + m * K, wrow, K);
+        }
+        return;
     }
+    if (m1 - m0 == 1) { /* decode: 4 rows of W share each vector of x */
+        const float *xr[1] = {J->x + m0 * K};
+        int64_t n = n0;
+        for (; n + 4 <= n1; n += 4) {
+            wn_walk(J, n, NULL, xr, 1, 4, out);
+            for (int r = 0; r < 4; r++) J->y[m0 * N + n + r] = out[r];
+        }
+        for (; n < n1; n++) {
+            wn_walk(J, n, NULL, xr, 1, 1, out);
+            J->y[m0 * N + n] = out[0];
+        }
+        return;
+    }
+    for (int64_t n = n0; n < n1; n++)
+        for (int64_t m = m0; m < m1; m += WN_FUSED_MT) {
+            const float *xr[WN_FUSED_MT];
+            const int64_t mt = m1 - m < WN_FUSED_MT ? m1 - m : WN_FUSED_MT;
+            for (int64_t i = 0; i < mt; i++) xr[i] = J->x + (m + i) * K;
+            switch (mt) {
+            case 1: wn_walk(J, n, NULL, xr, 1, 1, out); break;
+            case 2: wn_walk(J, n, NULL, xr, 2, 1, out); break;
+            case 3: wn_walk(J, n, NULL, xr, 3, 1, out); break;
+            default: wn_walk(J, n, NULL, xr, 4, 1, out); break;
+            }
+            for (int64_t i = 0; i < mt; i++) J->y[(m + i) * N + n] = out[i];
+        }
 }
 #endif
