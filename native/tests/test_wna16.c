@@ -1,4 +1,4 @@
-/* test_wna16.c — awq_wna16_gemm at 2, 3, 4 and 8 bits: every path against a float64 reference
+/* test_wna16.c — awq_wna16_gemm at 2, 3, 4 and 8 bits (lane-interleaved layout): every path against a float64 reference
  * and against the scalar path, odd shapes and short last groups, bit-identical results for 1 and
  * 3 threads, a changed weight code caught by the same tolerances, and every argument check.
  * Random data from a seed printed at start (set AWQ_TEST_SEED to replay a failure). */
@@ -12,7 +12,7 @@
 
 typedef struct problem {
     int64_t M, K, N, G, nw, ng;
-    int bits, pf;
+    int bits, pl;
     float *x, *y;
     int32_t *qw;
     uint8_t *zeros;
@@ -34,11 +34,16 @@ static uint16_t to_half(float f) {
     return (uint16_t)(sign | h);
 }
 
-/* The code of column k, written independently of the kernels' helper: bit offset (k mod pf)·bits
- * inside word k / pf (compressed-tensors' pack_to_int32). */
+/* Where column k lives, written from the header independently of the kernels' helper: block
+ * t = k / (8·pl), word 8t + (k mod 8) of the row, code j = (k mod 8·pl) / 8 at bit j·bits. */
+static int64_t ref_word(const problem *p, int64_t n, int64_t k) {
+    const int64_t b = 8 * (int64_t)p->pl;
+    return n * p->nw + 8 * (k / b) + k % 8;
+}
+static unsigned ref_bit(const problem *p, int64_t k) { return (unsigned)((k % (8 * p->pl)) / 8 * p->bits); }
 static int ref_code(const problem *p, int64_t n, int64_t k) {
-    uint32_t word = (uint32_t)p->qw[n * p->nw + k / p->pf];
-    return (int)((word >> (unsigned)((k % p->pf) * p->bits)) % (1u << p->bits));
+    uint32_t word = (uint32_t)p->qw[ref_word(p, n, k)];
+    return (int)((word >> ref_bit(p, k)) % (1u << p->bits));
 }
 
 static void compute_ref(problem *p) {
@@ -58,8 +63,8 @@ static void compute_ref(problem *p) {
 }
 
 static void make_problem(problem *p, int bits, int64_t M, int64_t K, int64_t N, int64_t G, unsigned long long *rng) {
-    p->M = M, p->K = K, p->N = N, p->G = G, p->bits = bits, p->pf = 32 / bits;
-    p->nw = (K + p->pf - 1) / p->pf;
+    p->M = M, p->K = K, p->N = N, p->G = G, p->bits = bits, p->pl = 32 / bits;
+    p->nw = 8 * ((K + 8 * p->pl - 1) / (8 * p->pl));
     p->ng = (K + G - 1) / G;
     p->x = malloc(sizeof(float) * (size_t)(M * K));
     p->y = malloc(sizeof(float) * (size_t)(M * N));
@@ -135,11 +140,11 @@ static void check_mutation_caught(int bits, unsigned long long *rng) {
     problem p;
     make_problem(&p, bits, 2, 172, 5, 32, rng);
     const int64_t n = 3, k = p.K - 1;
-    const uint32_t flip = 1u << (unsigned)((k % p.pf) * bits + bits - 1);
-    p.qw[n * p.nw + k / p.pf] ^= (int32_t)flip;
+    const uint32_t flip = 1u << (ref_bit(&p, k) + (unsigned)bits - 1);
+    p.qw[ref_word(&p, n, k)] ^= (int32_t)flip;
     for (int64_t m = 0; m < p.M; m++) p.x[m * p.K + k] = 0.75f; /* a term well above rounding */
     compute_ref(&p); /* reference with the new x, then restore the original code for the kernel */
-    p.qw[n * p.nw + k / p.pf] ^= (int32_t)flip;
+    p.qw[ref_word(&p, n, k)] ^= (int32_t)flip;
     CHECK_STATUS(awq_wna16_gemm(p.x, p.M, p.K, p.qw, bits, p.scales, p.zeros, p.N, p.G, p.y), AWQ_OK);
     if (worst_scaled_err(&p) < TOL) {
         fprintf(stderr, "w%d: one changed code went unnoticed (scaled err %.3g)\n", bits, worst_scaled_err(&p));
@@ -170,7 +175,7 @@ static void check_threads(int bits, int64_t M, int64_t K, int64_t N, int64_t G, 
 
 static void check_errors(void) {
     float x[8] = {0}, y[4];
-    int32_t qw[16] = {0};
+    int32_t qw[32] = {0}; /* 4 rows of one block of 8 words at any width */
     uint8_t z[4] = {0};
     uint16_t s[4] = {0x3c00, 0x3c00, 0x3c00, 0x3c00};
 #define EXPECT_ERR(call, status, arg)                                                               \

@@ -28,7 +28,7 @@ void awq_wna16_block_scalar(const awq_wna16_job *job, int64_t m0, int64_t m1, in
         const uint8_t *zr = job->zeros + n * ng;
         for (int64_t k = 0; k < K; k++) {
             const int64_t g = k / G;
-            wrow[k] = (float)(awq_wna16_code(qw, k, job->bits, job->pf) - (int)zr[g]) * awq_fp16_to_fp32_1(sc[g]);
+            wrow[k] = (float)(awq_wna16_code(qw, k, job->bits, job->pl) - (int)zr[g]) * awq_fp16_to_fp32_1(sc[g]);
         }
         for (int64_t m = m0; m < m1; m++) {
             const float *x = job->x + m * K;
@@ -101,14 +101,6 @@ static int wn_check_zeros(const uint8_t *zeros, int64_t nz, int64_t ng, int bits
     return AWQ_OK;
 }
 
-static int64_t wn_gcd(int64_t a, int64_t b) {
-    while (b) {
-        int64_t t = a % b;
-        a = b, b = t;
-    }
-    return a;
-}
-
 int awq_wna16_gemm_isa(awq_isa isa, const float *x, int64_t M, int64_t K, const int32_t *qweight, int bits,
                        const uint16_t *scales, const uint8_t *zeros, int64_t N, int64_t group_size, float *y) {
     AWQ_REQUIRE_PTR(FN, x);
@@ -125,8 +117,10 @@ int awq_wna16_gemm_isa(awq_isa isa, const float *x, int64_t M, int64_t K, const 
     if (!wn_isa_supported(isa))
         return awq_fail(AWQ_ERR_UNSUPPORTED, FN, "SIMD path %d is not available on this CPU", (int)isa);
 
-    const int pf = 32 / bits;
-    const int64_t nw = K / pf + (K % pf != 0);
+    const int pl = 32 / bits;
+    const int64_t block = 8 * (int64_t)pl;
+    const int64_t nblocks = K / block + (K % block != 0);
+    const int64_t nw = 8 * nblocks;
     const int64_t ng = awq_n_groups(K, group_size);
     int64_t tmp;
     int st;
@@ -137,22 +131,14 @@ int awq_wna16_gemm_isa(awq_isa isa, const float *x, int64_t M, int64_t K, const 
 
     if ((st = wn_check_zeros(zeros, N * ng, ng, bits)) != AWQ_OK) return st;
 
-    const int64_t cyc = 8 / wn_gcd(8, pf) * pf; /* lcm(8, pf) columns */
     awq_wna16_job job = {.x = x, .qweight = qweight, .scales = scales, .zeros = zeros, .y = y, .M = M, .K = K,
-                         .N = N, .G = group_size, .ng = ng, .bits = bits, .pf = pf, .nw = nw,
-                         .cw = (int)(cyc / pf), .cv = (int)(cyc / 8)};
-    for (int v = 0; v < job.cv; v++)
-        for (int l = 0; l < 8; l++) {
-            job.perm[v][l] = (8 * v + l) / pf;
-            job.shift[v][l] = (8 * v + l) % pf * bits;
-        }
-    if (K > INT64_MAX - cyc) return awq_fail(AWQ_ERR_OVERFLOW, FN, "argument 'K' is too large (%lld)", (long long)K);
-    job.kcyc = (K + cyc - 1) / cyc * cyc;
-    if ((uint64_t)job.kcyc > SIZE_MAX / sizeof(float) - 64)
+                         .N = N, .G = group_size, .ng = ng, .bits = bits, .pl = pl, .block = block, .nw = nw,
+                         .kpad = nblocks * block};
+    if ((uint64_t)job.kpad > SIZE_MAX / sizeof(float) - 64)
         return awq_fail(AWQ_ERR_OVERFLOW, FN, "a scratch row of K=%lld does not fit in memory", (long long)K);
 
     wn_plan plan = {.job = &job, .block = awq_wna16_block_scalar,
-                    .row_bytes = ((size_t)job.kcyc * sizeof(float) + 63) & ~(size_t)63};
+                    .row_bytes = ((size_t)job.kpad * sizeof(float) + 63) & ~(size_t)63};
     atomic_init(&plan.failed, 0);
 #if AWQ_X86
     if (isa != AWQ_ISA_SCALAR) plan.block = awq_wna16_block_avx2;

@@ -1,9 +1,9 @@
 /*
  * wna16_avx2.c — AVX2 + FMA + F16C kernel of awq_wna16_gemm (math and layout: wna16.h).
  *
- * Dequantization: one unpacking cycle at a time (≤ 4 words in a 128-bit load, copied into a zeroed
- * buffer at the end of a row so nothing past the row is read), each vector of 8 columns by
- * vpermd / vpsrlvd / vpand, converted to fp32 and dequantized exactly by one fmsub, q·s − z·s,
+ * Dequantization: one block at a time (its 8 words in one 256-bit load; a row is whole blocks, so
+ * nothing past it is read), each vector of 8 columns by a shift and a mask (vpsrld / vpand),
+ * converted to fp32 and dequantized exactly by one fmsub, q·s − z·s,
  * with s and z·s broadcast once per group. A vector that straddles two groups (the group size is
  * not a multiple of 8) takes per-lane scales out of line. Lanes past K are zeroed. Up to 8 rows of
  * x (decode, small batches): each vector goes straight into the FMAs of up to 4 rows at a time;
@@ -15,7 +15,6 @@
 
 #if AWQ_X86
 #include <immintrin.h>
-#include <string.h>
 
 #define T2 AWQ_TARGET_AVX2
 #define INL static inline __attribute__((always_inline))
@@ -50,8 +49,7 @@ T2 __attribute__((noinline)) static void wn_lane_scales(const uint16_t *sc, cons
  * half). */
 T2 INL void wn_walk(const awq_wna16_job *J, int64_t n0, float *wrow, const float *const *xr, const int MT, const int NT,
                     float *out) {
-    const int64_t K = J->K, G = J->G, nw = J->nw, ng = J->ng;
-    const int cw = J->cw, cv = J->cv;
+    const int64_t K = J->K, G = J->G, nw = J->nw, ng = J->ng, block = J->block;
     const int32_t *qw[4];
     const uint16_t *sc[4];
     const uint8_t *zr[4];
@@ -61,6 +59,7 @@ T2 INL void wn_walk(const awq_wna16_job *J, int64_t n0, float *wrow, const float
         zr[r] = J->zeros + (n0 + r) * ng;
     }
     const __m256i mask = _mm256_set1_epi32((1 << J->bits) - 1);
+    const __m128i step = _mm_cvtsi32_si128(J->bits);
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     __m256 acc[4][2], s[4], zs[4];
     for (int i = 0; i < 4; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
@@ -71,23 +70,11 @@ T2 INL void wn_walk(const awq_wna16_job *J, int64_t n0, float *wrow, const float
         zs[r] = _mm256_set1_ps(sf * (float)zr[r][0]);
     }
     int lanes = 0; /* s and zs hold per-lane values (a vector that straddled groups) */
-    for (int64_t w0 = 0; k < K; w0 += cw) {
-        __m256i wv[4];
-        for (int r = 0; r < NT; r++) {
-            __m128i words;
-            if (w0 + 4 <= nw) {
-                words = _mm_loadu_si128((const __m128i *)(qw[r] + w0));
-            } else {
-                int32_t t[4] = {0, 0, 0, 0};
-                memcpy(t, qw[r] + w0, sizeof(int32_t) * (size_t)(nw - w0));
-                words = _mm_loadu_si128((const __m128i *)t);
-            }
-            /* vpermd indices are 0..3: the upper half of the register is never selected */
-            wv[r] = _mm256_castsi128_si256(words);
-        }
-        for (int v = 0; v < cv && k < K; v++, k += 8) {
-            const __m256i perm = _mm256_loadu_si256((const __m256i *)J->perm[v]);
-            const __m256i shift = _mm256_loadu_si256((const __m256i *)J->shift[v]);
+    for (int64_t b0 = 0; k < K; b0 += 8) {
+        __m256i wv[4]; /* the block's 8 words; shifted right by bits after each vector */
+        for (int r = 0; r < NT; r++) wv[r] = _mm256_loadu_si256((const __m256i *)(qw[r] + b0));
+        const int64_t kend = k + block < K ? k + block : K;
+        for (; k < kend; k += 8) {
             if (k >= g_end || lanes) {
                 while (k >= g_end) g++, g_end = g_end + G < K ? g_end + G : K;
                 for (int r = 0; r < NT; r++) {
@@ -108,7 +95,8 @@ T2 INL void wn_walk(const awq_wna16_job *J, int64_t n0, float *wrow, const float
             for (int i = 0; i < MT; i++) xv[i] = k + 8 <= K ? _mm256_loadu_ps(xr[i] + k) : _mm256_maskload_ps(xr[i] + k, xmask);
 #pragma GCC unroll 4
             for (int r = 0; r < NT; r++) {
-                const __m256i q = _mm256_and_si256(_mm256_srlv_epi32(_mm256_permutevar8x32_epi32(wv[r], perm), shift), mask);
+                const __m256i q = _mm256_and_si256(wv[r], mask);
+                wv[r] = _mm256_srl_epi32(wv[r], step);
                 __m256 w = _mm256_fmsub_ps(_mm256_cvtepi32_ps(q), s[r], zs[r]);
                 if (k + 8 > K) w = _mm256_and_ps(w, _mm256_castsi256_ps(xmask));
                 if (MT == 0) {

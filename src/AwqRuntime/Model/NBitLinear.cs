@@ -6,14 +6,15 @@ using AwqRuntime.Quantization;
 namespace AwqRuntime.Model;
 
 /// <summary>
-/// A group-wise linear of 2, 3 or 8 bits on the native awq_wna16_gemm: codes held packed in
-/// compressed-tensors' pack_to_int32 layout (<see cref="PackedCodes"/>, 32 / bits per int32 along
-/// the input), fp16 scales and byte zero points per group. Each call dequantizes one weight row at a
-/// time into scratch; nothing is dequantized at load. 4-bit weights run on <see cref="Int4Linear"/>.
+/// A group-wise linear of 2, 3 or 8 bits on the native awq_wna16_gemm: codes held in the kernel's
+/// lane-interleaved layout (<see cref="WnA16Layout"/>, floor(32 / bits) per int32), packed once at load
+/// from whatever layout the checkpoint uses; fp16 scales and byte zero points per group. The kernel
+/// dequantizes vector by vector as it multiplies; nothing is dequantized at load. 4-bit weights run on
+/// <see cref="Int4Linear"/>.
 /// </summary>
 public sealed class NBitLinear : IGroupQuantizedLinear
 {
-    private readonly int[] _packed;   // [Out, ceil(In / (32 / Bits))]
+    private readonly int[] _packed;   // [Out, WnA16Layout.WordsPerRow(In, Bits)]
     private readonly ushort[] _scales; // [Out, Groups] fp16 bits
     private readonly byte[] _zeros;    // [Out, Groups]
 
@@ -26,7 +27,7 @@ public sealed class NBitLinear : IGroupQuantizedLinear
         GroupSize = w.GroupSize;
         Groups = w.Groups;
         Bits = w.Bits;
-        _packed = PackedCodes.PackRows(w.Q, w.OutFeatures, w.InFeatures, w.Bits);
+        _packed = WnA16Layout.Pack(w.Q, w.OutFeatures, w.InFeatures, w.Bits);
         _scales = (ushort[])w.Scales.Clone();
         _zeros = (byte[])w.Zeros.Clone();
         var max = (1 << Bits) - 1;
@@ -43,11 +44,11 @@ public sealed class NBitLinear : IGroupQuantizedLinear
     public long WeightBytes => _packed.Length * 4L + _scales.Length * 2L + _zeros.Length;
 
     /// <summary>Bits as a pack-quantized checkpoint stores the linear: int32 words of codes, fp16 scales, int32 words of zero points.</summary>
-    public long StoredBits => _packed.Length * 32L + _scales.Length * 16L + PackedCodes.WordsPerRow(OutFeatures, Bits) * Groups * 32L;
+    public long StoredBits => (PackedCodes.WordsPerRow(InFeatures, Bits) * OutFeatures + PackedCodes.WordsPerRow(OutFeatures, Bits) * Groups) * 32L + _scales.Length * 16L;
 
     public QuantizedWeights ToWeights()
     {
-        var q = PackedCodes.UnpackRows(_packed, OutFeatures, InFeatures, Bits, "NBitLinear");
+        var q = WnA16Layout.Unpack(_packed, OutFeatures, InFeatures, Bits);
         return new QuantizedWeights(OutFeatures, InFeatures, GroupSize, Bits, q, (ushort[])_scales.Clone(), (byte[])_zeros.Clone());
     }
 

@@ -4,8 +4,8 @@ public static unsafe partial class Kernels
 {
     /// <summary>
     /// y[m,n] = x[m,k] · dequant(W)ᵀ with group-wise weights of <paramref name="bits"/> = 2, 3, 4 or 8 in
-    /// compressed-tensors' pack_to_int32 layout (<see cref="Numerics.PackedCodes"/>): <paramref name="qweight"/>
-    /// [n, ceil(k / (32 / bits))] words, column j in bits (j mod pf)·bits of word j / pf, unsigned codes;
+    /// the kernel's lane-interleaved layout (<see cref="Quantization.WnA16Layout"/>): <paramref name="qweight"/>
+    /// [n, 8·ceil(k / (8·pl))] words, pl = floor(32 / bits), unsigned codes;
     /// <paramref name="scales"/> and <paramref name="zeros"/> (0..2^bits − 1) [n, ceil(k/groupSize)];
     /// W[r,j] = (q − zero) · scale of group j / groupSize, the last group of a row may be shorter.
     /// </summary>
@@ -18,7 +18,7 @@ public static unsafe partial class Kernels
         {
             long groups = Numerics.QuantGroups.Count((long)k, groupSize);
             RequireLength(x, (long)m * k, fn, "x");
-            RequireLength(qweight, n * Numerics.PackedCodes.WordsPerRow(k, bits), fn, "qweight");
+            RequireLength(qweight, n * Quantization.WnA16Layout.WordsPerRow(k, bits), fn, "qweight");
             RequireLength(scales, n * groups, fn, "scales");
             RequireLength(zeros, n * groups, fn, "zeros");
             RequireLength(y, (long)m * n, fn, "y");

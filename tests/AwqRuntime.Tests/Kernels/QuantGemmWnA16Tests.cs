@@ -6,8 +6,8 @@ using NativeKernels = AwqRuntime.Native.Kernels;
 namespace AwqRuntime.Tests.QuantGemm;
 
 /// <summary>
-/// awq_wna16_gemm (2, 3, 4 and 8 bits, compressed-tensors' pack_to_int32 layout) against a float64 product
-/// written from the header's definition alone — codes read bit by bit, not through <see cref="PackedCodes"/> —
+/// awq_wna16_gemm (2, 3, 4 and 8 bits, its lane-interleaved layout) against a float64 product written from the
+/// header's definition alone — codes read bit by bit, not through <see cref="WnA16Layout"/> —
 /// on fresh random operands (the seed is in every failure message), and <see cref="NBitLinear"/> on top of it.
 /// </summary>
 public class QuantGemmWnA16Tests
@@ -21,14 +21,18 @@ public class QuantGemmWnA16Tests
     private sealed record Problem(int Bits, int M, int K, int N, int GroupSize, float[] X, int[] QWeight, Half[] Scales, byte[] Zeros)
     {
         public int PerWord => 32 / Bits;
-        public int Words => (K + PerWord - 1) / PerWord;
+        public int Block => 8 * PerWord;
+        public int Words => 8 * ((K + Block - 1) / Block);
+
+        /// <summary>Block t = k / (8·pl), word 8t + k mod 8 of the row, code (k mod 8·pl) / 8 at bit ·Bits.</summary>
+        public (int Word, int Bit) Where(int n, int k) => (n * Words + 8 * (k / Block) + k % 8, k % Block / 8 * Bits);
         public int Groups => (K + GroupSize - 1) / GroupSize;
 
-        /// <summary>Column k of row n: bits (k mod pf)·b .. +b−1 of word k / pf, read one bit at a time.</summary>
+        /// <summary>Column k of row n, read one bit at a time.</summary>
         public int Code(int n, int k)
         {
-            var word = (uint)QWeight[n * Words + k / PerWord];
-            var first = k % PerWord * Bits;
+            var (at, first) = Where(n, k);
+            var word = (uint)QWeight[at];
             var code = 0;
             for (var b = 0; b < Bits; b++) code |= (int)((word >> (first + b)) & 1) << b;
             return code;
@@ -65,8 +69,8 @@ public class QuantGemmWnA16Tests
 
     private static Problem RandomProblem(Random r, int bits, int m, int k, int n, int groupSize)
     {
-        var pf = 32 / bits;
-        var words = (k + pf - 1) / pf;
+        var block = 8 * (32 / bits);
+        var words = 8 * ((k + block - 1) / block);
         var groups = (k + groupSize - 1) / groupSize;
         var x = new float[m * k];
         for (var i = 0; i < x.Length; i++) x[i] = (float)(r.NextDouble() * 2 - 1);
@@ -132,7 +136,8 @@ public class QuantGemmWnA16Tests
         var p = RandomProblem(new Random(seed), bits, 2, 172, 5, 32);
         const int k = 171; // the last column, in the short last group
         var changed = (int[])p.QWeight.Clone();
-        changed[3 * p.Words + k / p.PerWord] ^= 1 << (k % p.PerWord * bits + bits - 1);
+        var (at, bit) = p.Where(3, k);
+        changed[at] ^= 1 << (bit + bits - 1);
         var x = (float[])p.X.Clone();
         x[k] = x[p.K + k] = 0.75f;
         var exact = p with { X = x };
@@ -180,6 +185,7 @@ public class QuantGemmWnA16Tests
         for (var i = 0; i < w.Length; i++) w[i] = (float)(r.NextDouble() * 2 - 1);
         var q = GroupQuantizer.Quantize(w, n, k, g, bits);
         var linear = Assert.IsType<NBitLinear>(GroupQuantizedLinear.Create(q));
+        Assert.Equal(n * (8L * ((k + 8 * (32 / bits) - 1) / (8 * (32 / bits)))) * 4 + q.Scales.Length * 2 + q.Zeros.Length, linear.WeightBytes);
         var back = linear.ToWeights();
         Assert.Equal(q.Q, back.Q);
         Assert.Equal(q.Scales, back.Scales);
@@ -212,7 +218,7 @@ public class QuantGemmWnA16Tests
     public void Bad_bit_widths_are_refused_by_name(int bits, string argument)
     {
         var y = new float[4];
-        var e = Assert.ThrowsAny<Exception>(() => NativeKernels.WnA16Gemm(new float[8], 1, 8, new int[16], bits, new Half[4], new byte[4], 4, 8, y));
+        var e = Assert.ThrowsAny<Exception>(() => NativeKernels.WnA16Gemm(new float[8], 1, 8, new int[32], bits, new Half[4], new byte[4], 4, 8, y));
         Assert.Contains($"'{argument}'", e.Message);
         Assert.Contains("awq_wna16_gemm", e.Message);
     }
@@ -223,7 +229,7 @@ public class QuantGemmWnA16Tests
         var z = new byte[4];
         z[2] = 8; // 3 bits: 0..7
         var s = Enumerable.Repeat((Half)1, 4).ToArray();
-        var e = Assert.ThrowsAny<Exception>(() => NativeKernels.WnA16Gemm(new float[8], 1, 8, new int[4], 3, s, z, 4, 8, new float[4]));
+        var e = Assert.ThrowsAny<Exception>(() => NativeKernels.WnA16Gemm(new float[8], 1, 8, new int[32], 3, s, z, 4, 8, new float[4]));
         Assert.Contains("'zeros'", e.Message);
         Assert.Contains("row 2", e.Message);
     }
@@ -231,7 +237,8 @@ public class QuantGemmWnA16Tests
     [Fact]
     public void Short_spans_are_refused_before_the_call()
     {
-        var e = Assert.ThrowsAny<Exception>(() => NativeKernels.WnA16Gemm(new float[172], 1, 172, new int[17 * 2 - 1], 3, new Half[12], new byte[12], 2, 32, new float[2]));
+        // 3 bits: blocks of 80 columns, 172 columns → 3 blocks of 8 words a row
+        var e = Assert.ThrowsAny<Exception>(() => NativeKernels.WnA16Gemm(new float[172], 1, 172, new int[24 * 2 - 1], 3, new Half[12], new byte[12], 2, 32, new float[2]));
         Assert.Contains("qweight", e.Message);
     }
 }
