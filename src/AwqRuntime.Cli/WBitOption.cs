@@ -12,9 +12,10 @@ internal static class WBitOption
     {
         if (!method.IsInt4())
         {
-            if (given) throw new ArgumentException($"--w-bit applies to rtn, awq, gptq and awq+gptq ({Valid}), not {method.Name()}, whose weights are INT8 per channel");
+            if (given) throw new ArgumentException($"--w-bit applies to rtn, awq, gptq, awq+gptq ({Valid}) and qat (4), not {method.Name()}, whose weights are INT8 per channel");
             return;
         }
         if (bits is not (2 or 3 or 4 or 8)) throw new ArgumentException($"--w-bit {bits} is not supported: use {Valid}");
+        if (method == QuantMethod.Qat && bits != 4) throw new ArgumentException($"--w-bit {bits}: qat trains 4-bit weights (2, 3 and 8 bits: awq, rtn, gptq, awq+gptq)");
     }
 }

@@ -41,6 +41,9 @@ public sealed record ComparisonOptions
     /// <summary>Folder for checkpoints and GGUF files (created; files in it are replaced).</summary>
     public required string WorkFolder { get; init; }
 
+    /// <summary>The training settings of QAT rows.</summary>
+    public AwqRuntime.Quantization.Qat.QatOptions Qat { get; init; } = new();
+
     public IReadOnlyList<ComparisonRowSpec> Rows { get; init; } = ComparisonRowSpec.Defaults;
 
     /// <summary>

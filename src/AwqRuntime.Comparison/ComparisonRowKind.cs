@@ -36,4 +36,7 @@ public enum ComparisonRowKind
 
     /// <summary>llama.cpp's quantizer over the F32 GGUF with our calibration statistics as its importance matrix (llama-quantize --imatrix).</summary>
     LlamaCppImatrix,
+
+    /// <summary>Ours by another quantization method (GPTQ, AWQ + GPTQ, QAT, W8A8): <see cref="ComparisonRowSpec.Method"/>.</summary>
+    OursMethod,
 }

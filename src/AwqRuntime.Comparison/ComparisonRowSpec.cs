@@ -1,3 +1,6 @@
+using AwqRuntime.Quantization;
+using AwqRuntime.Quantization.Observers;
+
 namespace AwqRuntime.Comparison;
 
 /// <summary>
@@ -10,7 +13,25 @@ namespace AwqRuntime.Comparison;
 public sealed record ComparisonRowSpec(string Name, ComparisonRowKind Kind, int GroupSize = 0, string? GgufType = null, bool AutoOverrides = true, int WBit = 4)
 {
     public bool IsOurs => Kind is ComparisonRowKind.OursFp32 or ComparisonRowKind.OursAwq or ComparisonRowKind.OursRtn
-        or ComparisonRowKind.OursAwqLlamaCppCompatible;
+        or ComparisonRowKind.OursAwqLlamaCppCompatible or ComparisonRowKind.OursMethod;
+
+    /// <summary>For <see cref="ComparisonRowKind.OursMethod"/>: the method and, for static W8A8, the observer.</summary>
+    public QuantMethod Method { get; init; } = QuantMethod.Awq;
+    public ObserverKind Observer { get; init; } = ObserverKind.MinMax;
+
+    /// <summary>
+    /// Ours by <paramref name="method"/> ("gptq:g32", "awq+gptq:g64", "qat:g32", "w8a8-dynamic",
+    /// "w8a8-static:mse"): INT4 methods take a group size, W8A8 none (per channel).
+    /// </summary>
+    /// <paramref name="bits"/>: the weight width of the group-wise methods (4, or 2, 3, 8: "GPTQ w3 g32").
+    public static ComparisonRowSpec Ours(QuantMethod method, int groupSize = 0, ObserverKind observer = ObserverKind.MinMax, int bits = 4) => method switch
+    {
+        QuantMethod.Awq => Awq(groupSize, bits),
+        QuantMethod.Rtn => Rtn(groupSize, bits),
+        QuantMethod.W8A8Dynamic => new("W8A8 dynamic", ComparisonRowKind.OursMethod) { Method = method },
+        QuantMethod.W8A8Static => new($"W8A8 static ({observer.Name()})", ComparisonRowKind.OursMethod) { Method = method, Observer = observer },
+        _ => new(Named(method.Name().ToUpperInvariant(), groupSize, bits), ComparisonRowKind.OursMethod, groupSize, WBit: bits) { Method = method },
+    };
 
     public static ComparisonRowSpec OursFp32() => new("FP32 (ours)", ComparisonRowKind.OursFp32);
 

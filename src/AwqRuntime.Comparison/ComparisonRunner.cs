@@ -6,6 +6,7 @@ using AwqRuntime.Formats.Gguf;
 using AwqRuntime.LlamaSharp;
 using AwqRuntime.Model;
 using AwqRuntime.Quantization;
+using AwqRuntime.Quantization.Observers;
 using AwqRuntime.Tokenization;
 // Formats.Gguf has a GgufTensorInfo of its own (our reader's); the rows use llama.cpp's view of a file.
 using GgufTensorInfo = AwqRuntime.LlamaSharp.GgufTensorInfo;
@@ -266,9 +267,10 @@ public sealed class ComparisonRunner : IDisposable
         switch (spec.Kind)
         {
             case ComparisonRowKind.OursFp32: throw new InvalidOperationException("the FP32 row is the reference's");
-            case ComparisonRowKind.OursAwq: BuildOursInt4(state, QuantMethod.Awq, []); break;
-            case ComparisonRowKind.OursRtn: BuildOursInt4(state, QuantMethod.Rtn, []); break;
-            case ComparisonRowKind.OursAwqLlamaCppCompatible: BuildOursInt4(state, QuantMethod.Awq, notConvert); break;
+            case ComparisonRowKind.OursAwq: BuildOurs(state, QuantMethod.Awq, []); break;
+            case ComparisonRowKind.OursRtn: BuildOurs(state, QuantMethod.Rtn, []); break;
+            case ComparisonRowKind.OursAwqLlamaCppCompatible: BuildOurs(state, QuantMethod.Awq, notConvert); break;
+            case ComparisonRowKind.OursMethod: BuildOurs(state, spec.Method, []); break;
             case ComparisonRowKind.LlamaCppF32: BuildLlamaCppF32(state); break;
             case ComparisonRowKind.LlamaCppQuantized: BuildLlamaCppQuantized(state, F32Gguf(), spec.GgufType!, "llama.cpp"); break;
             case ComparisonRowKind.AwqScaledLlamaCpp: BuildLlamaCppQuantized(state, ScaledGguf(spec.GroupSize), spec.GgufType!, $"AWQ-scaled (g{spec.GroupSize}) then llama.cpp"); break;
@@ -314,9 +316,15 @@ public sealed class ComparisonRunner : IDisposable
         }, Path = Path.GetFullPath(_o.ModelPath) };
     }
 
-    private void BuildOursInt4(RowState s, QuantMethod method, IReadOnlyList<string> notConvert)
+    private void BuildOurs(RowState s, QuantMethod method, IReadOnlyList<string> notConvert)
     {
-        var config = new AwqConfig { Method = method, GroupSize = s.Spec.GroupSize, WBit = s.Spec.WBit, ModulesToNotConvert = notConvert }.Validate();
+        var config = new AwqConfig
+        {
+            Method = method, GroupSize = method.IsInt4() ? s.Spec.GroupSize : new AwqConfig().GroupSize, WBit = method.IsInt4() ? s.Spec.WBit : 4,
+            ModulesToNotConvert = notConvert,
+            Observer = method == QuantMethod.W8A8Static ? s.Spec.Observer : ObserverKind.MinMax,
+            Qat = _o.Qat,
+        }.Validate();
         var dir = Path.Combine(_o.WorkFolder, "ours", Slug(s.Row.Name));
         QuantizeOurs(config, dir, s.Row.Name);
         if (method == QuantMethod.Awq && notConvert.Count == 0 && config.WBit == 4) _awqCheckpoints.TryAdd(config.GroupSize, dir);
@@ -328,7 +336,8 @@ public sealed class ComparisonRunner : IDisposable
             rowNotes.Add(ComparisonNotes.KeptInFp16(notConvert, _source.Config));
         s.Row = WithSize(s.Row, size) with
         {
-            Format = config.WBit == 4 ? $"INT4 g{config.GroupSize} (AutoAWQ GEMM)" : $"INT{config.WBit} g{config.GroupSize} (compressed-tensors pack-quantized)",
+            Format = !method.IsInt4() ? "INT8 W8A8 (compressed-tensors)"
+                : config.WBit == 4 ? $"INT4 g{config.GroupSize} (AutoAWQ GEMM)" : $"INT{config.WBit} g{config.GroupSize} (compressed-tensors pack-quantized)",
             Path = Path.GetFullPath(dir),
             Notes = rowNotes,
         };
@@ -370,8 +379,9 @@ public sealed class ComparisonRunner : IDisposable
         using (var m = AwqModel.FromPretrained(_o.ModelPath, _o.TokenizerPath))
         {
             // A variant of an AWQ row already built (modules kept in fp16) reuses its scale search: same result, less time.
-            // (4-bit searches only: the scale and clip searches depend on the weight width)
-            var searched = method == QuantMethod.Awq && config.WBit == 4 ? _awqSearches.GetValueOrDefault(config.GroupSize) : null;
+            // QAT starts from AWQ's solution, so it reuses AWQ's search too (4-bit searches only: the scale and clip
+            // searches depend on the weight width).
+            var searched = (method is QuantMethod.Awq or QuantMethod.Qat) && config.WBit == 4 ? _awqSearches.GetValueOrDefault(config.GroupSize) : null;
             var result = m.Quantize(calibration, config, new InlineProgress<QuantProgress>(p =>
                 Report($"{label}: block {Math.Min(p.Layer + 1, p.Layers)}/{p.Layers} {p.Step}", (p.Layer + (double)p.StepIndex / Math.Max(p.Steps, 1)) / p.Layers)), _cancel,
                 searched);

@@ -1,3 +1,4 @@
+using AwqRuntime.Quantization;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -60,6 +61,7 @@ internal static class CompareCommand
         public required Option<int> CalibSamples { get; init; }
         public required Option<int> CalibSeqLen { get; init; }
         public required Option<bool> ScaledClip { get; init; }
+        public required Option<int> QatSteps { get; init; }
 
         /// <summary>The options, with the defaults of the command: <paramref name="defaultRows"/> null means <see cref="ComparisonRowSpec.Defaults"/>.</summary>
         public static SharedOptions Create(int defaultChunks = 0, IReadOnlyList<ComparisonRowSpec>? defaultRows = null) => new()
@@ -77,17 +79,18 @@ internal static class CompareCommand
             Rows = new Option<string[]>("--rows")
             {
                 Description = $"Rows to build (default: {string.Join(", ", (defaultRows ?? ComparisonRowSpec.Defaults).Select(r => r.Name))}). " +
-                    "Any of those names, any llama-quantize type (IQ4_NL), awq:gN, rtn:gN (awq:gN:w3, rtn:gN:w3: 2, 3 or 8-bit weights), awq-scaled:TYPE, imatrix:TYPE (llama.cpp with our calibration's importance matrix); FP32 (ours) is always included",
+                    "Any of those names, any llama-quantize type (IQ4_NL), awq:gN, rtn:gN, gptq:gN, awq+gptq:gN (each also as awq:gN:w3 and so on: 2, 3 or 8-bit weights), qat:gN, w8a8-dynamic, w8a8-static:minmax|percentile|mse, awq-scaled:TYPE, imatrix:TYPE (llama.cpp with our calibration's importance matrix); FP32 (ours) is always included",
                 AllowMultipleArgumentsPerToken = true,
             },
             CalibSamples = new Option<int>("--calib-samples") { Description = "Calibration sequences", DefaultValueFactory = _ => 128 },
             CalibSeqLen = new Option<int>("--calib-seqlen") { Description = "Tokens per calibration sequence", DefaultValueFactory = _ => 512 },
             ScaledClip = new Option<bool>("--awq-scaled-clip") { Description = "Also apply AWQ's clipping to the AWQ-scaled GGUF rows (off: scales only)" },
+            QatSteps = new Option<int>("--qat-steps") { Description = "Training steps of qat:gN rows", DefaultValueFactory = _ => new AwqRuntime.Quantization.Qat.QatOptions().Steps },
         };
 
         public void AddTo(Command cmd)
         {
-            foreach (var option in new Option[] { Ctx, Chunks, Threads, Runs, NoSpeed, Work, Out, Json, Plot, Quiet, Rows, CalibSamples, CalibSeqLen, ScaledClip })
+            foreach (var option in new Option[] { Ctx, Chunks, Threads, Runs, NoSpeed, Work, Out, Json, Plot, Quiet, Rows, CalibSamples, CalibSeqLen, ScaledClip, QatSteps })
                 cmd.Options.Add(option);
         }
 
@@ -121,6 +124,7 @@ internal static class CompareCommand
                 WorkFolder = parse.GetValue(Work) ?? defaultWork ?? "",
                 Rows = ParseRows(parse.GetValue(Rows)),
                 AwqScaledClip = parse.GetValue(ScaledClip),
+                Qat = new AwqRuntime.Quantization.Qat.QatOptions { Steps = parse.GetValue(QatSteps) }.Validate(),
                 CommandLine = CommandLine(parse),
                 GitCommit = GitCommit(),
             };
@@ -250,11 +254,21 @@ internal static class CompareCommand
         }
         if (lower.StartsWith("awq-compat:", StringComparison.Ordinal)) return ComparisonRowSpec.AwqLlamaCppCompatible(Group(lower["awq-compat:".Length..], name));
         if (lower.StartsWith("awq:", StringComparison.Ordinal)) { var (g, b) = GroupBits(lower[4..], name); return ComparisonRowSpec.Awq(g, b); }
+        if (lower == "w8a8-dynamic") return ComparisonRowSpec.Ours(QuantMethod.W8A8Dynamic);
+        if (lower.StartsWith("w8a8-static:", StringComparison.Ordinal))
+            return ComparisonRowSpec.Ours(QuantMethod.W8A8Static, observer: AwqRuntime.Quantization.Observers.ObserverNames.Parse(lower["w8a8-static:".Length..]));
+        foreach (var m in new[] { QuantMethod.Gptq, QuantMethod.AwqGptq })
+            if (lower.StartsWith(m.Name() + ":", StringComparison.Ordinal))
+            {
+                var (g, b) = GroupBits(lower[(m.Name().Length + 1)..], name);
+                return ComparisonRowSpec.Ours(m, g, bits: b);
+            }
+        if (lower.StartsWith("qat:", StringComparison.Ordinal)) return ComparisonRowSpec.Ours(QuantMethod.Qat, Group(lower[4..], name));
         if (lower.StartsWith("rtn:", StringComparison.Ordinal)) { var (g, b) = GroupBits(lower[4..], name); return ComparisonRowSpec.Rtn(g, b); }
         if (lower is "f32" or "fp32") return ComparisonRowSpec.LlamaCppF32();
         if (LlamaFileTypes.Names.Contains(name.ToUpperInvariant())) return ComparisonRowSpec.LlamaCpp(name.ToUpperInvariant());
         throw new ArgumentException(
-            $"--rows '{name}' is not a row name ({string.Join(", ", ComparisonRowSpec.Defaults.Select(r => r.Name))}), a llama-quantize type, awq:gN, rtn:gN (awq:gN:wB, rtn:gN:wB at B = 2, 3, 8 bits), awq-compat:gN, awq-scaled:TYPE or imatrix:TYPE");
+            $"--rows '{name}' is not a row name ({string.Join(", ", ComparisonRowSpec.Defaults.Select(r => r.Name))}), a llama-quantize type, awq:gN, rtn:gN, gptq:gN, awq+gptq:gN (awq:gN:wB and so on at B = 2, 3, 8 bits), qat:gN, w8a8-dynamic, w8a8-static:OBSERVER, awq-compat:gN, awq-scaled:TYPE or imatrix:TYPE");
     }
 
     /// <summary>The command as typed, for the report ("awq compare model.bin --data ...").</summary>

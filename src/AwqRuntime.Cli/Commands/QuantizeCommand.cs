@@ -2,6 +2,7 @@ using AwqRuntime.Formats;
 using System.CommandLine;
 using System.Globalization;
 using AwqRuntime.Quantization;
+using AwqRuntime.Quantization.Qat;
 using AwqRuntime.Quantization.Resume;
 using Spectre.Console;
 
@@ -23,7 +24,8 @@ internal static class QuantizeCommand
         var method = new Option<string>("--method")
         {
             Description = "awq (activation-aware search), rtn (plain round-to-nearest), gptq (error-feedback rounding), awq+gptq (AWQ's scales, then GPTQ), " +
-                "w8a8-dynamic (INT8 weights per channel, activations quantized per token at run time) or w8a8-static (activation ranges fixed from calibration, see --observer)",
+                "w8a8-dynamic (INT8 weights per channel, activations quantized per token at run time), w8a8-static (activation ranges fixed from calibration, see --observer) " +
+                "or qat (AWQ, then quantization-aware training against the full-precision model on the calibration text, see --qat-steps)",
             DefaultValueFactory = _ => "awq",
         };
         var observer = new Option<string>("--observer")
@@ -32,6 +34,11 @@ internal static class QuantizeCommand
             DefaultValueFactory = _ => "minmax",
         };
         var actOrder = new Option<bool>("--act-order") { Description = "gptq, awq+gptq: round columns in order of decreasing Hessian diagonal (group parameters fixed up front)" };
+        var qatSteps = new Option<int>("--qat-steps") { Description = "qat: optimiser steps", DefaultValueFactory = _ => new QatOptions().Steps };
+        var qatBatch = new Option<int>("--qat-batch") { Description = "qat: calibration sequences per step", DefaultValueFactory = _ => new QatOptions().BatchSize };
+        var qatLr = new Option<float>("--qat-lr") { Description = "qat: Adam step size of the latent weights, in quantization steps of their group", DefaultValueFactory = _ => new QatOptions().WeightLearningRate };
+        var qatScaleLr = new Option<float>("--qat-scale-lr") { Description = "qat: Adam step size of the group scales, relative to their value (0 keeps AWQ's)", DefaultValueFactory = _ => new QatOptions().ScaleLearningRate };
+        var qatNormLr = new Option<float>("--qat-norm-lr") { Description = "qat: Adam step size of the RMSNorm weights, relative to their value (0 keeps AWQ's)", DefaultValueFactory = _ => new QatOptions().NormLearningRate };
         var noDuo = new Option<bool>("--no-duo-scaling") { Description = "llm-awq's scale formula s = x̄^α instead of AutoAWQ's x̄^α / w̄^(1−α)" };
         var noClip = new Option<bool>("--no-clip") { Description = "Skip the weight clipping search" };
         var notConvert = new Option<string[]>("--modules-to-not-convert") { Description = "Linear kinds kept in fp16 (e.g. down_proj)", AllowMultipleArgumentsPerToken = true };
@@ -53,7 +60,7 @@ internal static class QuantizeCommand
         var json = CliOptions.Json();
         var cmd = new Command("quantize", "Quantize a model to group-wise INT4 (or --w-bit 2, 3, 8) with AWQ and save it in AutoAWQ's checkpoint layout (compressed-tensors' for widths other than 4)")
         {
-            model, tokenizer, output, calib, samples, seqLen, group, bits, method, observer, actOrder, noDuo, noClip, notConvert, stats, force, resume, seed, format, threads, allowNonFinite, quiet, json,
+            model, tokenizer, output, calib, samples, seqLen, group, bits, method, observer, actOrder, qatSteps, qatBatch, qatLr, qatScaleLr, qatNormLr, noDuo, noClip, notConvert, stats, force, resume, seed, format, threads, allowNonFinite, quiet, json,
         };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
@@ -69,7 +76,17 @@ internal static class QuantizeCommand
                 DuoScaling = !parse.GetValue(noDuo), ApplyClip = !parse.GetValue(noClip),
                 ModulesToNotConvert = parse.GetValue(notConvert) ?? [],
                 CaptureStatistics = parse.GetValue(stats),
+                Qat = new QatOptions
+                {
+                    Steps = parse.GetValue(qatSteps), BatchSize = parse.GetValue(qatBatch),
+                    WeightLearningRate = parse.GetValue(qatLr), ScaleLearningRate = parse.GetValue(qatScaleLr), NormLearningRate = parse.GetValue(qatNormLr), Seed = (int)(parse.GetValue(seed) & 0x7fffffff),
+                },
             }.Validate();
+            var method0 = config.Method;
+            foreach (var (name, set) in new[] { ("--qat-steps", parse.GetResult(qatSteps) is { Implicit: false }), ("--qat-batch", parse.GetResult(qatBatch) is { Implicit: false }),
+                         ("--qat-lr", parse.GetResult(qatLr) is { Implicit: false }), ("--qat-scale-lr", parse.GetResult(qatScaleLr) is { Implicit: false }),
+                         ("--qat-norm-lr", parse.GetResult(qatNormLr) is { Implicit: false }) })
+                if (set && method0 != QuantMethod.Qat) throw new ArgumentException($"{name} applies to --method qat, not {method0.Name()}");
             var layout = parse.GetValue(format)?.ToLowerInvariant() switch
             {
                 "awq" => Int4CheckpointFormat.AutoAwq,
@@ -209,6 +226,14 @@ internal static class QuantizeCommand
             var first = -1; // a resumed run starts past its restored blocks: the ETA counts this run's blocks only
             return body(new SyncProgress<QuantProgress>(p =>
             {
+                if (p.Step.StartsWith("qat ", StringComparison.Ordinal))
+                {
+                    // training after the blocks: a line per twentieth of the steps
+                    var every = Math.Max(1, (p.Steps - 1) / 20);
+                    if (p.StepIndex % every == 0 || p.StepIndex == p.Steps - 1)
+                        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed.TotalSeconds,7:F1} s] {p.Step}"));
+                    return;
+                }
                 if (p.Step == "load" && first < 0) first = p.Layer;
                 if (!(p.Step == "load" && p.Layer > first || p.Step == "done")) return;
                 var done = p.Layer;
@@ -252,6 +277,11 @@ internal static class QuantizeCommand
         calibration_forward_seconds = r.CalibrationForward.TotalSeconds,
         forwards = r.CalibrationForward > TimeSpan.Zero ? r.Elapsed / r.CalibrationForward : (double?)null,
         bits_per_weight = r.LinearBitsPerWeight,
+        qat = r.Qat is { } q
+            ? new { steps = q.Options.Steps, batch = q.Batch, seq_len = q.SeqLen, weight_lr = q.Options.WeightLearningRate, scale_lr = q.Options.ScaleLearningRate, norm_lr = q.Options.NormLearningRate,
+                initial_kl = q.InitialLoss, final_kl = q.FinalLoss, held_out_sequences = q.HeldOut,
+                held_out_kl = q.Validations.Select(v => new { step = v.Step, kl = v.Kl }), kept_step = q.KeptStep, seconds = q.Elapsed.TotalSeconds }
+            : null,
         layers = r.Blocks.Select(b => new
         {
             layer = b.Layer,
@@ -279,6 +309,12 @@ internal static class QuantizeCommand
         if (r.Blocks.Any(b => b.Scales.Count > 0)) CliOptions.Status.Write(table);
         var skipped = r.Blocks.SelectMany(b => b.SkippedGroups).Distinct().ToList();
         foreach (var s in skipped) CliOptions.Status.MarkupLine(Markup.Escape($"skipped: {s}"));
+        if (r.Qat is { } q)
+            CliOptions.Status.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                $"quantization-aware training: {q.Losses.Count} steps of {q.Batch} x {q.SeqLen} tokens in {q.Elapsed.TotalSeconds:F1} s, KL to the full-precision model {q.InitialLoss:F4} → {q.FinalLoss:F4} on the training batches (first and last tenth of the steps)")));
+        if (r.Qat is { HeldOut: > 0 } h)
+            CliOptions.Status.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                $"held-out calibration ({h.HeldOut} sequences): KL {h.HeldOutBefore:F4} (AWQ) → {h.HeldOutKept:F4}, parameters of step {h.KeptStep} kept (the lowest)")));
         CliOptions.Status.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"quantized {r.Blocks.Count} blocks in {r.Elapsed.TotalSeconds:F1} s, {r.LinearBitsPerWeight:F3} bits/weight in the linears → {Path.GetFullPath(outDir)}")));
         if (r.CalibrationForward > TimeSpan.Zero)

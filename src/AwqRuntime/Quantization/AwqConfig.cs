@@ -2,7 +2,7 @@ namespace AwqRuntime.Quantization;
 
 /// <summary>
 /// How a model is quantized: INT4 group-wise by AWQ's activation-aware search, plain round-to-nearest,
-/// GPTQ's error-feedback rounding, or AWQ's scales then GPTQ; or W8A8 INT8 with dynamic activations.
+/// GPTQ's error-feedback rounding, or AWQ's scales then GPTQ; or W8A8 INT8 with dynamic activations; or AWQ followed by quantization-aware training.
 /// </summary>
 public enum QuantMethod
 {
@@ -12,6 +12,7 @@ public enum QuantMethod
     AwqGptq,
     W8A8Dynamic,
     W8A8Static,
+    Qat,
 }
 
 /// <summary>
@@ -57,6 +58,9 @@ public sealed record AwqConfig
     /// <summary>GPTQ: columns per lazy batch update (blocksize, 128).</summary>
     public int GptqBlockSize { get; init; } = 128;
 
+    /// <summary>QAT: the training after AWQ (steps, batch, step sizes, seed).</summary>
+    public Qat.QatOptions Qat { get; init; } = new();
+
     public AwqConfig Validate()
     {
         if (GptqBlockSize <= 0) throw new ArgumentException($"GPTQ block size must be positive (got {GptqBlockSize})");
@@ -64,8 +68,10 @@ public sealed record AwqConfig
         if (ActOrder && Method is not (QuantMethod.Gptq or QuantMethod.AwqGptq)) throw new ArgumentException($"act-order applies to gptq and awq+gptq, not {Method.Name()}");
         if (Observer != Observers.ObserverKind.MinMax && Method != QuantMethod.W8A8Static)
             throw new ArgumentException($"an activation observer applies to w8a8-static, not {Method.Name()}");
+        if (Method == QuantMethod.Qat) Qat.Validate();
         if (!Method.IsInt4()) return ValidateModules();
         if (WBit is not (2 or 3 or 4 or 8)) throw new ArgumentException($"w_bit {WBit} is not supported: group-wise weights are 2, 3, 4 or 8 bits");
+        if (Method == QuantMethod.Qat && WBit != 4) throw new ArgumentException($"w_bit {WBit}: qat trains 4-bit weights (2, 3 and 8 bits: awq, rtn, gptq, awq+gptq)");
         if (GroupSize <= 0) throw new ArgumentException($"group size must be positive (got {GroupSize})");
         if (!ZeroPoint) throw new ArgumentException("zero_point=false (symmetric) is not supported: AutoAWQ's GEMM layout is asymmetric");
         if (NGrid < 1) throw new ArgumentException($"grid size must be positive (got {NGrid})");

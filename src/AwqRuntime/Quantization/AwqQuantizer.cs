@@ -22,9 +22,13 @@ public static class AwqQuantizer
     /// given a journal with <see cref="QuantizationJournal.Completed"/> blocks restores them and goes on
     /// from there, producing the same model as an uninterrupted run.
     /// </param>
+    /// <remarks>
+    /// QAT keeps no journal: its training needs every block's full-precision weights at once, which the
+    /// journal does not hold, so a resumed QAT run starts again from the first block.
+    /// </remarks>
     public static QuantizationResult Quantize(IWeightSource src, CalibrationSet calib, AwqConfig config,
         IProgress<QuantProgress>? progress = null, CancellationToken cancel = default, QuantizationJournal? journal = null) =>
-        Run(src, calib, config.Validate(), quantize: true, searched: null, progress, cancel, journal);
+        Run(src, calib, config.Validate(), quantize: true, searched: null, progress, cancel, config.Method == QuantMethod.Qat ? null : journal);
 
     /// <summary>
     /// <see cref="Quantize"/> with the scales an earlier AWQ run chose (its <see cref="QuantizationResult.Blocks"/>,
@@ -36,7 +40,8 @@ public static class AwqQuantizer
         IProgress<QuantProgress>? progress = null, CancellationToken cancel = default)
     {
         config = config.Validate();
-        if (config.Method != QuantMethod.Awq) throw new ArgumentException($"reusing searched scales needs method awq, not {config.Method}", nameof(config));
+        if (config.Method is not (QuantMethod.Awq or QuantMethod.Qat))
+            throw new ArgumentException($"reusing searched scales needs method awq or qat, not {config.Method.Name()}", nameof(config));
         CheckSearched(src, searched);
         return Run(src, calib, config, quantize: true, searched, progress, cancel);
     }
@@ -156,10 +161,12 @@ public static class AwqQuantizer
         if (quantize) CompactMemory(); // the search workspace is garbage now: free it before reading the classifier
         progress?.Report(new QuantProgress(c.NumLayers, c.NumLayers, "done", 7, 7));
         var model = quantize ? AssembleFp16(src, blocks) : AssembleFp32(src, blocks);
+        // QAT: every block is AWQ's now; train them together against the full-precision model.
+        var qat = quantize && method is QatMethod qm ? Qat.QatTrainer.Train(model, qm.Prepared, LlamaModel.FromWeights(src), calib, config.Qat, progress, cancel) : null;
         return new QuantizationResult
         {
             Model = model, Config = config, Calibration = calib, Blocks = reports, ActivationStats = stats, Elapsed = clock.Elapsed,
-            CalibrationForward = forwardClock.Elapsed,
+            CalibrationForward = forwardClock.Elapsed, Qat = qat,
         };
     }
 

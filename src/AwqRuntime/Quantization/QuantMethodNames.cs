@@ -11,6 +11,7 @@ public static class QuantMethodNames
         (QuantMethod.AwqGptq, "awq+gptq"),
         (QuantMethod.W8A8Dynamic, "w8a8-dynamic"),
         (QuantMethod.W8A8Static, "w8a8-static"),
+        (QuantMethod.Qat, "qat"),
     ];
 
     /// <summary>Every valid name, in the order help text lists them.</summary>
@@ -28,8 +29,8 @@ public static class QuantMethodNames
     }
 
     /// <summary>True for methods that read calibration activations (AWQ's search, GPTQ's Hessians).</summary>
-    public static bool ReadsCalibration(this QuantMethod m) => m is QuantMethod.Awq or QuantMethod.Gptq or QuantMethod.AwqGptq or QuantMethod.W8A8Static;
+    public static bool ReadsCalibration(this QuantMethod m) => m is QuantMethod.Awq or QuantMethod.Gptq or QuantMethod.AwqGptq or QuantMethod.W8A8Static or QuantMethod.Qat;
 
     /// <summary>True for methods whose linears become group-wise INT4 (AutoAWQ GEMM layout).</summary>
-    public static bool IsInt4(this QuantMethod m) => m is QuantMethod.Awq or QuantMethod.Rtn or QuantMethod.Gptq or QuantMethod.AwqGptq;
+    public static bool IsInt4(this QuantMethod m) => m is QuantMethod.Awq or QuantMethod.Rtn or QuantMethod.Gptq or QuantMethod.AwqGptq or QuantMethod.Qat;
 }

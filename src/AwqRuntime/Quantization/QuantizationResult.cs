@@ -23,6 +23,9 @@ public sealed class QuantizationResult
     /// </summary>
     public TimeSpan CalibrationForward { get; init; }
 
+    /// <summary>The training of a QAT run (losses, time), or null for other methods.</summary>
+    public Qat.QatReport? Qat { get; init; }
+
     /// <summary>Bits per weight over the quantized linears, counted from their packed bytes.</summary>
     public double LinearBitsPerWeight
     {

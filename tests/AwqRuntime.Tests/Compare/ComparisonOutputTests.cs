@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using AwqRuntime.Cli.Commands;
 using AwqRuntime.Comparison;
+using AwqRuntime.Quantization;
 using AwqRuntime.Tests.Formats;
 using Spectre.Console;
 
@@ -138,18 +139,29 @@ public class ComparisonOutputTests
         var e = Assert.Throws<ArgumentException>(() => CompareCommand.ParseRows(["Q9_9"]));
         Assert.Contains("Q9_9", e.Message);
         Assert.Throws<ArgumentException>(() => CompareCommand.ParseRows(["awq:32"]));
+        var methods = CompareCommand.ParseRows(["gptq:g32,awq+gptq:g64", "qat:g32", "w8a8-dynamic", "w8a8-static:percentile"]);
+        Assert.Equal(["FP32 (ours)", "GPTQ g32", "AWQ+GPTQ g64", "QAT g32", "W8A8 dynamic", "W8A8 static (percentile)"], methods.Select(r => r.Name).ToArray());
+        Assert.Equal([AwqRuntime.Quantization.QuantMethod.Gptq, AwqRuntime.Quantization.QuantMethod.AwqGptq, AwqRuntime.Quantization.QuantMethod.Qat, AwqRuntime.Quantization.QuantMethod.W8A8Dynamic, AwqRuntime.Quantization.QuantMethod.W8A8Static],
+            methods.Skip(1).Select(r => r.Method).ToArray());
+        Assert.All(methods.Skip(1), r => Assert.Equal(ComparisonRowKind.OursMethod, r.Kind));
+        Assert.Equal(64, methods[2].GroupSize);
+        Assert.Equal(AwqRuntime.Quantization.Observers.ObserverKind.Percentile, methods[5].Observer);
+        Assert.Contains("--observer 'bogus'", Assert.Throws<ArgumentException>(() => CompareCommand.ParseRows(["w8a8-static:bogus"])).Message);
+        Assert.Throws<ArgumentException>(() => CompareCommand.ParseRows(["qat:32"]));
     }
 
     [Fact]
     public void Rows_option_accepts_a_weight_width_for_awq_and_rtn()
     {
-        var rows = CompareCommand.ParseRows(["awq:g32:w3,rtn:g32:w3", "awq:g64:w2", "RTN:G32:W8", "awq:g32:w4", "rtn:g128"]);
-        Assert.Equal(["FP32 (ours)", "AWQ w3 g32", "RTN w3 g32", "AWQ w2 g64", "RTN w8 g32", "AWQ g32", "RTN g128"], rows.Select(r => r.Name).ToArray());
-        Assert.Equal([4, 3, 3, 2, 8, 4, 4], rows.Select(r => r.WBit).ToArray());
-        Assert.Equal([0, 32, 32, 64, 32, 32, 128], rows.Select(r => r.GroupSize).ToArray());
+        var rows = CompareCommand.ParseRows(["awq:g32:w3,rtn:g32:w3", "awq:g64:w2", "RTN:G32:W8", "awq:g32:w4", "rtn:g128", "gptq:g32:w3", "awq+gptq:g64:w8"]);
+        Assert.Equal(["FP32 (ours)", "AWQ w3 g32", "RTN w3 g32", "AWQ w2 g64", "RTN w8 g32", "AWQ g32", "RTN g128", "GPTQ w3 g32", "AWQ+GPTQ w8 g64"], rows.Select(r => r.Name).ToArray());
+        Assert.Equal([4, 3, 3, 2, 8, 4, 4, 3, 8], rows.Select(r => r.WBit).ToArray());
+        Assert.Equal([0, 32, 32, 64, 32, 32, 128, 32, 64], rows.Select(r => r.GroupSize).ToArray());
         Assert.Equal(ComparisonRowKind.OursAwq, rows[1].Kind);
         Assert.Equal(ComparisonRowKind.OursRtn, rows[2].Kind);
-        foreach (var bad in new[] { "awq:g32:w5", "awq:g32:w", "rtn:g32:3", "awq:g32:w3:x", "awq:w3" })
+        Assert.Equal(QuantMethod.Gptq, rows[7].Method);
+        Assert.Equal(QuantMethod.AwqGptq, rows[8].Method);
+        foreach (var bad in new[] { "awq:g32:w5", "awq:g32:w", "rtn:g32:3", "awq:g32:w3:x", "awq:w3", "gptq:g32:w6", "qat:g32:w3" })
             Assert.Contains($"--rows '{bad}'", Assert.Throws<ArgumentException>(() => CompareCommand.ParseRows([bad])).Message);
         // the width forms are opt-in: the default rows stay 4-bit
         Assert.All(ComparisonRowSpec.Defaults, r => Assert.Equal(4, r.WBit));

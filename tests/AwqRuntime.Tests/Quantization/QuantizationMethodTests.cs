@@ -80,7 +80,16 @@ public class QuantizationMethodTests
         var r = AwqCli.Run("quantize", "nowhere", "--method", method, "--w-bit", "4", "--out", "x");
         Assert.Equal(1, r.ExitCode);
         Assert.Single(r.StderrLines);
-        Assert.Contains($"--w-bit applies to rtn, awq, gptq and awq+gptq (2, 3, 4 or 8), not {method}", r.Stderr);
+        Assert.Contains($"--w-bit applies to rtn, awq, gptq, awq+gptq (2, 3, 4 or 8) and qat (4), not {method}", r.Stderr);
+    }
+
+    [Fact]
+    public void Qat_takes_4_bits_only()
+    {
+        Assert.Contains("qat trains 4-bit weights", Assert.Throws<ArgumentException>(() => new AwqConfig { Method = QuantMethod.Qat, WBit = 3 }.Validate()).Message);
+        var r = AwqCli.Run("quantize", "nowhere", "--method", "qat", "--w-bit", "3", "--out", "x");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("--w-bit 3: qat trains 4-bit weights", r.Stderr);
     }
 
     [Fact]

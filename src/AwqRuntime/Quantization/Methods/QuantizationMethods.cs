@@ -13,6 +13,7 @@ internal static class QuantizationMethods
         QuantMethod.AwqGptq => new AwqGptqMethod(model, config),
         QuantMethod.W8A8Dynamic => new W8A8DynamicMethod(),
         QuantMethod.W8A8Static => new W8A8StaticMethod(config),
+        QuantMethod.Qat => new QatMethod(model, config),
         _ => throw new ArgumentOutOfRangeException(nameof(config), $"unknown quantization method {config.Method}"),
     };
 }
