@@ -7,7 +7,7 @@
  * with s and z·s broadcast once per group. A vector that straddles two groups (the group size is
  * not a multiple of 8) takes per-lane scales out of line. Lanes past K are zeroed. Up to 8 rows of
  * x (decode, small batches): each vector goes straight into the FMAs of up to 4 rows at a time;
- * more rows: the dequantized W row is stored once per M block and dotted with each row of x.
+ * more rows: the dequantized W row is stored once per M block and dotted with 4 rows of x at a time.
  * Either way two alternating 8-wide accumulators per output and a masked load for the last
  * partial vector of x (never reading past the row).
  */
@@ -116,26 +116,39 @@ T2 INL void wn_walk(const awq_wna16_job *J, int64_t n0, float *wrow, const float
     for (int i = 0; i < MT * NT; i++) out[i] = wn_hsum(_mm256_add_ps(acc[i][0], acc[i][1]));
 }
 
-/* Σ_k x[k]·w[k] over a stored row w (zero past K, 32-byte aligned), in wn_walk's order. */
-T2 INL float wn_dot(const float *x, const float *w, int64_t K) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+/* Σ_k x_i[k]·w[k] for MT rows x_i over a stored row w (zero past K, 32-byte aligned), in wn_walk's
+ * order: vector j into accumulator j mod 2, the last partial vector of x read masked. */
+T2 INL void wn_dot(const float *const *x, const float *w, int64_t K, const int MT, float *out) {
+    __m256 a0[4], a1[4];
+    for (int i = 0; i < MT; i++) a0[i] = a1[i] = _mm256_setzero_ps();
     int64_t k = 0;
     for (; k + 16 <= K; k += 16) {
-        a0 = _mm256_fmadd_ps(_mm256_load_ps(w + k), _mm256_loadu_ps(x + k), a0);
-        a1 = _mm256_fmadd_ps(_mm256_load_ps(w + k + 8), _mm256_loadu_ps(x + k + 8), a1);
+        const __m256 w0 = _mm256_load_ps(w + k), w1 = _mm256_load_ps(w + k + 8);
+#pragma GCC unroll 4
+        for (int i = 0; i < MT; i++) {
+            a0[i] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[i] + k), a0[i]);
+            a1[i] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x[i] + k + 8), a1[i]);
+        }
     }
+    int odd = 0; /* the next vector belongs to a1 */
     if (k + 8 <= K) {
-        a0 = _mm256_fmadd_ps(_mm256_load_ps(w + k), _mm256_loadu_ps(x + k), a0);
+        const __m256 w0 = _mm256_load_ps(w + k);
+#pragma GCC unroll 4
+        for (int i = 0; i < MT; i++) a0[i] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[i] + k), a0[i]);
         k += 8;
-        const __m256 t = a0; /* the next vector belongs to a1 */
-        a0 = a1, a1 = t;
+        odd = 1;
     }
     if (k < K) {
         const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
         const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(K - k)), lane);
-        a0 = _mm256_fmadd_ps(_mm256_load_ps(w + k), _mm256_maskload_ps(x + k, m), a0);
+        const __m256 w0 = _mm256_load_ps(w + k);
+#pragma GCC unroll 4
+        for (int i = 0; i < MT; i++) {
+            __m256 *a = odd ? &a1[i] : &a0[i];
+            *a = _mm256_fmadd_ps(w0, _mm256_maskload_ps(x[i] + k, m), *a);
+        }
     }
-    return wn_hsum(_mm256_add_ps(a0, a1));
+    for (int i = 0; i < MT; i++) out[i] = wn_hsum(_mm256_add_ps(a0[i], a1[i]));
 }
 
 /* Rows of x per fused walk; an M block with more rows stores each dequantized W row once instead. */
@@ -147,7 +160,18 @@ T2 void awq_wna16_block_avx2(const awq_wna16_job *J, int64_t m0, int64_t m1, int
     if (m1 - m0 > 2 * WN_FUSED_MT) {
         for (int64_t n = n0; n < n1; n++) {
             wn_walk(J, n, wrow, NULL, 0, 1, NULL);
-            for (int64_t m = m0; m < m1; m++) J->y[m * N + n] = wn_dot(J->x + m * K, wrow, K);
+            for (int64_t m = m0; m < m1; m += 4) { /* 4 rows of x share each load of the stored row */
+                const float *xr[4];
+                const int64_t mt = m1 - m < 4 ? m1 - m : 4;
+                for (int64_t i = 0; i < mt; i++) xr[i] = J->x + (m + i) * K;
+                switch (mt) {
+                case 1: wn_dot(xr, wrow, K, 1, out); break;
+                case 2: wn_dot(xr, wrow, K, 2, out); break;
+                case 3: wn_dot(xr, wrow, K, 3, out); break;
+                default: wn_dot(xr, wrow, K, 4, out); break;
+                }
+                for (int64_t i = 0; i < mt; i++) J->y[(m + i) * N + n] = out[i];
+            }
         }
         return;
     }
