@@ -51,7 +51,7 @@ internal static class QuantizeCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed for --calib self", DefaultValueFactory = _ => 42UL };
         var format = new Option<string>("--format")
         {
-            Description = "INT4 checkpoint layout: awq (AutoAWQ's GEMM: qweight/qzeros/scales) or compressed-tensors (llm-compressor's pack-quantized, which vLLM and transformers load natively)",
+            Description = "INT4 checkpoint layout: awq (AutoAWQ's GEMM: qweight/qzeros/scales) or compressed-tensors (llm-compressor's pack-quantized, which vLLM and transformers load natively); 2-, 3- and 8-bit weights are always compressed-tensors",
             DefaultValueFactory = _ => "awq",
         };
         var threads = CliOptions.Threads();
