@@ -158,6 +158,27 @@ AWQ_API int awq_w4a16_gemm(const float *x, int64_t M, int64_t K, const uint8_t *
                            int64_t group_size, float *y);
 
 /* ---------------------------------------------------------------------------------------------
+ * WnA16 GEMM: y[M,N] = x[M,K] · dequant(W)ᵀ with group-wise weights of `bits` = 2, 3, 4 or 8 bits,
+ * unsigned codes in a lane-interleaved kernel layout:
+ *   pl = floor(32/bits) codes per int32 (16, 10, 8, 4); a row is cut into blocks of B = 8·pl
+ *   columns (128, 80, 64, 32), block t taking words 8t..8t+7 of the row, and word 8t + l holding
+ *   the columns t·B + 8j + l, j = 0..pl−1, in bits j·bits .. j·bits+bits−1 — so shifting the 8
+ *   words of a block right by j·bits gives columns t·B + 8j .. +7 in the 8 lanes.
+ *   qweight: int32 [N, 8·ceil(K/B)]; codes past K and a 3-bit word's top two bits are ignored.
+ *   scales : fp16 bits [N, n_groups]; zeros: uint8 [N, n_groups] holding 0..2^bits−1.
+ *   W[n,k] = (q[n,k] − zeros[n, k/G]) · scales[n, k/G], the last group of a row may be shorter.
+ * (Checkpoints keep compressed-tensors' pack_to_int32 order, consecutive columns per word; the
+ * runtime repacks into this one at load, as it does for the INT4 kernels.) Each weight vector is
+ * dequantized exactly in fp32 and multiplied with the rows of x; the SIMD paths differ from the
+ * scalar reference only in summation order. Multi-threaded over N; bit-identical for any thread
+ * count. bits other than 2, 3, 4, 8 -> AWQ_ERR_INVALID_ARGUMENT; zeros above 2^bits−1 ->
+ * AWQ_ERR_INVALID_ARGUMENT naming row and group.
+ * ------------------------------------------------------------------------------------------- */
+AWQ_API int awq_wna16_gemm(const float *x, int64_t M, int64_t K, const int32_t *qweight, int bits,
+                           const uint16_t *scales, const uint8_t *zeros, int64_t N,
+                           int64_t group_size, float *y);
+
+/* ---------------------------------------------------------------------------------------------
  * W4A8 GEMM: the W4A16 weights (same layout, same W[n,k]) times activations quantized to int8,
  * with integer dot products. For decode and batched decode (M = 1..64; any M >= 1 works).
  *

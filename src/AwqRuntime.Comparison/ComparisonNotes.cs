@@ -23,7 +23,7 @@ internal static class ComparisonNotes
         "The model ties its classifier to the embedding: our checkpoints store the matrix once, the GGUF export writes output.weight as well (llama.cpp quantizes it as its own tensor), and each file's bits/weight counts the tensors it holds.";
 
     public static string Calibration(CalibrationSet calibration, string calibrationTextPath) =>
-        $"Calibration: {calibration.Samples.Length} × {calibration.SeqLen} tokens from {Path.GetFileName(calibrationTextPath)}; AWQ rows: duo scaling, 20-point α grid, clipping search; RTN rows: the same INT4 format without the search.";
+        $"Calibration: {calibration.Samples.Length} × {calibration.SeqLen} tokens from {Path.GetFileName(calibrationTextPath)}; AWQ rows: duo scaling, 20-point α grid, clipping search; RTN rows: the same format (width, groups) without the search.";
 
     /// <summary>How the AWQ-scaled rows were made; <paramref name="reused"/>: their scales came from the AWQ rows of the same run.</summary>
     public static string AwqScaled(IReadOnlyList<int> groups, bool clip, bool reused)

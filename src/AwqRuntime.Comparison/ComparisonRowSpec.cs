@@ -8,8 +8,9 @@ namespace AwqRuntime.Comparison;
 /// AWQ-scaled rows; <see cref="GgufType"/> is a llama-quantize type name for llama.cpp rows.
 /// <see cref="AutoOverrides"/> false leaves tensors that the type's blocks cannot split to llama.cpp,
 /// which then refuses plain formats (kept for tests and for users who want llama.cpp's own behaviour).
+/// <see cref="WBit"/> is the weight width of our AWQ and RTN rows: 4 (AutoAWQ's layout), or 2, 3, 8 (pack-quantized).
 /// </summary>
-public sealed record ComparisonRowSpec(string Name, ComparisonRowKind Kind, int GroupSize = 0, string? GgufType = null, bool AutoOverrides = true)
+public sealed record ComparisonRowSpec(string Name, ComparisonRowKind Kind, int GroupSize = 0, string? GgufType = null, bool AutoOverrides = true, int WBit = 4)
 {
     public bool IsOurs => Kind is ComparisonRowKind.OursFp32 or ComparisonRowKind.OursAwq or ComparisonRowKind.OursRtn
         or ComparisonRowKind.OursAwqLlamaCppCompatible or ComparisonRowKind.OursMethod;
@@ -36,20 +37,24 @@ public sealed record ComparisonRowSpec(string Name, ComparisonRowKind Kind, int 
     /// Ours by <paramref name="method"/> ("gptq:g32", "awq+gptq:g64", "qat:g32", "w8a8-dynamic",
     /// "w8a8-static:mse"): INT4 methods take a group size, W8A8 none (per channel).
     /// </summary>
-    public static ComparisonRowSpec Ours(QuantMethod method, int groupSize = 0, ObserverKind observer = ObserverKind.MinMax) => method switch
+    /// <paramref name="bits"/>: the weight width of the group-wise methods (4, or 2, 3, 8: "GPTQ w3 g32").
+    public static ComparisonRowSpec Ours(QuantMethod method, int groupSize = 0, ObserverKind observer = ObserverKind.MinMax, int bits = 4) => method switch
     {
-        QuantMethod.Awq => Awq(groupSize),
-        QuantMethod.Rtn => Rtn(groupSize),
+        QuantMethod.Awq => Awq(groupSize, bits),
+        QuantMethod.Rtn => Rtn(groupSize, bits),
         QuantMethod.W8A8Dynamic => new("W8A8 dynamic", ComparisonRowKind.OursMethod) { Method = method },
         QuantMethod.W8A8Static => new($"W8A8 static ({observer.Name()})", ComparisonRowKind.OursMethod) { Method = method, Observer = observer },
-        _ => new($"{method.Name().ToUpperInvariant()} g{groupSize}", ComparisonRowKind.OursMethod, groupSize) { Method = method },
+        _ => new(Named(method.Name().ToUpperInvariant(), groupSize, bits), ComparisonRowKind.OursMethod, groupSize, WBit: bits) { Method = method },
     };
 
     public static ComparisonRowSpec OursFp32() => new("FP32 (ours)", ComparisonRowKind.OursFp32);
 
-    public static ComparisonRowSpec Awq(int groupSize) => new($"AWQ g{groupSize}", ComparisonRowKind.OursAwq, groupSize);
+    /// <summary>"AWQ g32" at 4 bits, "AWQ w3 g32" at another width.</summary>
+    public static ComparisonRowSpec Awq(int groupSize, int bits = 4) => new(Named("AWQ", groupSize, bits), ComparisonRowKind.OursAwq, groupSize, WBit: bits);
 
-    public static ComparisonRowSpec Rtn(int groupSize) => new($"RTN g{groupSize}", ComparisonRowKind.OursRtn, groupSize);
+    public static ComparisonRowSpec Rtn(int groupSize, int bits = 4) => new(Named("RTN", groupSize, bits), ComparisonRowKind.OursRtn, groupSize, WBit: bits);
+
+    private static string Named(string method, int groupSize, int bits) => bits == 4 ? $"{method} g{groupSize}" : $"{method} w{bits} g{groupSize}";
 
     /// <summary>The row's name becomes "AWQ g32, down_proj fp16" once the model's shapes say which kinds stay fp16.</summary>
     public static ComparisonRowSpec AwqLlamaCppCompatible(int groupSize) =>

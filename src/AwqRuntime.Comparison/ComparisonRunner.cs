@@ -320,13 +320,14 @@ public sealed class ComparisonRunner : IDisposable
     {
         var config = new AwqConfig
         {
-            Method = method, GroupSize = method.IsInt4() ? s.Spec.GroupSize : new AwqConfig().GroupSize, ModulesToNotConvert = notConvert,
+            Method = method, GroupSize = method.IsInt4() ? s.Spec.GroupSize : new AwqConfig().GroupSize, WBit = method.IsInt4() ? s.Spec.WBit : 4,
+            ModulesToNotConvert = notConvert,
             Observer = method == QuantMethod.W8A8Static ? s.Spec.Observer : ObserverKind.MinMax,
             Qat = _o.Qat,
         }.Validate();
         var dir = Path.Combine(_o.WorkFolder, "ours", Slug(s.Row.Name));
         QuantizeOurs(config, dir, s.Row.Name);
-        if (method == QuantMethod.Awq && notConvert.Count == 0) _awqCheckpoints.TryAdd(config.GroupSize, dir);
+        if (method == QuantMethod.Awq && notConvert.Count == 0 && config.WBit == 4) _awqCheckpoints.TryAdd(config.GroupSize, dir);
         // The row runs what was saved: the checkpoint is reloaded as any user would load it.
         var loaded = s.Own(AwqModel.FromQuantized(dir, _o.TokenizerPath));
         var size = CheckpointSize.Measure(dir);
@@ -335,7 +336,8 @@ public sealed class ComparisonRunner : IDisposable
             rowNotes.Add(ComparisonNotes.KeptInFp16(notConvert, _source.Config));
         s.Row = WithSize(s.Row, size) with
         {
-            Format = method.IsInt4() ? $"INT4 g{config.GroupSize} (AutoAWQ GEMM)" : "INT8 W8A8 (compressed-tensors)",
+            Format = !method.IsInt4() ? "INT8 W8A8 (compressed-tensors)"
+                : config.WBit == 4 ? $"INT4 g{config.GroupSize} (AutoAWQ GEMM)" : $"INT{config.WBit} g{config.GroupSize} (compressed-tensors pack-quantized)",
             Path = Path.GetFullPath(dir),
             Notes = rowNotes,
         };
@@ -377,13 +379,14 @@ public sealed class ComparisonRunner : IDisposable
         using (var m = AwqModel.FromPretrained(_o.ModelPath, _o.TokenizerPath))
         {
             // A variant of an AWQ row already built (modules kept in fp16) reuses its scale search: same result, less time.
-            // QAT starts from AWQ's solution, so it reuses AWQ's search too.
-            var searched = method is QuantMethod.Awq or QuantMethod.Qat ? _awqSearches.GetValueOrDefault(config.GroupSize) : null;
+            // QAT starts from AWQ's solution, so it reuses AWQ's search too (4-bit searches only: the scale and clip
+            // searches depend on the weight width).
+            var searched = (method is QuantMethod.Awq or QuantMethod.Qat) && config.WBit == 4 ? _awqSearches.GetValueOrDefault(config.GroupSize) : null;
             var result = m.Quantize(calibration, config, new InlineProgress<QuantProgress>(p =>
                 Report($"{label}: block {Math.Min(p.Layer + 1, p.Layers)}/{p.Layers} {p.Step}", (p.Layer + (double)p.StepIndex / Math.Max(p.Steps, 1)) / p.Layers)), _cancel,
                 searched);
             m.SaveQuantized(dir, overwrite: true);
-            if (method == QuantMethod.Awq) _awqSearches.TryAdd(config.GroupSize, result.Blocks);
+            if (method == QuantMethod.Awq && config.WBit == 4) _awqSearches.TryAdd(config.GroupSize, result.Blocks);
             // The same calibration gives the same statistics whatever the method: the imatrix rows reuse them.
             if (result.ActivationStats.Count > 0) _importance ??= ImatrixWriter.Importance(result.ActivationStats);
         }

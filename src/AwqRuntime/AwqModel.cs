@@ -51,8 +51,8 @@ public sealed class AwqModel : IDisposable
     /// <summary>The INT4 settings of a compressed-tensors pack-quantized checkpoint (loaded); null otherwise.</summary>
     public PackQuantizedConfig? PackQuantized { get; private set; }
 
-    /// <summary>True when the linears are INT4 (AWQ, RTN, GPTQ in either INT4 layout).</summary>
-    public bool IsInt4 => Quantization != null || PackQuantized != null;
+    /// <summary>True when the linears are INT4 (AWQ, RTN, GPTQ in either INT4 layout); false for 2, 3 and 8 bits.</summary>
+    public bool IsInt4 => (Quantization?.Bits ?? PackQuantized?.Bits) == 4;
 
     public bool IsQuantized => Quantization != null || Int8Quantization != null || PackQuantized != null;
 

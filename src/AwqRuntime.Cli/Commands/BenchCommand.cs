@@ -84,10 +84,13 @@ internal static class BenchCommand
                     m.Quantize(CalibrationSet.None, new AwqConfig { GroupSize = group, Method = QuantMethod.Rtn });
                     what = $"RTN g{group}";
                 }
-                else what = m.Quantization is { } q ? $"INT4 g{q.GroupSize}" : "W8A8";
+                else what = m.Quantization is { } q ? $"INT{q.Bits} g{q.GroupSize}" : m.PackQuantized is { } pq ? $"INT{pq.Bits} g{pq.GroupSize} (pack-quantized)" : "W8A8";
+                // 2-, 3- and 8-bit linears have one kernel (awq_wna16_gemm): --kernel picks among the INT4 ones
+                var nbit = m.Model.Blocks.Any(b => LinearKinds.All.Any(k => b[k] is NBitLinear));
+                if (nbit) kernelList = [Int4Kernel.W4A16];
                 if (runtime.ApplyClassifier(parse, m) is { } chosen) what += ", " + chosen;
 
-                var subjects = kernelList.Select(k => BenchRunner.Ours($"ours {k.Name().ToUpperInvariant()}, {what}", m.Model.WithInt4Kernel(k), g, r))
+                var subjects = kernelList.Select(k => BenchRunner.Ours($"ours {(nbit ? "WNA16" : k.Name().ToUpperInvariant())}, {what}", m.Model.WithInt4Kernel(k), g, r))
                     .Concat(ggufs.Select(f => BenchRunner.LlamaCpp($"llama.cpp {GgufTypeLabel(f)}", f, g, r))).ToList();
                 var rng = new Random(1234);
                 var tokens = new[] { Math.Max(m.Tokenizer.Spec.BosId, 0) }.Concat(Enumerable.Range(0, p - 1).Select(_ => rng.Next(3, m.Config.VocabSize))).ToArray();

@@ -79,7 +79,7 @@ internal static class CompareCommand
             Rows = new Option<string[]>("--rows")
             {
                 Description = $"Rows to build (default: {string.Join(", ", (defaultRows ?? ComparisonRowSpec.Defaults).Select(r => r.Name))}). " +
-                    "Any of those names, any llama-quantize type (IQ4_NL), awq:gN, rtn:gN, gptq:gN, awq+gptq:gN, qat:gN, w8a8-dynamic, w8a8-static:minmax|percentile|mse, awq-compat:gN / qat-compat:gN (the linears llama.cpp cannot split kept in fp16), awq-scaled:TYPE, imatrix:TYPE (llama.cpp with our calibration's importance matrix); FP32 (ours) is always included",
+                    "Any of those names, any llama-quantize type (IQ4_NL), awq:gN, rtn:gN, gptq:gN, awq+gptq:gN (each also as awq:gN:w3 and so on: 2, 3 or 8-bit weights), qat:gN, w8a8-dynamic, w8a8-static:minmax|percentile|mse, awq-compat:gN / qat-compat:gN (the linears llama.cpp cannot split kept in fp16), awq-scaled:TYPE, imatrix:TYPE (llama.cpp with our calibration's importance matrix); FP32 (ours) is always included",
                 AllowMultipleArgumentsPerToken = true,
             },
             CalibSamples = new Option<int>("--calib-samples") { Description = "Calibration sequences", DefaultValueFactory = _ => 128 },
@@ -234,6 +234,16 @@ internal static class CompareCommand
         static int Group(string v, string name) =>
             v.StartsWith('g') && int.TryParse(v[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var g) && g > 0
                 ? g : throw new ArgumentException($"--rows '{name}': expected a group size like g32");
+        // awq:g32 or awq:g32:w3 (w2, w3, w4, w8: the weight width)
+        static (int Group, int Bits) GroupBits(string v, string name)
+        {
+            var parts = v.Split(':');
+            if (parts.Length > 2) throw new ArgumentException($"--rows '{name}': expected gN or gN:wB, like g32:w3");
+            if (parts.Length == 1) return (Group(parts[0], name), 4);
+            return parts[1].StartsWith('w') && int.TryParse(parts[1][1..], NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b is 2 or 3 or 4 or 8
+                ? (Group(parts[0], name), b)
+                : throw new ArgumentException($"--rows '{name}': the weight width must be w2, w3, w4 or w8");
+        }
         var lower = name.ToLowerInvariant();
         if (lower.StartsWith("awq-scaled:", StringComparison.Ordinal)) return ComparisonRowSpec.AwqScaled(name["awq-scaled:".Length..].ToUpperInvariant());
         if (lower.StartsWith("imatrix:", StringComparison.Ordinal))
@@ -243,21 +253,25 @@ internal static class CompareCommand
                 : throw new ArgumentException($"--rows '{name}': '{type}' is not a llama-quantize type");
         }
         if (lower.StartsWith("awq-compat:", StringComparison.Ordinal)) return ComparisonRowSpec.AwqLlamaCppCompatible(Group(lower["awq-compat:".Length..], name));
-        if (lower.StartsWith("awq:", StringComparison.Ordinal)) return ComparisonRowSpec.Awq(Group(lower[4..], name));
+        if (lower.StartsWith("awq:", StringComparison.Ordinal)) { var (g, b) = GroupBits(lower[4..], name); return ComparisonRowSpec.Awq(g, b); }
         if (lower == "w8a8-dynamic") return ComparisonRowSpec.Ours(QuantMethod.W8A8Dynamic);
         if (lower.StartsWith("w8a8-static:", StringComparison.Ordinal))
             return ComparisonRowSpec.Ours(QuantMethod.W8A8Static, observer: AwqRuntime.Quantization.Observers.ObserverNames.Parse(lower["w8a8-static:".Length..]));
+        foreach (var m in new[] { QuantMethod.Gptq, QuantMethod.AwqGptq })
+            if (lower.StartsWith(m.Name() + ":", StringComparison.Ordinal))
+            {
+                var (g, b) = GroupBits(lower[(m.Name().Length + 1)..], name);
+                return ComparisonRowSpec.Ours(m, g, bits: b);
+            }
+        if (lower.StartsWith("qat:", StringComparison.Ordinal)) return ComparisonRowSpec.Ours(QuantMethod.Qat, Group(lower[4..], name));
         foreach (var m in new[] { QuantMethod.Gptq, QuantMethod.AwqGptq, QuantMethod.Qat })
-        {
-            if (lower.StartsWith(m.Name() + ":", StringComparison.Ordinal)) return ComparisonRowSpec.Ours(m, Group(lower[(m.Name().Length + 1)..], name));
             if (lower.StartsWith(m.Name() + "-compat:", StringComparison.Ordinal))
                 return ComparisonRowSpec.OursLlamaCppCompatible(m, Group(lower[(m.Name().Length + 8)..], name));
-        }
-        if (lower.StartsWith("rtn:", StringComparison.Ordinal)) return ComparisonRowSpec.Rtn(Group(lower[4..], name));
+        if (lower.StartsWith("rtn:", StringComparison.Ordinal)) { var (g, b) = GroupBits(lower[4..], name); return ComparisonRowSpec.Rtn(g, b); }
         if (lower is "f32" or "fp32") return ComparisonRowSpec.LlamaCppF32();
         if (LlamaFileTypes.Names.Contains(name.ToUpperInvariant())) return ComparisonRowSpec.LlamaCpp(name.ToUpperInvariant());
         throw new ArgumentException(
-            $"--rows '{name}' is not a row name ({string.Join(", ", ComparisonRowSpec.Defaults.Select(r => r.Name))}), a llama-quantize type, awq:gN, rtn:gN, gptq:gN, awq+gptq:gN, qat:gN, w8a8-dynamic, w8a8-static:OBSERVER, awq-compat:gN (also gptq-, awq+gptq-, qat-compat:gN), awq-scaled:TYPE or imatrix:TYPE");
+            $"--rows '{name}' is not a row name ({string.Join(", ", ComparisonRowSpec.Defaults.Select(r => r.Name))}), a llama-quantize type, awq:gN, rtn:gN, gptq:gN, awq+gptq:gN (awq:gN:wB and so on at B = 2, 3, 8 bits), qat:gN, w8a8-dynamic, w8a8-static:OBSERVER, awq-compat:gN (also gptq-, awq+gptq-, qat-compat:gN), awq-scaled:TYPE or imatrix:TYPE");
     }
 
     /// <summary>The command as typed, for the report ("awq compare model.bin --data ...").</summary>

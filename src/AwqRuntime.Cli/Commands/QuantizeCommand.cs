@@ -20,7 +20,7 @@ internal static class QuantizeCommand
         var samples = new Option<int>("--calib-samples") { Description = "Calibration sequences", DefaultValueFactory = _ => 128 };
         var seqLen = new Option<int>("--calib-seqlen") { Description = "Tokens per calibration sequence", DefaultValueFactory = _ => 512 };
         var group = new Option<int>("--group-size", "-g") { Description = "Weights per quantization group along the input dimension", DefaultValueFactory = _ => 128 };
-        var bits = new Option<int>("--w-bit") { Description = "Weight bits (the INT4 kernels run 4)", DefaultValueFactory = _ => 4 };
+        var bits = new Option<int>("--w-bit") { Description = "Weight bits of rtn, awq, gptq and awq+gptq: 2, 3, 4 or 8 (4 is saved in AutoAWQ's layout, 2, 3 and 8 in compressed-tensors' pack-quantized one)", DefaultValueFactory = _ => 4 };
         var method = new Option<string>("--method")
         {
             Description = "awq (activation-aware search), rtn (plain round-to-nearest), gptq (error-feedback rounding), awq+gptq (AWQ's scales, then GPTQ), " +
@@ -51,23 +51,25 @@ internal static class QuantizeCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed for --calib self", DefaultValueFactory = _ => 42UL };
         var format = new Option<string>("--format")
         {
-            Description = "INT4 checkpoint layout: awq (AutoAWQ's GEMM: qweight/qzeros/scales) or compressed-tensors (llm-compressor's pack-quantized, which vLLM and transformers load natively)",
+            Description = "INT4 checkpoint layout: awq (AutoAWQ's GEMM: qweight/qzeros/scales) or compressed-tensors (llm-compressor's pack-quantized, which vLLM and transformers load natively); 2-, 3- and 8-bit weights are always compressed-tensors",
             DefaultValueFactory = _ => "awq",
         };
         var threads = CliOptions.Threads();
         var allowNonFinite = CliOptions.AllowNonFinite();
         var quiet = CliOptions.Quiet();
         var json = CliOptions.Json();
-        var cmd = new Command("quantize", "Quantize a model to group-wise INT4 with AWQ and save it in AutoAWQ's checkpoint layout")
+        var cmd = new Command("quantize", "Quantize a model to group-wise INT4 (or --w-bit 2, 3, 8) with AWQ and save it in AutoAWQ's checkpoint layout (compressed-tensors' for widths other than 4)")
         {
             model, tokenizer, output, calib, samples, seqLen, group, bits, method, observer, actOrder, qatSteps, qatBatch, qatLr, qatScaleLr, qatNormLr, noDuo, noClip, notConvert, stats, force, resume, seed, format, threads, allowNonFinite, quiet, json,
         };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
             CliOptions.ApplyThreads(parse.GetValue(threads));
+            var quantMethod = QuantMethodNames.Parse(parse.GetValue(method));
+            WBitOption.Check(quantMethod, parse.GetValue(bits), parse.GetResult(bits) is { Implicit: false });
             var config = new AwqConfig
             {
-                Method = QuantMethodNames.Parse(parse.GetValue(method)),
+                Method = quantMethod,
                 ActOrder = parse.GetValue(actOrder),
                 Observer = AwqRuntime.Quantization.Observers.ObserverNames.Parse(parse.GetValue(observer)),
                 GroupSize = parse.GetValue(group), WBit = parse.GetValue(bits),
@@ -91,6 +93,13 @@ internal static class QuantizeCommand
                 "compressed-tensors" => Int4CheckpointFormat.CompressedTensors,
                 var other => throw new ArgumentException($"--format '{other}' is not awq or compressed-tensors"),
             };
+            if (config.Method.IsInt4() && config.WBit != 4)
+            {
+                // AutoAWQ's GEMM layout holds 4-bit weights only; other widths are saved pack-quantized
+                if (parse.GetResult(format) is { Implicit: false } && layout == Int4CheckpointFormat.AutoAwq)
+                    throw new ArgumentException($"--format awq holds 4-bit weights only (AutoAWQ's GEMM layout); --w-bit {config.WBit} is saved as compressed-tensors");
+                layout = Int4CheckpointFormat.CompressedTensors;
+            }
             var outDir = parse.GetValue(output)!;
             if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any() && !parse.GetValue(force))
                 throw new IOException($"{outDir}: folder exists and is not empty (use --force to replace it)");
@@ -122,6 +131,22 @@ internal static class QuantizeCommand
             : $"awq: warning: --group-size {groupSize} does not divide the input width of {string.Join(", ", odd)}; the checkpoint uses AwqRuntime's ceil-groups layout extension, which vLLM and AutoAWQ cannot load";
     }
 
+    /// <summary>
+    /// 2-, 3- and 8-bit weights are always pack-quantized; where the group size does not divide a linear's input
+    /// width the checkpoint carries the ceil-groups extension, which only AwqRuntime loads. Null when standard.
+    /// </summary>
+    internal static string? PackQuantizedExtensionWarning(AwqRuntime.Model.LlamaConfig c, int groupSize, IReadOnlyList<string>? keptInFp16 = null)
+    {
+        var odd = AwqRuntime.Model.LinearKinds.All
+            .Where(k => keptInFp16?.Contains(AwqRuntime.Model.LinearKinds.Name(k)) != true)
+            .Select(k => (Kind: k, In: AwqRuntime.Model.LinearKinds.Shape(k, c)[1]))
+            .Where(x => x.In % groupSize != 0)
+            .Select(x => $"{AwqRuntime.Model.LinearKinds.Name(x.Kind)} ({x.In} wide)")
+            .ToList();
+        return odd.Count == 0 ? null
+            : $"awq: warning: --group-size {groupSize} does not divide the input width of {string.Join(", ", odd)}; the pack-quantized checkpoint uses AwqRuntime's ceil-groups layout extension, which vLLM and compressed-tensors cannot load";
+    }
+
     /// <summary>The work folder of a crash-safe run that writes <paramref name="outDir"/>: a sibling, "OUT.work".</summary>
     internal static string WorkFolder(string outDir) => Path.GetFullPath(outDir.TrimEnd('/', '\\')) + ".work";
 
@@ -133,7 +158,11 @@ internal static class QuantizeCommand
         Int4CheckpointFormat layout = Int4CheckpointFormat.AutoAwq, bool journal = false, bool resume = false)
     {
         using var m = AwqModel.FromPretrained(modelPath, tokenizerPath, allowNonFinite);
-        if (layout == Int4CheckpointFormat.CompressedTensors && config.Method.IsInt4())
+        if (layout == Int4CheckpointFormat.CompressedTensors && config.Method.IsInt4() && config.WBit != 4)
+        {
+            if (warnLayout && PackQuantizedExtensionWarning(m.Config, config.GroupSize, config.ModulesToNotConvert) is { } w) Console.Error.WriteLine(w);
+        }
+        else if (layout == Int4CheckpointFormat.CompressedTensors && config.Method.IsInt4())
         {
             // checked before the search, not after it: compressed-tensors' group strategy has no short last group
             var odd = AwqRuntime.Model.LinearKinds.All

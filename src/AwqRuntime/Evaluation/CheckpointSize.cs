@@ -51,11 +51,14 @@ public sealed record CheckpointSize(long FileBytes, long TensorBytes, long Param
             bytes += t.ByteSize;
             // Biases (Qwen2's q/k/v) are not weights of the linear: they count toward the file only.
             var isLinear = LinearKinds.All.Any(k => t.Name.Contains($".{k.Name()}.", StringComparison.Ordinal)) && !t.Name.EndsWith(".bias", StringComparison.Ordinal);
-            // A quantized linear is three tensors; its parameters are in × out, read off qweight
-            // (rows = in) and scales (columns = out).
+            // An AutoAWQ linear is three tensors; its parameters are in × out, read off qweight
+            // (rows = in) and scales (columns = out). A pack-quantized one is four; weight_shape holds [out, in].
             var count = t.Name.EndsWith(".qzeros", StringComparison.Ordinal) ? 0
                 : t.Name.EndsWith(".qweight", StringComparison.Ordinal) ? t.Shape[0] * OutFeatures(ckpt, t.Name)
                 : t.Name.EndsWith(".scales", StringComparison.Ordinal) ? 0
+                : t.Name.EndsWith(".weight_shape", StringComparison.Ordinal) && isLinear ? PackedParameters(ckpt, t)
+                : isLinear && (t.Name.EndsWith(".weight_packed", StringComparison.Ordinal) || t.Name.EndsWith(".weight_zero_point", StringComparison.Ordinal)
+                               || (t.Name.EndsWith(".weight_scale", StringComparison.Ordinal) && ckpt.Contains(t.Name[..^"_scale".Length] + "_packed"))) ? 0
                 : t.ElementCount;
             parms += count;
             if (isLinear)
@@ -65,6 +68,14 @@ public sealed record CheckpointSize(long FileBytes, long TensorBytes, long Param
             }
         }
         return new CheckpointSize(files, bytes, parms, lb, lp);
+    }
+
+    /// <summary>out × in of a pack-quantized linear, from its weight_shape tensor (I64 or I32 [2]).</summary>
+    private static long PackedParameters(SafetensorsCheckpoint ckpt, SafetensorsTensorInfo shape)
+    {
+        long[] v = shape.DType == TensorDType.I64 ? ckpt.Read<long>(shape.Name) : ckpt.Read<int>(shape.Name).Select(x => (long)x).ToArray();
+        if (v.Length != 2 || v[0] <= 0 || v[1] <= 0) throw new InvalidDataException($"{ckpt.Path}: {shape.Name} must hold [out, in]");
+        return v[0] * v[1];
     }
 
     private static long OutFeatures(SafetensorsCheckpoint ckpt, string qweightName)

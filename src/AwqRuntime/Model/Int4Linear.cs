@@ -9,7 +9,7 @@ namespace AwqRuntime.Model;
 /// repacked once at load from whatever layout the checkpoint uses (<see cref="Int4Layouts"/>).
 /// Nothing is dequantized to fp32.
 /// </summary>
-public sealed class Int4Linear : ILinear
+public sealed class Int4Linear : IGroupQuantizedLinear
 {
     private readonly KernelInt4 _w;
     private readonly W4A8TileTables? _tiles; // made when the kernel is W4A8

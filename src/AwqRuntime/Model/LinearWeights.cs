@@ -7,7 +7,7 @@ public static class LinearWeights
     {
         FloatLinear f => f.Weight,
         HalfLinear h => h.ToFloat32(),
-        Int4Linear q => q.ToWeights().Dequantize(),
+        IGroupQuantizedLinear q => q.ToWeights().Dequantize(),
         _ => throw new NotSupportedException($"cannot read the weights of a {linear.GetType().Name} as fp32"),
     };
 }

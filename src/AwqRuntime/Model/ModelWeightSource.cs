@@ -50,7 +50,7 @@ public sealed class ModelWeightSource : WeightSourceBase
     {
         FloatLinear f => f.Weight,
         HalfLinear h => h.ToFloat32(),
-        Int4Linear q => q.ToWeights().Dequantize(),
+        IGroupQuantizedLinear q => q.ToWeights().Dequantize(),
         _ => throw new NotSupportedException($"cannot read weights of a {l.GetType().Name}"),
     };
 

@@ -17,6 +17,8 @@ public enum QuantMethod
 
 /// <summary>
 /// Settings of a quantization run, named and defaulted as AutoAWQ's quant_config / quantize()
+/// (w_bit may also be 2, 3 or 8: the same asymmetric group scheme at another width, saved in
+/// compressed-tensors' pack-quantized layout, which AutoAWQ's 4-bit GEMM layout cannot hold)
 /// (AutoAWQ awq/models/base.py quantize and awq/quantize/quantizer.py): w_bit 4, q_group_size 128, zero_point on,
 /// duo_scaling on, apply_clip on, a 20-point α grid, clip shrink down to 0.55, 512 clip tokens.
 /// </summary>
@@ -68,7 +70,8 @@ public sealed record AwqConfig
             throw new ArgumentException($"an activation observer applies to w8a8-static, not {Method.Name()}");
         if (Method == QuantMethod.Qat) Qat.Validate();
         if (!Method.IsInt4()) return ValidateModules();
-        if (WBit != 4) throw new ArgumentException($"w_bit {WBit} is not supported: the kernels and AutoAWQ's GEMM layout run 4-bit weights");
+        if (WBit is not (2 or 3 or 4 or 8)) throw new ArgumentException($"w_bit {WBit} is not supported: group-wise weights are 2, 3, 4 or 8 bits");
+        if (Method == QuantMethod.Qat && WBit != 4) throw new ArgumentException($"w_bit {WBit}: qat trains 4-bit weights (2, 3 and 8 bits: awq, rtn, gptq, awq+gptq)");
         if (GroupSize <= 0) throw new ArgumentException($"group size must be positive (got {GroupSize})");
         if (!ZeroPoint) throw new ArgumentException("zero_point=false (symmetric) is not supported: AutoAWQ's GEMM layout is asymmetric");
         if (NGrid < 1) throw new ArgumentException($"grid size must be positive (got {NGrid})");

@@ -39,7 +39,8 @@ public sealed class QuantizationResult
                     weights += (long)l.InFeatures * l.OutFeatures;
                     bits += l switch
                     {
-                        Int4Linear q => q.ToWeights().PackedBytes * 8,
+                        NBitLinear n => n.StoredBits,
+                        IGroupQuantizedLinear q => q.ToWeights().PackedBytes * 8,
                         Int8Linear i8 => i8.WeightBytes * 8,
                         _ => (long)l.InFeatures * l.OutFeatures * 16,
                     };

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using AwqRuntime.Cli.Commands;
 using AwqRuntime.Comparison;
+using AwqRuntime.Quantization;
 using AwqRuntime.Tests.Formats;
 using Spectre.Console;
 
@@ -150,6 +151,23 @@ public class ComparisonOutputTests
         var compat = CompareCommand.ParseRows(["qat-compat:g64"])[1];
         Assert.True(compat.KeepsUnsplittableInFp16);
         Assert.Equal((AwqRuntime.Quantization.QuantMethod.Qat, 64, "QAT"), (compat.Method, compat.GroupSize, compat.MethodLabel));
+    }
+
+    [Fact]
+    public void Rows_option_accepts_a_weight_width_for_awq_and_rtn()
+    {
+        var rows = CompareCommand.ParseRows(["awq:g32:w3,rtn:g32:w3", "awq:g64:w2", "RTN:G32:W8", "awq:g32:w4", "rtn:g128", "gptq:g32:w3", "awq+gptq:g64:w8"]);
+        Assert.Equal(["FP32 (ours)", "AWQ w3 g32", "RTN w3 g32", "AWQ w2 g64", "RTN w8 g32", "AWQ g32", "RTN g128", "GPTQ w3 g32", "AWQ+GPTQ w8 g64"], rows.Select(r => r.Name).ToArray());
+        Assert.Equal([4, 3, 3, 2, 8, 4, 4, 3, 8], rows.Select(r => r.WBit).ToArray());
+        Assert.Equal([0, 32, 32, 64, 32, 32, 128, 32, 64], rows.Select(r => r.GroupSize).ToArray());
+        Assert.Equal(ComparisonRowKind.OursAwq, rows[1].Kind);
+        Assert.Equal(ComparisonRowKind.OursRtn, rows[2].Kind);
+        Assert.Equal(QuantMethod.Gptq, rows[7].Method);
+        Assert.Equal(QuantMethod.AwqGptq, rows[8].Method);
+        foreach (var bad in new[] { "awq:g32:w5", "awq:g32:w", "rtn:g32:3", "awq:g32:w3:x", "awq:w3", "gptq:g32:w6", "qat:g32:w3" })
+            Assert.Contains($"--rows '{bad}'", Assert.Throws<ArgumentException>(() => CompareCommand.ParseRows([bad])).Message);
+        // the width forms are opt-in: the default rows stay 4-bit
+        Assert.All(ComparisonRowSpec.Defaults, r => Assert.Equal(4, r.WBit));
     }
 
     [Fact]

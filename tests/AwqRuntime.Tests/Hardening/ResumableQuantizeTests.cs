@@ -41,17 +41,19 @@ public class ResumableQuantizeTests
         return true;
     }
 
-    public static TheoryData<string, int> Interruptions => new()
+    public static TheoryData<string, int, int> Interruptions => new()
     {
-        { "awq", 1 }, { "awq", 3 }, { "awq", 4 }, { "rtn", 2 }, { "w8a8-static", 4 }, { "gptq", 1 },
+        { "awq", 1, 4 }, { "awq", 3, 4 }, { "awq", 4, 4 }, { "rtn", 2, 4 }, { "w8a8-static", 4, 4 }, { "gptq", 1, 4 },
+        { "rtn", 2, 3 }, { "awq", 3, 2 }, { "gptq", 1, 8 }, // 2-, 3- and 8-bit blocks journalled too (pack-quantized checkpoint)
     };
 
     [Theory]
     [MemberData(nameof(Interruptions))]
-    public void A_run_interrupted_at_a_block_and_resumed_writes_the_same_checkpoint(string method, int stopAt)
+    public void A_run_interrupted_at_a_block_and_resumed_writes_the_same_checkpoint(string method, int stopAt, int bits)
     {
         using var tmp = new TempDir("resume");
-        var config = new AwqConfig { Method = QuantMethodNames.Parse(method), GroupSize = 32, ModulesToNotConvert = ["down_proj"] };
+        var parsed = QuantMethodNames.Parse(method);
+        var config = new AwqConfig { Method = parsed, GroupSize = 32, WBit = parsed.IsInt4() ? bits : 4, ModulesToNotConvert = ["down_proj"] }.Validate();
         Assert.True(Quantize(config, tmp.File("whole"), tmp.File("whole.work"), stopAt: null));
         Assert.False(Directory.Exists(tmp.File("whole.work")));
 

@@ -50,12 +50,53 @@ public class QuantizationMethodTests
         Assert.True(File.Exists(Path.Combine(dir.Path, "rtn-stats", AwqCheckpointWriter.SearchFileName)), stats.ToString());
     }
 
-    [Fact]
-    public void Weight_bits_other_than_4_are_refused_up_front()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(7)]
+    [InlineData(16)]
+    public void Weight_bits_other_than_2_3_4_8_are_refused_up_front(int bits)
     {
-        Assert.Contains("w_bit 3 is not supported", Assert.Throws<ArgumentException>(() => new AwqConfig { WBit = 3 }.Validate()).Message);
-        var r = AwqCli.Run("quantize", "nowhere", "--w-bit", "8", "--out", "x");
+        Assert.Contains($"w_bit {bits} is not supported", Assert.Throws<ArgumentException>(() => new AwqConfig { WBit = bits }.Validate()).Message);
+        // the model does not exist: the option is refused before anything is read
+        var r = AwqCli.Run("quantize", "nowhere", "--w-bit", bits.ToString(System.Globalization.CultureInfo.InvariantCulture), "--out", "x");
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("w_bit 8 is not supported", r.Stderr);
+        Assert.Single(r.StderrLines);
+        Assert.Contains($"--w-bit {bits} is not supported: use 2, 3, 4 or 8", r.Stderr);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(8)]
+    public void Weight_bits_2_3_8_validate(int bits) => Assert.Equal(bits, new AwqConfig { WBit = bits }.Validate().WBit);
+
+    [Theory]
+    [InlineData("w8a8-dynamic")]
+    [InlineData("w8a8-static")]
+    public void Weight_bits_are_refused_for_methods_that_do_not_take_them(string method)
+    {
+        var r = AwqCli.Run("quantize", "nowhere", "--method", method, "--w-bit", "4", "--out", "x");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Single(r.StderrLines);
+        Assert.Contains($"--w-bit applies to rtn, awq, gptq, awq+gptq (2, 3, 4 or 8) and qat (4), not {method}", r.Stderr);
+    }
+
+    [Fact]
+    public void Qat_takes_4_bits_only()
+    {
+        Assert.Contains("qat trains 4-bit weights", Assert.Throws<ArgumentException>(() => new AwqConfig { Method = QuantMethod.Qat, WBit = 3 }.Validate()).Message);
+        var r = AwqCli.Run("quantize", "nowhere", "--method", "qat", "--w-bit", "3", "--out", "x");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("--w-bit 3: qat trains 4-bit weights", r.Stderr);
+    }
+
+    [Fact]
+    public void AutoAwq_format_is_refused_for_widths_other_than_4()
+    {
+        var r = AwqCli.Run("quantize", "nowhere", "--w-bit", "3", "--format", "awq", "--out", "x");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("--format awq holds 4-bit weights only", r.Stderr);
     }
 }

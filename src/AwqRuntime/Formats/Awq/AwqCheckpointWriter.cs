@@ -16,7 +16,8 @@ namespace AwqRuntime.Formats.Awq;
 /// modules_to_not_convert}. Shapes the layout cannot express use the ceil-groups extension, recorded
 /// in quantization_config.layout_extension. A W8A8 model (<see cref="Int8Linear"/>s) is saved the same way
 /// with INT8 tensors and a compressed-tensors quantization_config instead (<see cref="Int8QuantizationConfig"/>); with
-/// <see cref="Int4CheckpointFormat.CompressedTensors"/> the INT4 linears go into compressed-tensors' pack-quantized
+/// <see cref="Int4CheckpointFormat.CompressedTensors"/> the INT4 linears, and always 2-, 3- and 8-bit ones
+/// (<see cref="NBitLinear"/>, which AutoAWQ's layout cannot hold), go into compressed-tensors' pack-quantized
 /// layout (<see cref="PackQuantizedTensors"/>, <see cref="PackQuantizedConfig"/>) instead of AutoAWQ's. Everything is written into a temporary sibling folder
 /// and renamed onto the target only when complete.
 /// </summary>
@@ -43,6 +44,7 @@ public static class AwqCheckpointWriter
         var extension = false;
         var int8 = false;
         var packQuantized = false;
+        int? packBits = null;
         int staticInputs = 0, dynamicInputs = 0;
         void Fp16Tensor(string name, long[] shape, Func<float[]> values) =>
             plan.Add((new SafetensorsTensorSpec(name, TensorDType.F16, shape), w => w.Write<ushort>(name, Fp16Encoder.Encode(values(), name))));
@@ -62,11 +64,16 @@ public static class AwqCheckpointWriter
                 var heads = kind.RotaryHeads(c);
                 switch (block[kind])
                 {
-                    case Int4Linear q when format == Int4CheckpointFormat.CompressedTensors:
+                    case IGroupQuantizedLinear q when format == Int4CheckpointFormat.CompressedTensors || q.Bits != 4:
                     {
-                        if (q.InFeatures % q.GroupSize != 0)
+                        // 2, 3 and 8 bits have no AutoAWQ layout: always pack-quantized, with the ceil-groups
+                        // extension where a group is cut short (4-bit weights have AutoAWQ's for that)
+                        if (q.InFeatures % q.GroupSize != 0 && q.Bits == 4)
                             throw new NotSupportedException(
                                 $"{module}: {q.InFeatures} inputs are not whole groups of {q.GroupSize}, which compressed-tensors' group strategy needs; pick a group size that divides it or keep {kind.Name()} in fp16 (--modules-to-not-convert {kind.Name()})");
+                        if (packBits is { } pb && pb != q.Bits) throw new NotSupportedException($"{module}: a checkpoint holds one weight width, not {pb} and {q.Bits} bits");
+                        packBits = q.Bits;
+                        extension |= q.InFeatures % q.GroupSize != 0;
                         packQuantized = true;
                         var lazy = new OneShot<PackQuantizedTensors>(() =>
                         {
@@ -74,7 +81,7 @@ public static class AwqCheckpointWriter
                             if (heads > 0) w = w.PermuteRows(CanonicalRowOfHfRow(heads, c.EffectiveHeadDim));
                             return PackQuantizedTensors.From(w);
                         });
-                        var shapes = PackQuantizedTensors.Shapes(q.OutFeatures, q.InFeatures, q.GroupSize);
+                        var shapes = PackQuantizedTensors.Shapes(q.OutFeatures, q.InFeatures, q.GroupSize, q.Bits);
                         plan.Add((new SafetensorsTensorSpec(module + ".weight_packed", TensorDType.I32, shapes.WeightPackedShape), w => w.Write<int>(module + ".weight_packed", lazy.Value.WeightPacked)));
                         plan.Add((new SafetensorsTensorSpec(module + ".weight_scale", TensorDType.F16, shapes.WeightScaleShape), w => w.Write<ushort>(module + ".weight_scale", lazy.Value.WeightScale)));
                         plan.Add((new SafetensorsTensorSpec(module + ".weight_zero_point", TensorDType.I32, shapes.WeightZeroPointShape), w => w.Write<int>(module + ".weight_zero_point", lazy.Take().WeightZeroPoint)));
@@ -153,7 +160,11 @@ public static class AwqCheckpointWriter
             TorchDtype = "float16",
             EosTokenIds = [c.EosTokenId],
             PackQuantized = packQuantized
-                ? new PackQuantizedConfig { GroupSize = cfg.GroupSize, Ignore = Int8QuantizationConfig.IgnoreFor(cfg.ModulesToNotConvert) }
+                ? new PackQuantizedConfig
+                {
+                    GroupSize = cfg.GroupSize, Bits = packBits!.Value, Ignore = Int8QuantizationConfig.IgnoreFor(cfg.ModulesToNotConvert),
+                    LayoutExtension = extension ? AwqQuantizationConfig.CeilGroupsExtension : null,
+                }
                 : null,
             Quantization = int8 || packQuantized ? null : new AwqQuantizationConfig
             {
@@ -170,7 +181,7 @@ public static class AwqCheckpointWriter
                 : null,
         };
         if (staticInputs > 0 && dynamicInputs > 0) throw new NotSupportedException("a checkpoint holds static or dynamic INT8 activations, not both");
-        if (int8 && model.Blocks.Any(b => LinearKinds.All.Any(k => b[k] is Int4Linear)))
+        if (int8 && model.Blocks.Any(b => LinearKinds.All.Any(k => b[k] is IGroupQuantizedLinear)))
             throw new NotSupportedException("a checkpoint holds INT4 or INT8 linears, not both");
 
         var temp = staging != null ? Path.Combine(Path.GetFullPath(staging), $"checkpoint-{Guid.NewGuid():N}") : $"{target}.tmp-{Guid.NewGuid():N}";

@@ -6,8 +6,9 @@ using AwqRuntime.Numerics;
 namespace AwqRuntime.Formats.CompressedTensors;
 
 /// <summary>
-/// Loads a compressed-tensors pack-quantized INT4 checkpoint (<see cref="PackQuantizedConfig"/>, ours or
-/// llm-compressor's W4A16 asymmetric) into <see cref="Int4Linear"/>s: every quantized linear validated
+/// Loads a compressed-tensors pack-quantized checkpoint (<see cref="PackQuantizedConfig"/>, ours or
+/// llm-compressor's W4A16 / W8A16 asymmetric; num_bits 2, 3, 4 or 8) into <see cref="Int4Linear"/>s (4 bits) or
+/// <see cref="NBitLinear"/>s (2, 3, 8): every quantized linear validated
 /// (dtypes, shapes against config.json and weight_shape), unpacked (<see cref="PackQuantizedTensors"/>), its q/k
 /// output rows brought from HF's rotate_half order to the canonical interleaved one. Scales stored in
 /// bf16 or fp32 (the model dtype, as llm-compressor saves them) are rounded once to the kernel's fp16,
@@ -20,14 +21,14 @@ public static class PackQuantizedReader
         using var src = HfWeightSource.Open(folder);
         src.AllowNonFinite = allowNonFinite;
         var q = src.HfConfig.PackQuantized ?? throw new InvalidDataException($"{folder}: config.json has no pack-quantized (compressed-tensors) quantization_config");
-        return (AwqCheckpointReader.Assemble(src, (l, kind, n, k) => new Int4Linear(Read(src, q, l, kind, n, k))), q);
+        return (AwqCheckpointReader.Assemble(src, (l, kind, n, k) => GroupQuantizedLinear.Create(Read(src, q, l, kind, n, k))), q);
     }
 
     private static Quantization.QuantizedWeights Read(HfWeightSource src, PackQuantizedConfig q, int layer, LinearKind kind, int n, int k)
     {
         var module = LlamaTensorNames.LinearModule(layer, kind);
         var where = $"{src.Path}: {module}";
-        var shapes = PackQuantizedTensors.Shapes(n, k, q.GroupSize);
+        var shapes = PackQuantizedTensors.Shapes(n, k, q.GroupSize, q.Bits);
         src.RequireStored($"{module}.weight_packed", shapes.WeightPackedShape, TensorDType.I32);
         src.RequireStored($"{module}.weight_scale", shapes.WeightScaleShape, TensorDType.F16, TensorDType.BF16, TensorDType.F32);
         src.RequireStored($"{module}.weight_zero_point", shapes.WeightZeroPointShape, TensorDType.I32);

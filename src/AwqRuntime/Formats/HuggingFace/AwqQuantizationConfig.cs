@@ -90,7 +90,7 @@ public sealed record AwqQuantizationConfig
             Bits = Int("bits", "w_bit", 4), GroupSize = Int("group_size", "q_group_size", 128),
             ZeroPoint = zero, Version = version, ModulesToNotConvert = skip,
         };
-        if (cfg.Bits != 4) throw new InvalidDataException($"{source}: quantization_config.bits is {cfg.Bits}; only 4-bit AWQ is supported");
+        if (cfg.Bits != 4) throw new InvalidDataException($"{source}: quantization_config.bits is {cfg.Bits}; only 4-bit AWQ is supported (AutoAWQ's GEMM layout; 2-, 3- and 8-bit checkpoints are compressed-tensors pack-quantized)");
         return cfg;
     }
 

@@ -3,8 +3,8 @@ using System.Text.Json;
 namespace AwqRuntime.Formats.HuggingFace;
 
 /// <summary>
-/// config.json's quantization_config for group-wise INT4 weights in compressed-tensors' "pack-quantized"
-/// format, what llm-compressor writes for W4A16 and vLLM and transformers load natively
+/// config.json's quantization_config for group-wise weights of 2, 3, 4 or 8 bits in compressed-tensors' "pack-quantized"
+/// format, what llm-compressor writes for W4A16 / W8A16 and vLLM (4 and 8 bits) and transformers load natively
 /// (vllm-project/compressed-tensors: config/base.py CompressionFormat.pack_quantized,
 /// compressors/quantized_compressors/pack_quantized.py PackedQuantizationCompressor, quantization/quant_args.py):
 /// <code>
@@ -15,13 +15,23 @@ namespace AwqRuntime.Formats.HuggingFace;
 ///   "ignore": ["lm_head"] }
 /// </code>
 /// Per quantized linear (<see cref="CompressedTensors.PackQuantizedLayout"/>): weight_packed, weight_scale,
-/// weight_zero_point, weight_shape. Only this scheme (asymmetric 4-bit groups, AWQ's) is accepted.
+/// weight_zero_point, weight_shape. Only this scheme (asymmetric groups, AWQ's) is accepted, num_bits 2, 3, 4 or 8.
+/// A group size that does not divide a linear's input width (compressed-tensors' group strategy has no short last
+/// group) is written with AwqRuntime's ceil-groups extension, the one AutoAWQ checkpoints use
+/// (<see cref="AwqQuantizationConfig.CeilGroupsExtension"/>), recorded as "layout_extension": weight_scale and
+/// weight_zero_point have ceil(in/group_size) columns, the last group is shorter; only AwqRuntime loads it.
 /// </summary>
 public sealed record PackQuantizedConfig
 {
     public const string Format = "pack-quantized";
 
     public int GroupSize { get; init; } = 128;
+
+    /// <summary>num_bits: 2, 3, 4 or 8.</summary>
+    public int Bits { get; init; } = 4;
+
+    /// <summary><see cref="AwqQuantizationConfig.CeilGroupsExtension"/> when a group is cut short; null for the plain layout.</summary>
+    public string? LayoutExtension { get; init; }
 
     /// <summary>Module names left unquantized, exact or "re:" regular expressions; lm_head is always listed.</summary>
     public IReadOnlyList<string> Ignore { get; init; } = ["lm_head"];
@@ -38,7 +48,7 @@ public sealed record PackQuantizedConfig
         var (g, at) = CompressedTensorsJson.SingleLinearGroup(e, source);
         foreach (var key in new[] { "input_activations", "output_activations" })
             if (g.TryGetProperty(key, out var act) && act.ValueKind != JsonValueKind.Null)
-                throw new InvalidDataException($"{source}: {at}.{key} must be null for pack-quantized weights (W4A16)");
+                throw new InvalidDataException($"{source}: {at}.{key} must be null for pack-quantized weights (weight-only)");
         if (!g.TryGetProperty("weights", out var w) || w.ValueKind != JsonValueKind.Object)
             throw new InvalidDataException($"{source}: {at}.weights must be an object");
         var where = $"{at}.weights";
@@ -47,7 +57,7 @@ public sealed record PackQuantizedConfig
             if (!w.TryGetProperty(field, out var v) || !ok(v))
                 throw new InvalidDataException($"{source}: {where}.{field} must be {expected} (got {(w.TryGetProperty(field, out var got) ? got.GetRawText() : "nothing")})");
         }
-        Expect("num_bits", v => v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var b) && b == 4, "4");
+        Expect("num_bits", v => v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var b) && b is 2 or 3 or 4 or 8, "2, 3, 4 or 8");
         Expect("type", v => v.ValueKind == JsonValueKind.String && v.GetString() == "int", "\"int\"");
         Expect("symmetric", v => v.ValueKind == JsonValueKind.False, "false (asymmetric groups with zero points, AWQ's scheme)");
         Expect("strategy", v => v.ValueKind == JsonValueKind.String && v.GetString() == "group", "\"group\"");
@@ -57,7 +67,15 @@ public sealed record PackQuantizedConfig
         if (w.TryGetProperty("actorder", out var ao) && ao.ValueKind is not (JsonValueKind.Null or JsonValueKind.False))
             throw new InvalidDataException($"{source}: {where}.actorder {ao.GetRawText()} is not supported (its g_idx reorders groups)");
         var ignore = CompressedTensorsJson.Ignore(e, source);
-        return new PackQuantizedConfig { GroupSize = w.GetProperty("group_size").GetInt32(), Ignore = ignore };
+        string? extension = null;
+        if (e.TryGetProperty("layout_extension", out var ext) && ext.ValueKind != JsonValueKind.Null)
+            extension = ext.ValueKind == JsonValueKind.String && ext.GetString() == AwqQuantizationConfig.CeilGroupsExtension
+                ? ext.GetString()
+                : throw new InvalidDataException($"{source}: quantization_config.layout_extension must be \"{AwqQuantizationConfig.CeilGroupsExtension}\" (got {ext.GetRawText()})");
+        return new PackQuantizedConfig
+        {
+            GroupSize = w.GetProperty("group_size").GetInt32(), Bits = w.GetProperty("num_bits").GetInt32(), Ignore = ignore, LayoutExtension = extension,
+        };
     }
 
     /// <summary>Writes the object with compressed-tensors' keys (sorted, as the other quantization configs).</summary>
@@ -75,7 +93,7 @@ public sealed record PackQuantizedConfig
         w.WriteNull("actorder");
         w.WriteBoolean("dynamic", false);
         w.WriteNumber("group_size", GroupSize);
-        w.WriteNumber("num_bits", 4);
+        w.WriteNumber("num_bits", Bits);
         w.WriteString("observer", "minmax");
         w.WriteString("strategy", "group");
         w.WriteBoolean("symmetric", false);
@@ -87,6 +105,7 @@ public sealed record PackQuantizedConfig
         w.WriteStartArray("ignore");
         foreach (var s in Ignore) w.WriteStringValue(s);
         w.WriteEndArray();
+        if (LayoutExtension != null) w.WriteString("layout_extension", LayoutExtension);
         w.WriteString("quant_method", Int8QuantizationConfig.QuantMethod);
         w.WriteString("quantization_status", "compressed");
         w.WriteEndObject();

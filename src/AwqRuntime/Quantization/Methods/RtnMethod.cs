@@ -17,7 +17,7 @@ internal sealed class RtnMethod(AwqConfig config) : IQuantizationMethod
 
     public ILinear QuantizeLinear(LinearKind kind, FloatLinear linear) => Round(linear, config);
 
-    /// <summary>Group-wise integer rounding of a linear into the W4A16 kernel's layout.</summary>
-    internal static Int4Linear Round(FloatLinear l, AwqConfig config) =>
-        new(GroupQuantizer.Quantize(l.Weight, l.OutFeatures, l.InFeatures, config.GroupSize, config.WBit));
+    /// <summary>Group-wise integer rounding of a linear at config.WBit bits, onto the runtime linear of that width.</summary>
+    internal static IGroupQuantizedLinear Round(FloatLinear l, AwqConfig config) =>
+        GroupQuantizedLinear.Create(GroupQuantizer.Quantize(l.Weight, l.OutFeatures, l.InFeatures, config.GroupSize, config.WBit));
 }

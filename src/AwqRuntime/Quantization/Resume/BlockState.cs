@@ -41,9 +41,10 @@ internal static class BlockState
             if (block.Bias(kind) is { } bias) Add($"{n}.bias", TensorDType.F32, bias);
             switch (block[kind])
             {
-                case Int4Linear q:
+                case IGroupQuantizedLinear q:
                     var w = q.ToWeights();
-                    meta[n] = string.Create(CultureInfo.InvariantCulture, $"int4 {w.OutFeatures} {w.InFeatures} {w.GroupSize} {w.Bits} {q.Kernel}");
+                    var kernel = q is Int4Linear i4 ? i4.Kernel : Int4Kernel.W4A16; // the field is read for 4-bit weights only
+                    meta[n] = string.Create(CultureInfo.InvariantCulture, $"int4 {w.OutFeatures} {w.InFeatures} {w.GroupSize} {w.Bits} {kernel}");
                     Add($"{n}.q", TensorDType.U8, w.Q);
                     Add($"{n}.scales", TensorDType.F16, w.Scales);
                     Add($"{n}.zeros", TensorDType.U8, w.Zeros);
@@ -60,7 +61,7 @@ internal static class BlockState
                     Add($"{n}.weight", TensorDType.F16, h.Weight);
                     break;
                 case var other:
-                    throw new NotSupportedException($"a finished block holds a {other.GetType().Name} for {n}; only INT4, INT8 and fp16 linears are journalled");
+                    throw new NotSupportedException($"a finished block holds a {other.GetType().Name} for {n}; only group-quantized, INT8 and fp16 linears are journalled");
             }
             if (stats.TryGetValue(kind, out var st))
             {
@@ -120,7 +121,7 @@ internal static class BlockState
                 var groups = QuantGroups.Count(i, group);
                 var w = new QuantizedWeights(o, i, group, bits, Read<byte>($"{n}.q", (long)o * i), Read<ushort>($"{n}.scales", (long)o * groups),
                     Read<byte>($"{n}.zeros", (long)o * groups));
-                return new Int4Linear(w, Enum.Parse<Int4Kernel>(x[5]));
+                return GroupQuantizedLinear.Create(w, Enum.Parse<Int4Kernel>(x[5]));
             }
 
             ILinear Int8(string[] x, int o, int i)
