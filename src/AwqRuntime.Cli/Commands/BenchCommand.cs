@@ -88,9 +88,12 @@ internal static class BenchCommand
                 // 2-, 3- and 8-bit linears have one kernel (awq_wna16_gemm): --kernel picks among the INT4 ones
                 var nbit = m.Model.Blocks.Any(b => LinearKinds.All.Any(k => b[k] is NBitLinear));
                 if (nbit) kernelList = [Int4Kernel.W4A16];
+                // --kernel picks among INT4 kernels only: a model without INT4 linears (W8A8) runs once
+                var int4 = m.Model.Blocks.Any(b => LinearKinds.All.Any(k => b[k] is Int4Linear)) || m.Model.Output is Int4Linear;
+                if (!nbit && !int4) kernelList = [Int4Kernel.W4A16];
                 if (runtime.ApplyClassifier(parse, m) is { } chosen) what += ", " + chosen;
 
-                var subjects = kernelList.Select(k => BenchRunner.Ours($"ours {(nbit ? "WNA16" : k.Name().ToUpperInvariant())}, {what}", m.Model.WithInt4Kernel(k), g, r))
+                var subjects = kernelList.Select(k => BenchRunner.Ours(nbit || int4 ? $"ours {(nbit ? "WNA16" : k.Name().ToUpperInvariant())}, {what}" : $"ours {what}", m.Model.WithInt4Kernel(k), g, r))
                     .Concat(ggufs.Select(f => BenchRunner.LlamaCpp($"llama.cpp {GgufTypeLabel(f)}", f, g, r))).ToList();
                 var rng = new Random(1234);
                 var tokens = new[] { Math.Max(m.Tokenizer.Spec.BosId, 0) }.Concat(Enumerable.Range(0, p - 1).Select(_ => rng.Next(3, m.Config.VocabSize))).ToArray();

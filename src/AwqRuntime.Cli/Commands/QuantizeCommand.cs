@@ -172,7 +172,7 @@ internal static class QuantizeCommand
                 throw new ArgumentException(
                     $"--format compressed-tensors: --group-size {config.GroupSize} does not divide the input width of {string.Join(", ", odd.Select(k => $"{k} ({AwqRuntime.Model.LinearKinds.Shape(AwqRuntime.Model.LinearKinds.Parse(k), m.Config)[1]} wide)"))}; its group strategy needs whole groups (another --group-size, or --modules-to-not-convert {string.Join(" ", odd)})");
         }
-        else if (warnLayout && NonStandardLayoutWarning(m.Config, config.GroupSize, config.ModulesToNotConvert) is { } warning) Console.Error.WriteLine(warning);
+        else if (warnLayout && config.Method is not (QuantMethod.W8A8Dynamic or QuantMethod.W8A8Static) && NonStandardLayoutWarning(m.Config, config.GroupSize, config.ModulesToNotConvert) is { } warning) Console.Error.WriteLine(warning);
         // Round-to-nearest reads no activations: no calibration text is read unless statistics are asked for.
         var reads = config.Method.ReadsCalibration() || config.CaptureStatistics;
         var calibration = reads ? Calibration(m, calib, samples, seqLen, seed) : CalibrationSet.None;
