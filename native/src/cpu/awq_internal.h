@@ -50,6 +50,8 @@ static inline int64_t awq_n_groups(int64_t len, int64_t group_size) {
  * layout mix-up (e.g. AutoAWQ's packed int32 qzeros passed as bytes). AWQ_OK, or an error naming
  * the first bad entry. Shared by the W4A16 and W4A8 GEMMs. */
 int awq_check_int4_zeros(const char *fn, const uint8_t *zeros, int64_t n_rows, int64_t n_groups);
+/* zero points [n_rows, n_groups] within 0..2^bits-1; else AWQ_ERR_INVALID_ARGUMENT naming the first bad one */
+int awq_check_zeros(const char *fn, const uint8_t *zeros, int64_t n_rows, int64_t n_groups, int bits);
 
 /* ---- thread pool ---------------------------------------------------------------------------- */
 /* fn is called on disjoint [begin, end) ranges covering [0, n). Ranges are at least `grain` long

@@ -221,8 +221,12 @@ int awq_w4a16_gemm(const float *x, int64_t M, int64_t K, const uint8_t *qweight,
     return awq_w4a16_gemm_isa(awq_isa_level(), x, M, K, qweight, scales, zeros, N, group_size, y);
 }
 
-int awq_check_int4_zeros(const char *fn, const uint8_t *zeros, int64_t n_rows, int64_t n_groups) {
+int awq_check_zeros(const char *fn, const uint8_t *zeros, int64_t n_rows, int64_t n_groups, int bits) {
+    if (bits >= 8) return AWQ_OK; /* every byte is a valid 8-bit zero point */
     const int64_t nz = n_rows * n_groups;
+    const uint8_t high = (uint8_t)(0xFFu << bits);
+    uint64_t high8;
+    memset(&high8, high, sizeof high8);
     /* One pass over the common case, eight bytes a step (this runs on every call, before the
      * parallel part: a byte loop cost ~4 % of a 2-thread decode), then find the culprit. */
     uint64_t any8 = 0;
@@ -234,11 +238,20 @@ int awq_check_int4_zeros(const char *fn, const uint8_t *zeros, int64_t n_rows, i
     }
     uint8_t any = 0;
     for (int64_t i = i0; i < nz; i++) any |= zeros[i];
-    if (!((any8 & 0xF0F0F0F0F0F0F0F0ull) | (any & 0xF0))) return AWQ_OK;
+    if (!((any8 & high8) | (any & high))) return AWQ_OK;
     for (int64_t i = 0; i < nz; i++)
-        if (zeros[i] > 15)
+        if (zeros[i] & high) {
+            if (bits == 4)
+                return awq_fail(AWQ_ERR_INVALID_ARGUMENT, fn,
+                                "argument 'zeros' must hold values 0..15 (row %lld, group %lld is %u)",
+                                (long long)(i / n_groups), (long long)(i % n_groups), (unsigned)zeros[i]);
             return awq_fail(AWQ_ERR_INVALID_ARGUMENT, fn,
-                            "argument 'zeros' must hold values 0..15 (row %lld, group %lld is %u)",
-                            (long long)(i / n_groups), (long long)(i % n_groups), (unsigned)zeros[i]);
+                            "argument 'zeros' must hold values 0..%u for %d-bit weights (row %lld, group %lld is %u)",
+                            (1u << bits) - 1u, bits, (long long)(i / n_groups), (long long)(i % n_groups), (unsigned)zeros[i]);
+        }
     return AWQ_OK;
+}
+
+int awq_check_int4_zeros(const char *fn, const uint8_t *zeros, int64_t n_rows, int64_t n_groups) {
+    return awq_check_zeros(fn, zeros, n_rows, n_groups, 4);
 }

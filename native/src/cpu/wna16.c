@@ -76,30 +76,6 @@ static int wn_isa_supported(awq_isa isa) {
     return 0;
 }
 
-/* Zero points must be 0..2^bits-1. This runs on every call, before the parallel part: eight bytes
- * a step over the common case (any bit above `bits` in any byte), then find the culprit. */
-static int wn_check_zeros(const uint8_t *zeros, int64_t nz, int64_t ng, int bits) {
-    if (bits == 8) return AWQ_OK; /* every byte is a valid 8-bit zero point */
-    const uint8_t high = (uint8_t)(0xFFu << bits);
-    uint64_t high8;
-    memset(&high8, high, sizeof high8);
-    uint64_t any8 = 0;
-    int64_t i0 = 0;
-    for (; i0 + 8 <= nz; i0 += 8) {
-        uint64_t w;
-        memcpy(&w, zeros + i0, sizeof w);
-        any8 |= w;
-    }
-    uint8_t any = 0;
-    for (int64_t i = i0; i < nz; i++) any |= zeros[i];
-    if (!((any8 & high8) | (any & high))) return AWQ_OK;
-    for (int64_t i = 0; i < nz; i++)
-        if (zeros[i] & high)
-            return awq_fail(AWQ_ERR_INVALID_ARGUMENT, FN,
-                            "argument 'zeros' must hold values 0..%u for %d-bit weights (row %lld, group %lld is %u)",
-                            (1u << bits) - 1u, bits, (long long)(i / ng), (long long)(i % ng), (unsigned)zeros[i]);
-    return AWQ_OK;
-}
 
 int awq_wna16_gemm_isa(awq_isa isa, const float *x, int64_t M, int64_t K, const int32_t *qweight, int bits,
                        const uint16_t *scales, const uint8_t *zeros, int64_t N, int64_t group_size, float *y) {
@@ -129,7 +105,7 @@ int awq_wna16_gemm_isa(awq_isa isa, const float *x, int64_t M, int64_t K, const 
     if ((st = awq_mul_size(FN, "scales", N, ng, &tmp)) != AWQ_OK) return st;
     if ((st = awq_mul_size(FN, "y", M, N, &tmp)) != AWQ_OK) return st;
 
-    if ((st = wn_check_zeros(zeros, N * ng, ng, bits)) != AWQ_OK) return st;
+    if ((st = awq_check_zeros(FN, zeros, N, ng, bits)) != AWQ_OK) return st;
 
     awq_wna16_job job = {.x = x, .qweight = qweight, .scales = scales, .zeros = zeros, .y = y, .M = M, .K = K,
                          .N = N, .G = group_size, .ng = ng, .bits = bits, .pl = pl, .block = block, .nw = nw,

@@ -135,17 +135,9 @@ internal static class QuantizeCommand
     /// 2-, 3- and 8-bit weights are always pack-quantized; where the group size does not divide a linear's input
     /// width the checkpoint carries the ceil-groups extension, which only AwqRuntime loads. Null when standard.
     /// </summary>
-    internal static string? PackQuantizedExtensionWarning(AwqRuntime.Model.LlamaConfig c, int groupSize, IReadOnlyList<string>? keptInFp16 = null)
-    {
-        var odd = AwqRuntime.Model.LinearKinds.All
-            .Where(k => keptInFp16?.Contains(AwqRuntime.Model.LinearKinds.Name(k)) != true)
-            .Select(k => (Kind: k, In: AwqRuntime.Model.LinearKinds.Shape(k, c)[1]))
-            .Where(x => x.In % groupSize != 0)
-            .Select(x => $"{AwqRuntime.Model.LinearKinds.Name(x.Kind)} ({x.In} wide)")
-            .ToList();
-        return odd.Count == 0 ? null
-            : $"awq: warning: --group-size {groupSize} does not divide the input width of {string.Join(", ", odd)}; the pack-quantized checkpoint uses AwqRuntime's ceil-groups layout extension, which vLLM and compressed-tensors cannot load";
-    }
+    internal static string? PackQuantizedExtensionWarning(AwqRuntime.Model.LlamaConfig c, int groupSize, IReadOnlyList<string>? keptInFp16 = null) =>
+        NonStandardLayoutWarning(c, groupSize, keptInFp16)?.Replace("the checkpoint uses", "the pack-quantized checkpoint uses", StringComparison.Ordinal)
+            .Replace("which vLLM and AutoAWQ cannot load", "which vLLM and compressed-tensors cannot load", StringComparison.Ordinal);
 
     /// <summary>The work folder of a crash-safe run that writes <paramref name="outDir"/>: a sibling, "OUT.work".</summary>
     internal static string WorkFolder(string outDir) => Path.GetFullPath(outDir.TrimEnd('/', '\\')) + ".work";
