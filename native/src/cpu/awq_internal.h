@@ -64,6 +64,9 @@ void awq_parallel_for(int64_t n, int64_t grain, awq_range_fn fn, void *ctx);
 typedef enum awq_isa { AWQ_ISA_SCALAR = 0, AWQ_ISA_AVX2 = 1, AWQ_ISA_AVX512 = 2 } awq_isa;
 /* Best path that is compiled, detected, and allowed by AWQ_SIMD. Detected once, then constant. */
 awq_isa awq_isa_level(void);
+/* 1 when this CPU runs the path (scalar always; AVX2 / AVX-512 when detected), whatever AWQ_SIMD says:
+ * the *_isa entry points that tests call on every path check it. */
+int awq_isa_detected(awq_isa isa);
 
 /* Function attributes for the SIMD paths: every path is compiled into the one library and chosen
  * at run time, so the library itself is built for baseline x86-64. */

@@ -88,3 +88,13 @@ const char *awq_simd_path(void) {
     default: return "scalar";
     }
 }
+
+int awq_isa_detected(awq_isa isa) {
+    if (isa == AWQ_ISA_SCALAR) return 1;
+#if AWQ_X86
+    uint32_t f = awq_features();
+    if (isa == AWQ_ISA_AVX2) return (f & AWQ_FEATURE_AVX2_DETECTED) != 0;
+    if (isa == AWQ_ISA_AVX512) return (f & AWQ_FEATURE_AVX512_DETECTED) != 0;
+#endif
+    return 0;
+}

@@ -92,15 +92,6 @@ static int64_t w4_m_block(int64_t K, int64_t mt, int64_t x_bytes, int64_t max_ro
     return rows;
 }
 
-static int w4_isa_supported(awq_isa isa) {
-    if (isa == AWQ_ISA_SCALAR) return 1;
-#if AWQ_X86
-    uint32_t f = awq_features();
-    if (isa == AWQ_ISA_AVX2) return (f & AWQ_FEATURE_AVX2_DETECTED) != 0;
-    if (isa == AWQ_ISA_AVX512) return (f & AWQ_FEATURE_AVX512_DETECTED) != 0;
-#endif
-    return 0;
-}
 
 int awq_w4a16_gemm_isa(awq_isa isa, const float *x, int64_t M, int64_t K, const uint8_t *qweight,
                        const uint16_t *scales, const uint8_t *zeros, int64_t N, int64_t group_size,
@@ -114,7 +105,7 @@ int awq_w4a16_gemm_isa(awq_isa isa, const float *x, int64_t M, int64_t K, const 
     AWQ_REQUIRE_POSITIVE(FN, K);
     AWQ_REQUIRE_POSITIVE(FN, N);
     AWQ_REQUIRE_GROUP_SIZE(FN, group_size);
-    if (!w4_isa_supported(isa))
+    if (!awq_isa_detected(isa))
         return awq_fail(AWQ_ERR_UNSUPPORTED, FN, "SIMD path %d is not available on this CPU", (int)isa);
 
     const int64_t kh = K / 2 + (K & 1);

@@ -66,15 +66,6 @@ static void wn_run_items(void *ctx, int64_t begin, int64_t end) {
     free(wrow);
 }
 
-static int wn_isa_supported(awq_isa isa) {
-    if (isa == AWQ_ISA_SCALAR) return 1;
-#if AWQ_X86
-    uint32_t f = awq_features();
-    if (isa == AWQ_ISA_AVX2) return (f & AWQ_FEATURE_AVX2_DETECTED) != 0;
-    if (isa == AWQ_ISA_AVX512) return (f & AWQ_FEATURE_AVX512_DETECTED) != 0;
-#endif
-    return 0;
-}
 
 
 int awq_wna16_gemm_isa(awq_isa isa, const float *x, int64_t M, int64_t K, const int32_t *qweight, int bits,
@@ -90,7 +81,7 @@ int awq_wna16_gemm_isa(awq_isa isa, const float *x, int64_t M, int64_t K, const 
     AWQ_REQUIRE_GROUP_SIZE(FN, group_size);
     if (bits != 2 && bits != 3 && bits != 4 && bits != 8)
         return awq_fail(AWQ_ERR_INVALID_ARGUMENT, FN, "argument 'bits' must be 2, 3, 4 or 8 (got %d)", bits);
-    if (!wn_isa_supported(isa))
+    if (!awq_isa_detected(isa))
         return awq_fail(AWQ_ERR_UNSUPPORTED, FN, "SIMD path %d is not available on this CPU", (int)isa);
 
     const int pl = 32 / bits;
