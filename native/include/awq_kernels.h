@@ -50,7 +50,8 @@ typedef enum awq_status {
     AWQ_ERR_INVALID_ARGUMENT = -6,  /* an enum or value outside its domain */
     AWQ_ERR_OUT_OF_MEMORY = -7,     /* internal scratch allocation failed */
     AWQ_ERR_UNSUPPORTED = -8,       /* feature not built (e.g. CUDA) or not available */
-    AWQ_ERR_OVERFLOW = -9           /* a size product or an accumulator would overflow */
+    AWQ_ERR_OVERFLOW = -9,          /* a size product or an accumulator would overflow */
+    AWQ_ERR_DEVICE = -10            /* the device failed (a CUDA launch or copy; its error string in awq_last_error) */
 } awq_status;
 
 /* Symbolic name of a status ("AWQ_ERR_NULL_POINTER"); "AWQ_UNKNOWN_STATUS" for others. */
@@ -325,6 +326,96 @@ AWQ_API int awq_cuda_device_count(int *count);
 AWQ_API int awq_cuda_w4a16_gemm(const float *x, int64_t M, int64_t K, const uint8_t *qweight,
                                 const uint16_t *scales, const uint8_t *zeros, int64_t N,
                                 int64_t group_size, float *y);
+
+/* ---------------------------------------------------------------------------------------------
+ * Devices: contexts, buffers, and the forward pass's kernels over buffers
+ *
+ * A context is one compute device: AWQ_DEVICE_CPU (host memory, run by the CPU kernels above, so
+ * the same calls can be checked against them one for one) or AWQ_DEVICE_CUDA (one GPU and one
+ * stream of its own). A buffer is memory of one context, an opaque handle the caller frees with
+ * awq_buffer_free before freeing the context (the "caller owns memory" rule, for handles). The
+ * kernels take views: a buffer and a byte offset into it (awq_dview); every view is checked
+ * against its buffer's size for the extent the call reads or writes, and must belong to the
+ * context the call names. Calls on one context run in order; on CUDA they are queued on its
+ * stream, and awq_buffer_download (and awq_context_synchronize) wait for what came before, so a
+ * failure of a queued kernel is reported there, with the CUDA error string in awq_last_error().
+ * A context is used by one thread at a time. Without CUDA in the build, or without a device,
+ * creating a CUDA context returns AWQ_ERR_UNSUPPORTED; running out of device memory is
+ * AWQ_ERR_OUT_OF_MEMORY. Activations and caches are fp32, as on the CPU.
+ * ------------------------------------------------------------------------------------------- */
+typedef enum awq_device_kind { AWQ_DEVICE_CPU = 0, AWQ_DEVICE_CUDA = 1 } awq_device_kind;
+
+typedef struct awq_context awq_context;
+typedef struct awq_buffer awq_buffer;
+
+/* Bytes at `offset` of `buffer`. */
+typedef struct awq_dview {
+    awq_buffer *buffer;
+    int64_t offset;
+} awq_dview;
+
+/* What awq_device_info reports of one device. */
+typedef struct awq_device_props {
+    char name[256];
+    int64_t total_bytes;   /* memory */
+    int64_t free_bytes;
+    int32_t cc_major;      /* compute capability (CUDA); 0 for the CPU */
+    int32_t cc_minor;
+    int32_t multiprocessors;
+    int32_t reserved;
+} awq_device_props;
+
+/* Devices of a kind (CPU: 1; CUDA: 0 when not built or none present); always AWQ_OK. */
+AWQ_API int awq_device_count(int kind, int *count);
+/* Name, memory and compute capability of device `ordinal` of `kind`. */
+AWQ_API int awq_device_info(int kind, int ordinal, awq_device_props *props);
+
+AWQ_API int awq_context_create(int kind, int ordinal, awq_context **out);
+/* Frees the context (NULL is fine). Its buffers must have been freed. */
+AWQ_API int awq_context_free(awq_context *ctx);
+/* Waits for the context's queued work; reports a failure of any of it. */
+AWQ_API int awq_context_synchronize(awq_context *ctx);
+
+/* A zero-filled buffer of `bytes` (> 0) on the context's device. */
+AWQ_API int awq_buffer_create(awq_context *ctx, int64_t bytes, awq_buffer **out);
+/* Frees a buffer (NULL is fine). */
+AWQ_API int awq_buffer_free(awq_buffer *buffer);
+AWQ_API int awq_buffer_size(const awq_buffer *buffer, int64_t *bytes);
+/* Host → device: `bytes` from src into dst. The host memory may be reused when the call returns. */
+AWQ_API int awq_buffer_upload(awq_context *ctx, awq_dview dst, const void *src, int64_t bytes);
+/* Device → host, after everything queued before it. */
+AWQ_API int awq_buffer_download(awq_context *ctx, awq_dview src, void *dst, int64_t bytes);
+/* Device → device within one context; the ranges must not overlap. */
+AWQ_API int awq_buffer_copy(awq_context *ctx, awq_dview src, awq_dview dst, int64_t bytes);
+
+/* The kernels, with the layouts of their CPU counterparts above; float operands are fp32 views.
+ * y[M,N] = x[M,K] · w[N,K]ᵀ, w fp32 (awq_f32_gemm) or fp16 bits (awq_f16_gemm). */
+AWQ_API int awq_dev_f32_gemm(awq_context *ctx, awq_dview x, int64_t M, int64_t K, awq_dview w, int64_t N,
+                             awq_dview y);
+AWQ_API int awq_dev_f16_gemm(awq_context *ctx, awq_dview x, int64_t M, int64_t K, awq_dview w, int64_t N,
+                             awq_dview y);
+/* awq_w4a16_gemm over views: qweight uint8 [N, ceil(K/2)], scales fp16 and zeros uint8 [N, ceil(K/G)]. */
+AWQ_API int awq_dev_w4a16_gemm(awq_context *ctx, awq_dview x, int64_t M, int64_t K, awq_dview qweight,
+                               awq_dview scales, awq_dview zeros, int64_t N, int64_t group_size,
+                               awq_dview y);
+/* y[m, :] += bias[:] for m < M, bias [N]. */
+AWQ_API int awq_dev_add_bias(awq_context *ctx, awq_dview y, int64_t M, int64_t N, awq_dview bias);
+/* awq_rmsnorm (x and y may be the same view) and awq_add_rmsnorm (y apart from x and delta). */
+AWQ_API int awq_dev_rmsnorm(awq_context *ctx, awq_dview x, awq_dview weight, int64_t M, int64_t D, float eps,
+                            awq_dview y);
+AWQ_API int awq_dev_add_rmsnorm(awq_context *ctx, awq_dview x, awq_dview delta, awq_dview weight, int64_t M,
+                                int64_t D, float eps, awq_dview y);
+/* awq_rope_ext in place on the view; pos [M] and freq_factors [rot_dim/2] (or NULL) are host arrays,
+ * copied by the call. */
+AWQ_API int awq_dev_rope(awq_context *ctx, awq_dview x, int64_t M, int64_t n_heads, int64_t head_dim,
+                         int64_t rot_dim, const int32_t *pos, float theta, const float *freq_factors);
+/* awq_attention_ext over device caches [n_ctx, n_kv_heads, head_dim]. */
+AWQ_API int awq_dev_attention(awq_context *ctx, awq_dview q, awq_dview k_cache, awq_dview v_cache, int64_t M,
+                              int64_t n_past, int64_t n_ctx, int64_t n_heads, int64_t n_kv_heads,
+                              int64_t head_dim, int64_t window, awq_dview out);
+/* awq_silu_mul (out may be gate or up) and x[i] += y[i]. */
+AWQ_API int awq_dev_silu_mul(awq_context *ctx, awq_dview gate, awq_dview up, int64_t n, awq_dview out);
+AWQ_API int awq_dev_add(awq_context *ctx, awq_dview x, awq_dview y, int64_t n);
 
 #ifdef __cplusplus
 }

@@ -18,6 +18,7 @@ const char *awq_status_name(int status) {
     case AWQ_ERR_OUT_OF_MEMORY: return "AWQ_ERR_OUT_OF_MEMORY";
     case AWQ_ERR_UNSUPPORTED: return "AWQ_ERR_UNSUPPORTED";
     case AWQ_ERR_OVERFLOW: return "AWQ_ERR_OVERFLOW";
+    case AWQ_ERR_DEVICE: return "AWQ_ERR_DEVICE";
     default: return "AWQ_UNKNOWN_STATUS";
     }
 }
