@@ -74,7 +74,7 @@ enum awq_feature_bits {
     AWQ_FEATURE_AVX512_DETECTED = 1 << 3, /* AVX-512 F + BW + VL + DQ */
     AWQ_FEATURE_AVX512VNNI_DETECTED = 1 << 4,
     AWQ_FEATURE_F16C_DETECTED = 1 << 5,
-    AWQ_FEATURE_CUDA_BUILT = 1 << 6,
+    AWQ_FEATURE_CUDA_BUILT = 1 << 6,      /* the CUDA kernels (libawq_kernels_cuda.so beside this library) load */
     AWQ_FEATURE_OPENMP = 1 << 7           /* reserved; the thread pool is our own */
 };
 AWQ_API uint32_t awq_features(void);
@@ -314,20 +314,6 @@ AWQ_API int awq_silu_mul(const float *gate, const float *up, int64_t n, float *o
 AWQ_API int awq_softmax(float *x, int64_t M, int64_t n);
 
 /* ---------------------------------------------------------------------------------------------
- * CUDA (compiled when CMake finds a CUDA compiler; AWQ_FEATURE_CUDA_BUILT tells)
- * Host pointers in and out, like the CPU entry points: the call copies the operands to the
- * device, runs there and copies y back, so results can be checked against the CPU kernel one
- * for one. Without CUDA in the build, or without a device, they return AWQ_ERR_UNSUPPORTED.
- * ------------------------------------------------------------------------------------------- */
-/* Number of CUDA devices usable by this build (0 when none or not built); always AWQ_OK. */
-AWQ_API int awq_cuda_device_count(int *count);
-/* awq_w4a16_gemm on the current CUDA device, same arguments and layout. [test oracle] Host
- * pointers in and out; the tests compare it with the CPU kernel. Not a backend. */
-AWQ_API int awq_cuda_w4a16_gemm(const float *x, int64_t M, int64_t K, const uint8_t *qweight,
-                                const uint16_t *scales, const uint8_t *zeros, int64_t N,
-                                int64_t group_size, float *y);
-
-/* ---------------------------------------------------------------------------------------------
  * Devices: contexts, buffers, and the forward pass's kernels over buffers
  *
  * A context is one compute device: AWQ_DEVICE_CPU (host memory, run by the CPU kernels above, so
@@ -363,6 +349,7 @@ typedef struct awq_device_props {
     int32_t cc_minor;
     int32_t multiprocessors;
     int32_t reserved;
+    int64_t peak_bandwidth; /* bytes/s, 2 × memory clock × bus width (CUDA); 0 when unknown */
 } awq_device_props;
 
 /* Devices of a kind (CPU: 1; CUDA: 0 when not built or none present); always AWQ_OK. */

@@ -1,12 +1,13 @@
 using System.CommandLine;
+using AwqRuntime.Backends;
 using AwqRuntime.Model;
 
 namespace AwqRuntime.Cli;
 
 /// <summary>
 /// The run-time choices of the commands that run a model (generate, eval, chat, serve, bench,
-/// bench-serve): which kernel the INT4 linears use and how the classifier runs. Neither changes the
-/// checkpoint; both trade a measured amount of fidelity for speed.
+/// bench-serve): which kernel the INT4 linears use, how the classifier runs, and on which device.
+/// None changes the checkpoint; the first two trade a measured amount of fidelity for speed.
 /// </summary>
 internal sealed class RuntimeChoices
 {
@@ -24,6 +25,13 @@ internal sealed class RuntimeChoices
         DefaultValueFactory = _ => "w4a16",
     };
 
+    /// <summary>--device cpu|cuda[:N]: where the model runs.</summary>
+    public Option<string> Device { get; } = new("--device")
+    {
+        Description = "Where the model runs: 'cpu', or 'cuda' / 'cuda:N' (weights, activations and the KV cache in GPU memory; `awq info` lists the devices)",
+        DefaultValueFactory = _ => "cpu",
+    };
+
     public void Apply(ParseResult parse, AwqModel m)
     {
         var kernel = Int4Kernels.Parse(parse.GetValue(Kernel));
@@ -31,7 +39,15 @@ internal sealed class RuntimeChoices
         if (kernel != Int4Kernel.W4A16 && !HasInt4Linears(m.Model))
             throw new ArgumentException($"--kernel {kernel.Name()}: {m.Path} is not an INT4 checkpoint (the kernel choice applies to INT4 linears)");
         m.UseKernel(kernel);
+        var backend = OpenDevice(parse);
+        if (backend.Device == DeviceKind.Cpu) return;
+        if (kernel != Int4Kernel.W4A16)
+            throw new ArgumentException($"--kernel {kernel.Name()} is a CPU kernel; on --device {parse.GetValue(Device)} the INT4 linears run W4A16");
+        m.UseBackend(backend);
     }
+
+    /// <summary>The backend --device names (the CPU one for "cpu").</summary>
+    public IComputeBackend OpenDevice(ParseResult parse) => ComputeDevices.Open(parse.GetValue(Device) ?? "cpu");
 
     private static bool HasInt4Linears(LlamaModel model) =>
         model.Output is Int4Linear || model.Blocks.Any(b => LinearKinds.All.Any(k => b[k] is Int4Linear));

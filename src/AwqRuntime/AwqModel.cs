@@ -145,6 +145,12 @@ public sealed class AwqModel : IDisposable
     /// </summary>
     public void UseKernel(Int4Kernel kernel) => _model = Model.WithInt4Kernel(kernel);
 
+    /// <summary>
+    /// Runs the model on <paramref name="backend"/> (<see cref="Backends.ComputeDevices.Open"/>: "cpu",
+    /// "cuda:0"); caches and buffers made afterwards live there. The weights are uploaded on first use.
+    /// </summary>
+    public void UseBackend(Backends.IComputeBackend backend) => _model = Model.WithBackend(backend);
+
     /// <summary>Calibration sequences from text with this model's tokenizer (AutoAWQ's recipe, see <see cref="CalibrationSet.FromText"/>).</summary>
     public CalibrationSet CalibrationFromText(string text, int samples = 128, int seqLen = 512, string source = "text") =>
         CalibrationSet.FromText(text, t => Tokenizer.Encode(t, addBos: Tokenizer.Spec.BosId >= 0), samples, seqLen, source);

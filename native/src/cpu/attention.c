@@ -478,11 +478,10 @@ int awq_attention_isa_per_task(awq_isa isa, const float *q, const float *k_cache
                          window, out);
 }
 
-/* both entry points; fn names the one called in errors */
-static int attention_checked(const char *fn, const float *q, const float *k_cache,
-                             const float *v_cache, int64_t M, int64_t n_past, int64_t n_ctx,
-                             int64_t n_heads, int64_t n_kv_heads, int64_t head_dim, int64_t window,
-                             float *out) {
+/* The argument checks of both entry points (and of awq_dev_attention); fn names the one called. */
+int awq_attention_validate(const char *fn, const float *q, const float *k_cache, const float *v_cache, int64_t M,
+                           int64_t n_past, int64_t n_ctx, int64_t n_heads, int64_t n_kv_heads, int64_t head_dim,
+                           int64_t window, const float *out) {
     AWQ_REQUIRE_PTR(fn, q);
     AWQ_REQUIRE_PTR(fn, k_cache);
     AWQ_REQUIRE_PTR(fn, v_cache);
@@ -514,6 +513,16 @@ static int attention_checked(const char *fn, const float *q, const float *k_cach
     if ((st = awq_mul_size(fn, "q", n_heads, head_dim, &row)) != AWQ_OK) return st;
     if ((st = awq_mul_size(fn, "q", M, row, &elems)) != AWQ_OK) return st;
     if ((st = awq_mul_size(fn, "q", elems, (int64_t)sizeof(float), &bytes)) != AWQ_OK) return st;
+    return AWQ_OK;
+}
+
+static int attention_checked(const char *fn, const float *q, const float *k_cache,
+                             const float *v_cache, int64_t M, int64_t n_past, int64_t n_ctx,
+                             int64_t n_heads, int64_t n_kv_heads, int64_t head_dim, int64_t window,
+                             float *out) {
+    int st = awq_attention_validate(fn, q, k_cache, v_cache, M, n_past, n_ctx, n_heads, n_kv_heads, head_dim,
+                                    window, out);
+    if (st != AWQ_OK) return st;
     st = awq_attention_isa(awq_isa_level(), q, k_cache, v_cache, M, n_past, n_heads, n_kv_heads,
                            head_dim, window, out);
     if (st != AWQ_OK)

@@ -53,6 +53,17 @@ int awq_check_int4_zeros(const char *fn, const uint8_t *zeros, int64_t n_rows, i
 /* zero points [n_rows, n_groups] within 0..2^bits-1; else AWQ_ERR_INVALID_ARGUMENT naming the first bad one */
 int awq_check_zeros(const char *fn, const uint8_t *zeros, int64_t n_rows, int64_t n_groups, int bits);
 
+/* The argument checks of awq_rope_ext and awq_attention_ext, shared with the device entry points
+ * (awq_dev_rope, awq_dev_attention), which must refuse what the CPU kernels refuse. */
+int awq_rope_validate(const char *fn, const float *x, int64_t M, int64_t n_heads, int64_t head_dim, int64_t rot_dim,
+                      const int32_t *pos, float theta, const float *freq_factors);
+int awq_attention_validate(const char *fn, const float *q, const float *k_cache, const float *v_cache, int64_t M,
+                           int64_t n_past, int64_t n_ctx, int64_t n_heads, int64_t n_kv_heads, int64_t head_dim,
+                           int64_t window, const float *out);
+
+/* 1 when the CUDA plugin (libawq_kernels_cuda.so) is loaded, loading it on first call (device.c). */
+int awq_cuda_plugin_loaded(void);
+
 /* ---- thread pool ---------------------------------------------------------------------------- */
 /* fn is called on disjoint [begin, end) ranges covering [0, n). Ranges are at least `grain` long
  * (except the last). If n <= grain, the pool has one thread, the caller is itself a worker, or

@@ -59,9 +59,7 @@ uint32_t awq_features(void) {
         features_cache = f;
     }
     f &= ~0x80000000u;
-#ifdef AWQ_HAVE_CUDA
-    f |= AWQ_FEATURE_CUDA_BUILT;
-#endif
+    if (awq_cuda_plugin_loaded()) f |= AWQ_FEATURE_CUDA_BUILT;
     return f;
 }
 

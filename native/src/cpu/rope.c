@@ -53,10 +53,9 @@ static void rope_rows(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
-/* both entry points; fn names the one called in errors */
-static int rope_checked(const char *fn, float *x, int64_t M, int64_t n_heads, int64_t head_dim,
-                        int64_t rot_dim, const int32_t *pos, float theta,
-                        const float *freq_factors) {
+/* The argument checks of both entry points (and of awq_dev_rope); fn names the one called. */
+int awq_rope_validate(const char *fn, const float *x, int64_t M, int64_t n_heads, int64_t head_dim, int64_t rot_dim,
+                      const int32_t *pos, float theta, const float *freq_factors) {
     AWQ_REQUIRE_PTR(fn, x);
     AWQ_REQUIRE_PTR(fn, pos);
     AWQ_REQUIRE_POSITIVE(fn, M);
@@ -91,6 +90,15 @@ static int rope_checked(const char *fn, float *x, int64_t M, int64_t n_heads, in
                                 "argument 'freq_factors' must be finite and > 0 (freq_factors[%lld] = %g)",
                                 (long long)i, (double)freq_factors[i]);
 
+    return AWQ_OK;
+}
+
+static int rope_checked(const char *fn, float *x, int64_t M, int64_t n_heads, int64_t head_dim,
+                        int64_t rot_dim, const int32_t *pos, float theta,
+                        const float *freq_factors) {
+    int st = awq_rope_validate(fn, x, M, n_heads, head_dim, rot_dim, pos, theta, freq_factors);
+    if (st != AWQ_OK) return st;
+    const int64_t row = n_heads * head_dim;
     rope_job j = {x, pos, n_heads, head_dim, rot_dim, (double)theta, freq_factors};
     awq_parallel_for(M, ROPE_MIN_ELEMS_PER_CHUNK / row + 1, rope_rows, &j);
     return AWQ_OK;

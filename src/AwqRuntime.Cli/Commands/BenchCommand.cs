@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using AwqRuntime.Backends;
 using AwqRuntime.Comparison;
 using AwqRuntime.Comparison.Bench;
 using AwqRuntime.Formats.Gguf;
@@ -39,7 +40,7 @@ internal static class BenchCommand
         var json = CliOptions.Json();
         var cmd = new Command("bench", "Prefill and decode speed against llama.cpp on the same CPU, in one run")
         {
-            model, tokenizer, threads, prompt, gen, runs, vs, kernels, runtime.Classifier, groupSize, roofline, quiet, json,
+            model, tokenizer, threads, prompt, gen, runs, vs, kernels, runtime.Classifier, runtime.Device, groupSize, roofline, quiet, json,
         };
         cmd.SetAction((parse, cancel) => Task.FromResult(CliErrors.Run(() =>
         {
@@ -93,20 +94,33 @@ internal static class BenchCommand
                 if (!nbit && !int4) kernelList = [Int4Kernel.W4A16];
                 if (runtime.ApplyClassifier(parse, m) is { } chosen) what += ", " + chosen;
 
-                var subjects = kernelList.Select(k => BenchRunner.Ours(nbit || int4 ? $"ours {(nbit ? "WNA16" : k.Name().ToUpperInvariant())}, {what}" : $"ours {what}", m.Model.WithInt4Kernel(k), g, r))
-                    .Concat(ggufs.Select(f => BenchRunner.LlamaCpp($"llama.cpp {GgufTypeLabel(f)}", f, g, r))).ToList();
+                // On a GPU our INT4 linears run W4A16 (the device has one INT4 kernel); the llama.cpp rows stay on the CPU, for reference.
+                var backend = runtime.OpenDevice(parse);
+                var device = backend is DeviceBackend db ? ComputeDevices.Info(db.Device, db.Ordinal) : null;
+                var ours = device == null
+                    ? kernelList.Select(k => BenchRunner.Ours(nbit || int4 ? $"ours {(nbit ? "WNA16" : k.Name().ToUpperInvariant())}, {what}" : $"ours {what}", m.Model.WithInt4Kernel(k), g, r))
+                    : [BenchRunner.Ours($"ours {(int4 ? "W4A16, " : "")}{what}, {device.Id}", m.Model.WithInt4Kernel(Int4Kernel.W4A16).WithBackend(backend), g, r, runtime: "ours-" + device.Id)];
+                var subjects = ours.Concat(ggufs.Select(f => BenchRunner.LlamaCpp($"llama.cpp {GgufTypeLabel(f)}", f, g, r))).ToList();
                 var rng = new Random(1234);
                 var tokens = new[] { Math.Max(m.Tokenizer.Spec.BosId, 0) }.Concat(Enumerable.Range(0, p - 1).Select(_ => rng.Next(3, m.Config.VocabSize))).ToArray();
                 var first = Math.Max(m.Tokenizer.Spec.BosId, 0);
                 var clock = Stopwatch.StartNew();
                 var rows = BenchRunner.Run(subjects, threadCounts, tokens, first, parse.GetValue(roofline), new Progress(Say), cancel);
+                if (device != null)
+                {
+                    // a GPU row's roofline is the card's peak memory bandwidth, not the host's
+                    rows = rows.Select(x => x.Runtime == "ours-" + device.Id
+                        ? x with { BandwidthBytesPerSecond = device.PeakBandwidthBytesPerSecond > 0 ? device.PeakBandwidthBytesPerSecond : null }
+                        : x).ToList();
+                    Say(FormattableString.Invariant($"{device.Id}: {device.Name}, {device.TotalBytes / 1073741824.0:F1} GiB, compute capability {device.ComputeCapability}, peak memory bandwidth {device.PeakBandwidthBytesPerSecond / 1e9:F0} GB/s"));
+                }
                 var machine = MachineInfo.Collect();
                 var load = MachineInfo.LoadAverage();
                 if (parse.GetValue(json))
                 {
                     CliOptions.PrintJson(new
                     {
-                        model = modelPath, ours = what, prompt_tokens = p, gen_tokens = g, runs = r, machine = machine.ToString(), simd = machine.OursSimdPath,
+                        model = modelPath, ours = what, device = device?.Id ?? "cpu", device_name = device?.Name, prompt_tokens = p, gen_tokens = g, runs = r, machine = machine.ToString(), simd = machine.OursSimdPath,
                         load_average = load, seconds = clock.Elapsed.TotalSeconds,
                         rows = rows.Select(x => new
                         {
@@ -184,10 +198,12 @@ internal static class BenchCommand
             table.AddRow(cells.Select(Markup.Escape).ToArray());
         }
         CliOptions.Status.Write(table);
-        var bw = rows.Where(x => x.BandwidthBytesPerSecond != null).GroupBy(x => x.Threads)
+        var bw = rows.Where(x => x.BandwidthBytesPerSecond != null && !x.Runtime.StartsWith("ours-", StringComparison.Ordinal)).GroupBy(x => x.Threads)
             .Select(gr => FormattableString.Invariant($"{gr.Key} thr {gr.First().BandwidthBytesPerSecond / 1e9:F1} GB/s")).ToList();
         Console.Error.WriteLine($"machine: {machine}; SIMD {machine.OursSimdPath}" + (load is { } l ? FormattableString.Invariant($"; load average {l:F2}") : ""));
         if (bw.Count > 0) Console.Error.WriteLine("read bandwidth: " + string.Join(", ", bw));
+        if (rows.FirstOrDefault(x => x.Runtime.StartsWith("ours-", StringComparison.Ordinal)) is { BandwidthBytesPerSecond: { } gpu } gr)
+            Console.Error.WriteLine(FormattableString.Invariant($"{gr.Runtime[5..]} roofline: the card's peak memory bandwidth, {gpu / 1e9:F0} GB/s"));
         Console.Error.WriteLine("ours: KV cache F32; llama.cpp: KV cache F16 (llama-bench's default); MB/token counts weights only");
     }
 }

@@ -36,7 +36,7 @@ internal static class BenchServeCommand
         var json = CliOptions.Json();
         var cmd = new Command("bench-serve", "Throughput of `awq serve` with N concurrent streaming clients, against llama.cpp's batched decode")
         {
-            model, tokenizer, vs, clients, gen, promptTokens, soak, soakWindow, runtime.Classifier, runtime.Kernel, threads, json,
+            model, tokenizer, vs, clients, gen, promptTokens, soak, soakWindow, runtime.Classifier, runtime.Kernel, runtime.Device, threads, json,
         };
         cmd.SetAction((parse, cancel) => CliErrors.RunAsync(async () =>
         {

@@ -33,7 +33,7 @@ internal static class ChatCommand
         var allowNonFinite = CliOptions.AllowNonFinite();
         var cmd = new Command("chat", "Chat with a model in the terminal (streamed answers; /reset, /system TEXT, /exit)")
         {
-            model, tokenizer, chatTemplate, system, maxTokens, temp, topK, topP, minP, seed, ctx, runtime.Classifier, runtime.Kernel, threads, allowNonFinite,
+            model, tokenizer, chatTemplate, system, maxTokens, temp, topK, topP, minP, seed, ctx, runtime.Classifier, runtime.Kernel, runtime.Device, threads, allowNonFinite,
         };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {

@@ -28,7 +28,7 @@ internal static class EvalCommand
         var json = CliOptions.Json();
         var cmd = new Command("eval", "Perplexity and (with --ref) KL divergence on a text, llama.cpp's way")
         {
-            model, tokenizer, data, reference, refTokenizer, ctx, chunks, runtime.Classifier, runtime.Kernel, threads, allowNonFinite, quiet, json,
+            model, tokenizer, data, reference, refTokenizer, ctx, chunks, runtime.Classifier, runtime.Kernel, runtime.Device, threads, allowNonFinite, quiet, json,
         };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {

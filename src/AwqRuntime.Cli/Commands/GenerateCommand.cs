@@ -30,7 +30,7 @@ internal static class GenerateCommand
         var json = CliOptions.Json();
         var cmd = new Command("generate", "Generate text from a prompt, streaming tokens as they come")
         {
-            model, tokenizer, prompt, steps, temp, topK, topP, minP, repeat, seed, stop, ctx, ignoreEos, runtime.Classifier, runtime.Kernel, threads, allowNonFinite, quiet, json,
+            model, tokenizer, prompt, steps, temp, topK, topP, minP, repeat, seed, stop, ctx, ignoreEos, runtime.Classifier, runtime.Kernel, runtime.Device, threads, allowNonFinite, quiet, json,
         };
         cmd.SetAction((parse, cancel) => CliErrors.RunAsync(async () =>
         {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using AwqRuntime.Backends;
 using AwqRuntime.Native;
 
 namespace AwqRuntime.Cli.Commands;
@@ -16,6 +17,7 @@ internal static class InfoCommand
         {
             CliOptions.ApplyThreads(parse.GetValue(threads)); // the thread count shown is the one the other commands would use
             var f = Kernels.Features;
+            var cuda = ComputeDevices.List().Where(d => d.Kind == DeviceKind.Cuda).ToList();
             var info = new
             {
                 runtime = typeof(Program).Assembly.GetName().Version?.ToString(),
@@ -26,7 +28,13 @@ internal static class InfoCommand
                 avx512_vnni = f.HasFlag(NativeFeatures.Avx512VnniDetected),
                 f16c = f.HasFlag(NativeFeatures.F16cDetected),
                 cuda_built = f.HasFlag(NativeFeatures.CudaBuilt),
-                cuda_devices = Kernels.CudaDeviceCount,
+                cuda_devices = cuda.Count,
+                cuda_unavailable = cuda.Count == 0 ? ComputeDevices.CudaUnavailableReason() : null,
+                devices = cuda.Select(d => new
+                {
+                    id = d.Id, name = d.Name, memory_bytes = d.TotalBytes, free_bytes = d.FreeBytes, compute_capability = d.ComputeCapability,
+                    multiprocessors = d.Multiprocessors, peak_bandwidth_bytes_per_second = d.PeakBandwidthBytesPerSecond,
+                }).ToArray(),
                 threads = Kernels.Threads,
                 processors = Environment.ProcessorCount,
             };
@@ -42,7 +50,10 @@ internal static class InfoCommand
             Console.WriteLine($"  AVX2+FMA+F16C    : {Path(info.avx2.compiled, info.avx2.detected)}");
             Console.WriteLine($"  AVX-512 F/BW/VL  : {Path(info.avx512.compiled, info.avx512.detected)}");
             Console.WriteLine($"  AVX-512 VNNI     : {(info.avx512_vnni ? "detected" : "not detected")}");
-            Console.WriteLine($"  CUDA             : {(info.cuda_built ? $"built, {info.cuda_devices} device(s)" : "not built")}");
+            Console.WriteLine($"  CUDA             : {(info.cuda_devices > 0 ? $"{info.cuda_devices} device(s)" : $"unavailable: {info.cuda_unavailable}")}");
+            foreach (var d in cuda)
+                Console.WriteLine(FormattableString.Invariant(
+                    $"    {d.Id,-7}: {d.Name}, {d.TotalBytes / 1073741824.0:F1} GiB ({d.FreeBytes / 1073741824.0:F1} free), compute capability {d.ComputeCapability}, {d.Multiprocessors} SMs, {d.PeakBandwidthBytesPerSecond / 1e9:F0} GB/s peak"));
             Console.WriteLine($"  threads          : {info.threads} (of {info.processors} processors)");
             return 0;
         }));

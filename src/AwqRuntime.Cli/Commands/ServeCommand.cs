@@ -29,7 +29,7 @@ internal static class ServeCommand
         var allowNonFinite = CliOptions.AllowNonFinite();
         var cmd = new Command("serve", "Serve an OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/models) with continuous batching")
         {
-            model, tokenizer, host, port, apiKey, parallel, ctx, maxQueue, timeout, bodyLimit, headersTimeout, bodyTimeout, idleTimeout, maxConnections, modelId, chatTemplate, runtime.Classifier, runtime.Kernel, threads, allowNonFinite,
+            model, tokenizer, host, port, apiKey, parallel, ctx, maxQueue, timeout, bodyLimit, headersTimeout, bodyTimeout, idleTimeout, maxConnections, modelId, chatTemplate, runtime.Classifier, runtime.Kernel, runtime.Device, threads, allowNonFinite,
         };
         cmd.SetAction((parse, cancel) => CliErrors.RunAsync(async () =>
         {

@@ -40,8 +40,8 @@ public static class BenchRunner
     }
 
     /// <summary>Our runtime on <paramref name="model"/>; the kernels' thread count is set for the run and restored after.</summary>
-    public static BenchSubject Ours(string name, LlamaModel model, int decodeTokens, int runs) =>
-        new(name, "ours", BytesPerToken.Of(model), (threads, prompt, first) =>
+    public static BenchSubject Ours(string name, LlamaModel model, int decodeTokens, int runs, string runtime = "ours") =>
+        new(name, runtime, BytesPerToken.Of(model), (threads, prompt, first) =>
         {
             var before = Kernels.Threads;
             Kernels.Threads = threads;

@@ -12,6 +12,9 @@ namespace AwqRuntime.Model;
 public sealed class Int4Linear : IGroupQuantizedLinear
 {
     private readonly KernelInt4 _w;
+
+    /// <summary>The packed weights in the kernel layout, as a device backend uploads them.</summary>
+    internal KernelInt4 KernelWeights => _w;
     private readonly W4A8TileTables? _tiles; // made when the kernel is W4A8
 
     public Int4Linear(QuantizedWeights w, Int4Kernel kernel = Int4Kernel.W4A16)

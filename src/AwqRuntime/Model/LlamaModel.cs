@@ -145,6 +145,13 @@ public sealed class LlamaModel
         return new(Config, Embedding, Blocks.Select(b => b.MapLinears(Map)).ToArray(), FinalNorm, Map(Output)) { Backend = Backend, ContextOrigin = ContextOrigin };
     }
 
+    /// <summary>
+    /// The same model run by <paramref name="backend"/> (a <see cref="DeviceBackend"/> keeps its own
+    /// copies of the weights, uploaded on first use); the host weights are shared, not copied.
+    /// </summary>
+    public LlamaModel WithBackend(IComputeBackend backend) =>
+        new(Config, Embedding, Blocks, FinalNorm, Output) { Backend = backend, ContextOrigin = ContextOrigin };
+
     /// <summary>The backend the model runs on (<see cref="CpuBackend"/>: the native CPU kernels).</summary>
     public IComputeBackend Backend { get; init; } = CpuBackend.Instance;
 

@@ -15,6 +15,7 @@ public enum NativeStatus
     OutOfMemory = -7,
     Unsupported = -8,
     Overflow = -9,
+    Device = -10,
 }
 
 /// <summary>A native kernel rejected its arguments or failed; the message names the function and the argument.</summary>
