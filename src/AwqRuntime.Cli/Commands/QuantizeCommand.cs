@@ -55,16 +55,19 @@ internal static class QuantizeCommand
             DefaultValueFactory = _ => "awq",
         };
         var threads = CliOptions.Threads();
+        var device = new RuntimeChoices().Device;
+        device.Description = "Where the calibration forward and the search's module evaluations run: 'cpu', or 'cuda' / 'cuda:N'";
         var allowNonFinite = CliOptions.AllowNonFinite();
         var quiet = CliOptions.Quiet();
         var json = CliOptions.Json();
         var cmd = new Command("quantize", "Quantize a model to group-wise INT4 (or --w-bit 2, 3, 8) with AWQ and save it in AutoAWQ's checkpoint layout (compressed-tensors' for widths other than 4)")
         {
-            model, tokenizer, output, calib, samples, seqLen, group, bits, method, observer, actOrder, qatSteps, qatBatch, qatLr, qatScaleLr, qatNormLr, noDuo, noClip, notConvert, stats, force, resume, seed, format, threads, allowNonFinite, quiet, json,
+            model, tokenizer, output, calib, samples, seqLen, group, bits, method, observer, actOrder, qatSteps, qatBatch, qatLr, qatScaleLr, qatNormLr, noDuo, noClip, notConvert, stats, force, resume, seed, format, threads, device, allowNonFinite, quiet, json,
         };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
             CliOptions.ApplyThreads(parse.GetValue(threads));
+            var backend = AwqRuntime.Backends.ComputeDevices.Open(parse.GetValue(device) ?? "cpu");
             var quantMethod = QuantMethodNames.Parse(parse.GetValue(method));
             WBitOption.Check(quantMethod, parse.GetValue(bits), parse.GetResult(bits) is { Implicit: false });
             var config = new AwqConfig
@@ -76,6 +79,7 @@ internal static class QuantizeCommand
                 DuoScaling = !parse.GetValue(noDuo), ApplyClip = !parse.GetValue(noClip),
                 ModulesToNotConvert = parse.GetValue(notConvert) ?? [],
                 CaptureStatistics = parse.GetValue(stats),
+                Backend = backend is AwqRuntime.Backends.DeviceBackend ? backend : null,
                 Qat = new QatOptions
                 {
                     Steps = parse.GetValue(qatSteps), BatchSize = parse.GetValue(qatBatch),

@@ -36,6 +36,8 @@ public sealed class BufferTensor : DeviceTensor
 /// bit for bit on machines without a GPU. Weights are uploaded on first use and kept while the model
 /// object that holds them lives. Linears with no device kernel (W8A8, 2/3/8-bit weights) run on the
 /// host: their input is downloaded, their output uploaded (<see cref="HostFallbacks"/> counts them).
+/// Uploaded weights are taken to be immutable: code that changes a weight array in place (the AWQ
+/// search's candidates, scale folding) calls <see cref="ReleaseWeights"/> before running it again.
 /// One thread at a time, like the model it runs.
 /// </summary>
 public sealed unsafe class DeviceBackend : IComputeBackend, IDisposable
@@ -242,11 +244,16 @@ public sealed unsafe class DeviceBackend : IComputeBackend, IDisposable
         Upload(ys, y.Slice(0, ys.Length));
     }
 
-    public void Dispose()
+    /// <summary>Frees every uploaded weight (linears, norms, biases); the next use uploads the host arrays as they are then.</summary>
+    public void ReleaseWeights()
     {
-        if (_disposed) return;
-        _disposed = true;
-        _scratch?.Dispose();
+        DisposeWeights();
+        _linears.Clear();
+        _vectors.Clear();
+    }
+
+    private void DisposeWeights()
+    {
         foreach (var (_, w) in _linears)
             foreach (var t in w switch
                      {
@@ -257,6 +264,14 @@ public sealed unsafe class DeviceBackend : IComputeBackend, IDisposable
                      })
                 t.Dispose();
         foreach (var (_, t) in _vectors) t.Dispose();
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _scratch?.Dispose();
+        DisposeWeights();
         _context.Dispose(); // freed for real once the caller's tensors (cache, buffers) are disposed too
     }
 }

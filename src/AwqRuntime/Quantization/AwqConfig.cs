@@ -61,6 +61,13 @@ public sealed record AwqConfig
     /// <summary>QAT: the training after AWQ (steps, batch, step sizes, seed).</summary>
     public Qat.QatOptions Qat { get; init; } = new();
 
+    /// <summary>
+    /// Where the calibration forward and the search's module evaluations run (null: the CPU);
+    /// `awq quantize --device cuda`. A run-time choice, not part of the checkpoint's settings.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Backends.IComputeBackend? Backend { get; init; }
+
     public AwqConfig Validate()
     {
         if (GptqBlockSize <= 0) throw new ArgumentException($"GPTQ block size must be positive (got {GptqBlockSize})");

@@ -117,7 +117,7 @@ public static class AwqQuantizer
             reports.Add(report);
             foreach (var (kind, st) in blockStats) stats[LlamaTensorNames.LinearModule(l, kind)] = st;
         }
-        var calibration = calibrate ? new BlockCalibration(c, calib) : null;
+        var calibration = calibrate ? new BlockCalibration(c, calib, config.Backend) : null;
         var forwardClock = new Stopwatch();
         for (var l = start; l < c.NumLayers; l++)
         {

@@ -94,6 +94,33 @@ public class DeviceBackendTests(ITestOutputHelper output)
         Assert.Equal(0, device.HostFallbacks);
     }
 
+    /// <summary>
+    /// `awq quantize --device`: the calibration forward and every evaluation of the inspected modules
+    /// through the device backend choose what the CPU chooses — the same α per group, the same losses,
+    /// the same INT4 model — so the uploads, the per-sample round trips and the releases of the
+    /// candidates (whose weights change in place between evaluations) are right.
+    /// </summary>
+    [Theory]
+    [InlineData("qwen2", QuantMethod.Awq)]
+    [InlineData("mistral", QuantMethod.Awq)]
+    [InlineData("llama", QuantMethod.Gptq)]
+    public void Quantizing_through_a_cpu_context_chooses_what_the_cpu_backend_chooses(string family, QuantMethod method)
+    {
+        var c = Config(family);
+        var calib = Quantization.ScaleFoldingTests.SmallCalibration(c.VocabSize, samples: 3, seqLen: 32);
+        QuantizationResult Quantize(IComputeBackend? backend)
+        {
+            using var src = new SyntheticWeightSource(c, 7);
+            return AwqQuantizer.Quantize(src, calib, new AwqConfig { Method = method, GroupSize = 16, Backend = backend });
+        }
+        var expected = Quantize(null);
+        using var device = DeviceBackend.Open(DeviceKind.Cpu);
+        var got = Quantize(device);
+        Assert.Equal(expected.Blocks.SelectMany(b => b.Scales.Select(r => (r.Group, r.BestAlpha))), got.Blocks.SelectMany(b => b.Scales.Select(r => (r.Group, r.BestAlpha))));
+        Assert.Equal(expected.Blocks.SelectMany(b => b.Scales.SelectMany(r => r.Scales)), got.Blocks.SelectMany(b => b.Scales.SelectMany(r => r.Scales)));
+        Assert.Equal(Run(expected.Model), Run(got.Model));
+    }
+
     [Fact]
     public void Linears_without_a_device_kernel_run_on_the_host_with_the_same_result()
     {
