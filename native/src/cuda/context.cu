@@ -51,6 +51,12 @@ extern "C" int awq_cuda_props(int ordinal, awq_device_props *props, char *err, s
     props->cc_major = p.major;
     props->cc_minor = p.minor;
     props->multiprocessors = p.multiProcessorCount;
+    /* peak bandwidth: double data rate × memory clock (kHz) × bus width; attributes, since CUDA 13
+     * dropped memoryClockRate from cudaDeviceProp */
+    int clock_khz = 0, bus_bits = 0;
+    if (cudaDeviceGetAttribute(&clock_khz, cudaDevAttrMemoryClockRate, ordinal) == cudaSuccess &&
+        cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, ordinal) == cudaSuccess)
+        props->peak_bandwidth = 2 * (int64_t)clock_khz * 1000 * (bus_bits / 8);
     int prev = -1;
     if (cudaGetDevice(&prev) != cudaSuccess) prev = -1;
     if (cudaSetDevice(ordinal) == cudaSuccess) {
