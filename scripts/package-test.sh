@@ -27,6 +27,10 @@ listing=$(unzip -l "$pkg")
 if ! grep -q "runtimes/$rid/native/libawq_kernels.so" <<<"$listing"; then
   echo "package-test: $pkg lacks runtimes/$rid/native/libawq_kernels.so" >&2; exit 1
 fi
+# the CUDA plugin travels with it wherever the build made one
+if [ -f artifacts/native/libawq_kernels_cuda.so ] && ! grep -q "runtimes/$rid/native/libawq_kernels_cuda.so" <<<"$listing"; then
+  echo "package-test: $pkg lacks runtimes/$rid/native/libawq_kernels_cuda.so (the build made one)" >&2; exit 1
+fi
 
 # The consumer: outside the repo (no Directory.Build.props, no project references), the feed as a source.
 app="$work/consumer"

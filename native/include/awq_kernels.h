@@ -400,6 +400,23 @@ AWQ_API int awq_dev_rope(awq_context *ctx, awq_dview x, int64_t M, int64_t n_hea
 AWQ_API int awq_dev_attention(awq_context *ctx, awq_dview q, awq_dview k_cache, awq_dview v_cache, int64_t M,
                               int64_t n_past, int64_t n_ctx, int64_t n_heads, int64_t n_kv_heads,
                               int64_t head_dim, int64_t window, awq_dview out);
+/* W8A8: activations to uint8, then the INT8 GEMM (the W8A8 linears, Int8Linear).
+ * awq_dev_quantize_act_u8: xq uint8 [M, K], x_scale fp32 [M], x_zero int32 [M]. With act_scale > 0,
+ * static: q = clamp(round(x / act_scale), -act_zero, 255 - act_zero) + act_zero (a NaN x gives 0),
+ * act_zero in 0..255; otherwise dynamic per row: awq_quantize's 8-bit AWQ_QSCHEME_ASYMMETRIC with
+ * the row as its group. A non-finite x in a dynamic row is AWQ_ERR_INVALID_ARGUMENT on a CPU
+ * context; on CUDA that row's scale becomes NaN (so do its outputs), since kernels cannot refuse. */
+AWQ_API int awq_dev_quantize_act_u8(awq_context *ctx, awq_dview x, int64_t M, int64_t K, float act_scale,
+                                    int32_t act_zero, awq_dview xq, awq_dview x_scale, awq_dview x_zero);
+/* awq_int8_gemm_f32 with symmetric weights: wq int8 [N, K], w_scale fp32 [N]. */
+AWQ_API int awq_dev_int8_gemm_f32(awq_context *ctx, awq_dview xq, awq_dview x_zero, awq_dview x_scale, int64_t M,
+                                  int64_t K, awq_dview wq, awq_dview w_scale, int64_t N, awq_dview y);
+/* awq_softmax in place on each of the M rows of x [M, n]. */
+AWQ_API int awq_dev_softmax(awq_context *ctx, awq_dview x, int64_t M, int64_t n);
+/* n numbers from one format to another, with awq_fp32_to_fp16 and its kin's rounding:
+ * AWQ_DTYPE_F32 → F16 or BF16, and F16 or BF16 → F32. */
+typedef enum awq_dtype { AWQ_DTYPE_F32 = 0, AWQ_DTYPE_F16 = 1, AWQ_DTYPE_BF16 = 2 } awq_dtype;
+AWQ_API int awq_dev_convert(awq_context *ctx, awq_dview src, int src_type, awq_dview dst, int dst_type, int64_t n);
 /* awq_silu_mul (out may be gate or up) and x[i] += y[i]. */
 AWQ_API int awq_dev_silu_mul(awq_context *ctx, awq_dview gate, awq_dview up, int64_t n, awq_dview out);
 AWQ_API int awq_dev_add(awq_context *ctx, awq_dview x, awq_dview y, int64_t n);

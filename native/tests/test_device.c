@@ -1,7 +1,8 @@
 /* test_device.c — contexts, buffers and the kernels over views.
  *
  * Every kernel runs through a context and is compared with the CPU kernel called directly on host
- * arrays: bit for bit on a CPU context, within a relative L2 of 2e-5 on a CUDA context (run when
+ * arrays: bit for bit on a CPU context, within a relative L2 of 2e-5 on a CUDA context (the W8A8
+ * codes, the INT8 products and the format conversions bit for bit there too; run when
  * the CUDA plugin loads and a device is present; otherwise that half reports itself skipped).
  * Then the checks every entry point makes: views of another context, past their buffer,
  * misaligned; a context freed with live buffers; CUDA without a device. */
@@ -198,8 +199,99 @@ static void attention_cases(awq_context *ctx, int exact) {
     }
 }
 
+/* W8A8: dynamic and static activation quantization, then the INT8 GEMM, against Int8Linear's CPU sequence */
+static void w8a8_cases(awq_context *ctx, int exact) {
+    const int64_t shapes[][3] = {{1, 4096, 256}, {7, 100, 33}, {64, 512, 130}};
+    for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
+        const int64_t M = shapes[t][0], K = shapes[t][1], N = shapes[t][2];
+        float *x = rnd(M * K, -3, 2), *ws = rnd(N, 0.001f, 0.01f), *xs = malloc(4 * M), *ref = malloc(4 * M * N),
+              *got = malloc(4 * M * N);
+        int8_t *w = malloc(N * K);
+        int32_t *q = malloc(4 * M * K), *xz = malloc(4 * M);
+        uint8_t *xq = malloc(M * K), *gotq = malloc(M * K);
+        for (int64_t i = 0; i < N * K; i++) w[i] = (int8_t)(awq_test_rng(&seed) % 255 - 127);
+        awq_buffer *bx = put(ctx, x, 4 * M * K), *bw = put(ctx, w, N * K), *bws = put(ctx, ws, 4 * N), *bq = NULL, *bs = NULL,
+                   *bz = NULL, *by = NULL;
+        CHECK_STATUS(awq_buffer_create(ctx, M * K, &bq), AWQ_OK);
+        CHECK_STATUS(awq_buffer_create(ctx, 4 * M, &bs), AWQ_OK);
+        CHECK_STATUS(awq_buffer_create(ctx, 4 * M, &bz), AWQ_OK);
+        CHECK_STATUS(awq_buffer_create(ctx, 4 * M * N, &by), AWQ_OK);
+        for (int statik = 0; statik < 2; statik++) {
+            const float scale = statik ? 0.02f : 0.0f;
+            const int32_t zero = statik ? 150 : 0;
+            if (statik) {
+                for (int64_t i = 0; i < M * K; i++) {
+                    float v = nearbyintf(x[i] / scale);
+                    v = v < -zero ? (float)-zero : (v > 255 - zero ? (float)(255 - zero) : v);
+                    xq[i] = (uint8_t)((int32_t)v + zero);
+                }
+                for (int64_t m = 0; m < M; m++) xs[m] = scale, xz[m] = zero;
+            } else {
+                CHECK_STATUS(awq_quantize(x, M, K, K, 8, AWQ_QSCHEME_ASYMMETRIC, q, xs, xz), AWQ_OK);
+                for (int64_t i = 0; i < M * K; i++) xq[i] = (uint8_t)q[i];
+            }
+            CHECK_STATUS(awq_int8_gemm_f32(xq, xz, xs, M, K, w, NULL, ws, N, ref), AWQ_OK);
+            CHECK_STATUS(awq_dev_quantize_act_u8(ctx, at(bx), M, K, scale, zero, at(bq), at(bs), at(bz)), AWQ_OK);
+            CHECK_STATUS(awq_buffer_download(ctx, at(bq), gotq, M * K), AWQ_OK);
+            int64_t differ = 0;
+            for (int64_t i = 0; i < M * K; i++) differ += gotq[i] != xq[i];
+            if (differ) {
+                fprintf(stderr, "w8a8 %s M=%lld K=%lld: %lld codes differ\n", statik ? "static" : "dynamic", (long long)M,
+                        (long long)K, (long long)differ);
+                awq_test_failures++;
+            }
+            CHECK_STATUS(awq_dev_int8_gemm_f32(ctx, at(bq), at(bz), at(bs), M, K, at(bw), at(bws), N, at(by)), AWQ_OK);
+            get(ctx, by, got, M * N);
+            char what[96];
+            snprintf(what, sizeof what, "w8a8 %s M=%lld K=%lld N=%lld", statik ? "static" : "dynamic", (long long)M,
+                     (long long)K, (long long)N);
+            compare(what, exact, ref, got, M * N);
+        }
+        awq_buffer *all[] = {bx, bw, bws, bq, bs, bz, by};
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) awq_buffer_free(all[i]);
+        free(x), free(ws), free(xs), free(ref), free(got), free(w), free(q), free(xz), free(xq), free(gotq);
+    }
+}
+
+static void softmax_and_convert(awq_context *ctx, int exact) {
+    const int64_t M = 3, n = 32000;
+    float *x = rnd(M * n, -20, 20), *ref = malloc(4 * M * n), *got = malloc(4 * M * n);
+    memcpy(ref, x, 4 * M * n);
+    awq_buffer *bx = put(ctx, x, 4 * M * n), *bh = NULL;
+    CHECK_STATUS(awq_softmax(ref, M, n), AWQ_OK);
+    CHECK_STATUS(awq_dev_softmax(ctx, at(bx), M, n), AWQ_OK);
+    get(ctx, bx, got, M * n);
+    compare("softmax 3 x 32000", exact, ref, got, M * n);
+
+    uint16_t *h = malloc(2 * M * n), *gh = malloc(2 * M * n);
+    CHECK_STATUS(awq_buffer_create(ctx, 2 * M * n, &bh), AWQ_OK);
+    for (int bf = 0; bf < 2; bf++) {
+        const int type = bf ? AWQ_DTYPE_BF16 : AWQ_DTYPE_F16;
+        CHECK_STATUS(awq_buffer_upload(ctx, at(bx), x, 4 * M * n), AWQ_OK); /* the round trip below overwrote it */
+        CHECK_STATUS(bf ? awq_fp32_to_bf16(x, h, M * n) : awq_fp32_to_fp16(x, h, M * n), AWQ_OK);
+        CHECK_STATUS(awq_dev_convert(ctx, at(bx), AWQ_DTYPE_F32, at(bh), type, M * n), AWQ_OK);
+        CHECK_STATUS(awq_buffer_download(ctx, at(bh), gh, 2 * M * n), AWQ_OK);
+        if (memcmp(h, gh, 2 * M * n) != 0) {
+            fprintf(stderr, "convert f32 -> %s differs\n", bf ? "bf16" : "f16");
+            awq_test_failures++;
+        }
+        CHECK_STATUS(bf ? awq_bf16_to_fp32(h, ref, M * n) : awq_fp16_to_fp32(h, ref, M * n), AWQ_OK);
+        CHECK_STATUS(awq_dev_convert(ctx, at(bh), type, at(bx), AWQ_DTYPE_F32, M * n), AWQ_OK);
+        get(ctx, bx, got, M * n);
+        if (memcmp(ref, got, 4 * M * n) != 0) {
+            fprintf(stderr, "convert %s -> f32 differs\n", bf ? "bf16" : "f16");
+            awq_test_failures++;
+        }
+    }
+    CHECK_STATUS(awq_dev_convert(ctx, at(bh), AWQ_DTYPE_F16, at(bh), AWQ_DTYPE_BF16, 4), AWQ_ERR_INVALID_ARGUMENT);
+    awq_buffer_free(bx), awq_buffer_free(bh);
+    free(x), free(ref), free(got), free(h), free(gh);
+}
+
 static void kernels(awq_context *ctx, int exact) {
     gemms(ctx, exact);
+    w8a8_cases(ctx, exact);
+    softmax_and_convert(ctx, exact);
     norms_and_activations(ctx, exact);
     rope_cases(ctx, exact);
     attention_cases(ctx, exact);

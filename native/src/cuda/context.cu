@@ -194,6 +194,10 @@ extern "C" __attribute__((visibility("default"))) const awq_cuda_api *awq_cuda_p
         awq_cuda_attention,
         awq_cuda_silu_mul,
         awq_cuda_add,
+        awq_cuda_quantize_act_u8,
+        awq_cuda_int8_gemm_f32,
+        awq_cuda_softmax,
+        awq_cuda_convert,
     };
     return &api;
 }

@@ -14,6 +14,7 @@
 #include <dlfcn.h>
 #include <stdatomic.h>
 #include <pthread.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -476,4 +477,102 @@ int awq_dev_add(awq_context *ctx, awq_dview x, awq_dview y, int64_t n) {
         return AWQ_OK;
     }
     CUDA_CALL(fn, ctx, cuda_plugin()->add(ctx->cuda, px, py, n));
+}
+
+int awq_dev_quantize_act_u8(awq_context *ctx, awq_dview x, int64_t M, int64_t K, float act_scale, int32_t act_zero,
+                            awq_dview xq, awq_dview x_scale, awq_dview x_zero) {
+    static const char fn[] = "awq_dev_quantize_act_u8";
+    REQUIRE_CTX(fn, ctx);
+    AWQ_REQUIRE_POSITIVE(fn, M);
+    AWQ_REQUIRE_POSITIVE(fn, K);
+    const int dynamic = !(act_scale > 0.0f);
+    if (!dynamic && (isinf(act_scale) || act_zero < 0 || act_zero > 255))
+        return awq_fail(AWQ_ERR_INVALID_ARGUMENT, fn, "static parameters scale %g, zero %d: want a finite scale > 0, zero 0..255",
+                        (double)act_scale, (int)act_zero);
+    const float *px;
+    uint8_t *pq;
+    float *ps;
+    int32_t *pz;
+    VIEW(fn, ctx, x, M, K, 4, px);
+    VIEW(fn, ctx, xq, M, K, 1, pq);
+    VIEW(fn, ctx, x_scale, 1, M, 4, ps);
+    VIEW(fn, ctx, x_zero, 1, M, 4, pz);
+    if (ctx->kind != AWQ_DEVICE_CPU)
+        CUDA_CALL(fn, ctx, cuda_plugin()->quantize_act_u8(ctx->cuda, px, M, K, act_scale, act_zero, pq, ps, pz));
+    if (!dynamic) {
+        const float lo = (float)-act_zero, hi = (float)(255 - act_zero);
+        for (int64_t i = 0; i < M * K; i++) {
+            float t = nearbyintf(px[i] / act_scale);
+            t = t < lo ? lo : (t > hi ? hi : t);
+            pq[i] = (uint8_t)((int32_t)(isnan(t) ? lo : t) + act_zero);
+        }
+        for (int64_t m = 0; m < M; m++) ps[m] = act_scale, pz[m] = act_zero;
+        return AWQ_OK;
+    }
+    /* awq_quantize writes int32 codes: one row at a time through a row of scratch */
+    int32_t *row = malloc(sizeof(int32_t) * (size_t)K);
+    if (row == NULL) return awq_fail(AWQ_ERR_OUT_OF_MEMORY, fn, "could not allocate %lld codes of scratch", (long long)K);
+    int st = AWQ_OK;
+    for (int64_t m = 0; m < M && st == AWQ_OK; m++) {
+        st = awq_quantize(px + m * K, 1, K, K, 8, AWQ_QSCHEME_ASYMMETRIC, row, ps + m, pz + m);
+        for (int64_t k = 0; st == AWQ_OK && k < K; k++) pq[m * K + k] = (uint8_t)row[k];
+    }
+    free(row);
+    return st;
+}
+
+int awq_dev_int8_gemm_f32(awq_context *ctx, awq_dview xq, awq_dview x_zero, awq_dview x_scale, int64_t M, int64_t K,
+                          awq_dview wq, awq_dview w_scale, int64_t N, awq_dview y) {
+    static const char fn[] = "awq_dev_int8_gemm_f32";
+    REQUIRE_CTX(fn, ctx);
+    AWQ_REQUIRE_POSITIVE(fn, M);
+    AWQ_REQUIRE_POSITIVE(fn, K);
+    AWQ_REQUIRE_POSITIVE(fn, N);
+    if (K > (int64_t)2147483647 / (255 * 255))
+        return awq_fail(AWQ_ERR_OVERFLOW, fn, "K = %lld: int32 sums of K products of 255 x 255 overflow", (long long)K);
+    const uint8_t *pq;
+    const int32_t *pz;
+    const float *ps, *pws;
+    const int8_t *pw;
+    float *py;
+    VIEW(fn, ctx, xq, M, K, 1, pq);
+    VIEW(fn, ctx, x_zero, 1, M, 4, pz);
+    VIEW(fn, ctx, x_scale, 1, M, 4, ps);
+    VIEW(fn, ctx, wq, N, K, 1, pw);
+    VIEW(fn, ctx, w_scale, 1, N, 4, pws);
+    VIEW(fn, ctx, y, M, N, 4, py);
+    if (ctx->kind == AWQ_DEVICE_CPU) return awq_int8_gemm_f32(pq, pz, ps, M, K, pw, NULL, pws, N, py);
+    CUDA_CALL(fn, ctx, cuda_plugin()->int8_gemm_f32(ctx->cuda, pq, pz, ps, M, K, pw, pws, N, py));
+}
+
+int awq_dev_softmax(awq_context *ctx, awq_dview x, int64_t M, int64_t n) {
+    static const char fn[] = "awq_dev_softmax";
+    REQUIRE_CTX(fn, ctx);
+    AWQ_REQUIRE_POSITIVE(fn, M);
+    AWQ_REQUIRE_POSITIVE(fn, n);
+    float *px;
+    VIEW(fn, ctx, x, M, n, 4, px);
+    if (ctx->kind == AWQ_DEVICE_CPU) return awq_softmax(px, M, n);
+    CUDA_CALL(fn, ctx, cuda_plugin()->softmax(ctx->cuda, px, M, n));
+}
+
+static int64_t dtype_size(int t) { return t == AWQ_DTYPE_F32 ? 4 : 2; }
+
+int awq_dev_convert(awq_context *ctx, awq_dview src, int src_type, awq_dview dst, int dst_type, int64_t n) {
+    static const char fn[] = "awq_dev_convert";
+    REQUIRE_CTX(fn, ctx);
+    AWQ_REQUIRE_POSITIVE(fn, n);
+    const int narrow = src_type == AWQ_DTYPE_F32 && (dst_type == AWQ_DTYPE_F16 || dst_type == AWQ_DTYPE_BF16);
+    const int widen = dst_type == AWQ_DTYPE_F32 && (src_type == AWQ_DTYPE_F16 || src_type == AWQ_DTYPE_BF16);
+    if (!narrow && !widen)
+        return awq_fail(AWQ_ERR_INVALID_ARGUMENT, fn, "conversion %d -> %d: want F32 -> F16/BF16 or F16/BF16 -> F32",
+                        src_type, dst_type);
+    void *ps, *pd;
+    VIEW(fn, ctx, src, 1, n, dtype_size(src_type), ps);
+    VIEW(fn, ctx, dst, 1, n, dtype_size(dst_type), pd);
+    if (ctx->kind != AWQ_DEVICE_CPU) CUDA_CALL(fn, ctx, cuda_plugin()->convert(ctx->cuda, ps, src_type, pd, dst_type, n));
+    if (dst_type == AWQ_DTYPE_F16) return awq_fp32_to_fp16(ps, pd, n);
+    if (dst_type == AWQ_DTYPE_BF16) return awq_fp32_to_bf16(ps, pd, n);
+    if (src_type == AWQ_DTYPE_F16) return awq_fp16_to_fp32(ps, pd, n);
+    return awq_bf16_to_fp32(ps, pd, n);
 }

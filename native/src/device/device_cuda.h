@@ -57,6 +57,14 @@ int awq_cuda_attention(awq_cuda_ctx *c, const float *q, const float *k_cache, co
                        int64_t window, float *out);
 int awq_cuda_silu_mul(awq_cuda_ctx *c, const float *gate, const float *up, int64_t n, float *out);
 int awq_cuda_add(awq_cuda_ctx *c, float *x, const float *y, int64_t n);
+/* act_scale > 0: static parameters; else dynamic per row (a non-finite row gets a NaN scale) */
+int awq_cuda_quantize_act_u8(awq_cuda_ctx *c, const float *x, int64_t M, int64_t K, float act_scale, int32_t act_zero,
+                             uint8_t *xq, float *x_scale, int32_t *x_zero);
+int awq_cuda_int8_gemm_f32(awq_cuda_ctx *c, const uint8_t *xq, const int32_t *x_zero, const float *x_scale, int64_t M,
+                           int64_t K, const int8_t *wq, const float *w_scale, int64_t N, float *y);
+int awq_cuda_softmax(awq_cuda_ctx *c, float *x, int64_t M, int64_t n);
+/* src_type, dst_type: awq_dtype, one of F32 → F16/BF16, F16/BF16 → F32 */
+int awq_cuda_convert(awq_cuda_ctx *c, const void *src, int src_type, void *dst, int dst_type, int64_t n);
 
 
 /* The plugin's table: the functions above, in this order. */
@@ -86,6 +94,11 @@ typedef struct awq_cuda_api {
                      int64_t, int64_t, int64_t, float *);
     int (*silu_mul)(awq_cuda_ctx *, const float *, const float *, int64_t, float *);
     int (*add)(awq_cuda_ctx *, float *, const float *, int64_t);
+    int (*quantize_act_u8)(awq_cuda_ctx *, const float *, int64_t, int64_t, float, int32_t, uint8_t *, float *, int32_t *);
+    int (*int8_gemm_f32)(awq_cuda_ctx *, const uint8_t *, const int32_t *, const float *, int64_t, int64_t, const int8_t *,
+                         const float *, int64_t, float *);
+    int (*softmax)(awq_cuda_ctx *, float *, int64_t, int64_t);
+    int (*convert)(awq_cuda_ctx *, const void *, int, void *, int, int64_t);
 } awq_cuda_api;
 
 /* The one symbol libawq_kernels_cuda.so exports. */

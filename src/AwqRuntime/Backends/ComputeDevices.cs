@@ -55,7 +55,7 @@ public static unsafe class ComputeDevices
             NativeMethods.awq_context_free(ctx);
             return null;
         }
-        return Marshal.PtrToStringUTF8(NativeMethods.awq_last_error()) ?? "no CUDA device";
+        return StripFunction(Marshal.PtrToStringUTF8(NativeMethods.awq_last_error()) ?? "no CUDA device");
     }
 
     /// <summary>

@@ -34,8 +34,9 @@ public sealed class BufferTensor : DeviceTensor
 /// a CPU context the same calls run the CPU kernels over host buffers, which is how the host side of
 /// this class (handles, views, offsets, weight uploads) is tested against <see cref="CpuBackend"/>
 /// bit for bit on machines without a GPU. Weights are uploaded on first use and kept while the model
-/// object that holds them lives. Linears with no device kernel (W8A8, 2/3/8-bit weights) run on the
-/// host: their input is downloaded, their output uploaded (<see cref="HostFallbacks"/> counts them).
+/// object that holds them lives. fp32, fp16, INT4 (W4A16) and W8A8 linears have device kernels;
+/// 2/3/8-bit weights run on the host: their input is downloaded, their output uploaded
+/// (<see cref="HostFallbacks"/> counts them).
 /// Uploaded weights are taken to be immutable: code that changes a weight array in place (the AWQ
 /// search's candidates, scale folding) calls <see cref="ReleaseWeights"/> before running it again.
 /// One thread at a time, like the model it runs.
@@ -159,6 +160,15 @@ public sealed unsafe class DeviceBackend : IComputeBackend, IDisposable
                 NativeMethods.Check(NativeMethods.awq_dev_w4a16_gemm(ctx, xv, rows, k, V(q.Packed), V(q.Scales), V(q.Zeros), n, q.GroupSize, yv),
                     "awq_dev_w4a16_gemm");
                 break;
+            case DeviceLinear.W8 w8:
+            {
+                // activations to uint8 (static parameters, or per row), then the INT8 product: Int8Linear.Forward's two steps
+                var (xq, xs, xz) = ActivationScratch(rows, k);
+                NativeMethods.Check(NativeMethods.awq_dev_quantize_act_u8(ctx, xv, rows, k, w8.Static?.Scale ?? 0, w8.Static?.Zero ?? 0, xq, xs, xz),
+                    "awq_dev_quantize_act_u8");
+                NativeMethods.Check(NativeMethods.awq_dev_int8_gemm_f32(ctx, xq, xz, xs, rows, k, V(w8.Codes), V(w8.Scales), n, yv), "awq_dev_int8_gemm_f32");
+                break;
+            }
             default:
                 HostLinear(linear, x, rows, y);
                 break;
@@ -205,6 +215,7 @@ public sealed unsafe class DeviceBackend : IComputeBackend, IDisposable
         public sealed record F32(BufferTensor W) : DeviceLinear;
         public sealed record F16(BufferTensor W) : DeviceLinear;
         public sealed record W4(BufferTensor Packed, BufferTensor Scales, BufferTensor Zeros, int GroupSize) : DeviceLinear;
+        public sealed record W8(BufferTensor Codes, BufferTensor Scales, ActivationQuantParams? Static) : DeviceLinear;
         public sealed record Host : DeviceLinear;
     }
 
@@ -213,6 +224,7 @@ public sealed unsafe class DeviceBackend : IComputeBackend, IDisposable
         FloatLinear f => new DeviceLinear.F32(Put<float>(f.Weight)),
         HalfLinear h => new DeviceLinear.F16(Put<ushort>(h.Weight)),
         Int4Linear q => new DeviceLinear.W4(Put<byte>(q.KernelWeights.Packed), Put<ushort>(q.KernelWeights.Scales), Put<byte>(q.KernelWeights.Zeros), q.GroupSize),
+        Int8Linear w => new DeviceLinear.W8(Put<sbyte>(w.Weights.Codes), Put<float>(w.Weights.Scales), w.StaticInput),
         _ => new DeviceLinear.Host(),
     };
 
@@ -222,10 +234,33 @@ public sealed unsafe class DeviceBackend : IComputeBackend, IDisposable
     private BufferTensor Put<T>(T[] data) where T : unmanaged
     {
         var bytes = (long)data.Length * sizeof(T);
-        var t = new BufferTensor(this, BufferHandle.Create(_context, Math.Max(1, bytes)), (bytes + 3) / 4);
+        var t = RawBuffer(bytes);
         fixed (T* p = data)
             NativeMethods.Check(NativeMethods.awq_buffer_upload(Ctx, V(t), p, bytes), "awq_buffer_upload");
         return t;
+    }
+
+    /// <summary>A buffer of at least <paramref name="bytes"/>, whole floats long (so its <see cref="BufferTensor.Length"/> covers all of it).</summary>
+    private BufferTensor RawBuffer(long bytes)
+    {
+        var floats = Math.Max(1, (bytes + 3) / 4);
+        return new BufferTensor(this, BufferHandle.Create(_context, floats * sizeof(float)), floats);
+    }
+
+    private BufferTensor? _actCodes, _actScales, _actZeros; // W8A8: the activations' codes and per-row parameters
+
+    private (DView Codes, DView Scales, DView Zeros) ActivationScratch(long rows, long k)
+    {
+        BufferTensor Ensure(ref BufferTensor? t, long bytes)
+        {
+            if (t == null || t.Length * sizeof(float) < bytes)
+            {
+                t?.Dispose();
+                t = RawBuffer(bytes);
+            }
+            return t;
+        }
+        return (V(Ensure(ref _actCodes, rows * k)), V(Ensure(ref _actScales, rows * sizeof(float))), V(Ensure(ref _actZeros, rows * sizeof(int))));
     }
 
     private Span<float> HostRows(long n)
@@ -260,6 +295,7 @@ public sealed unsafe class DeviceBackend : IComputeBackend, IDisposable
                          DeviceLinear.F32 f => [f.W],
                          DeviceLinear.F16 h => [h.W],
                          DeviceLinear.W4 q => [q.Packed, q.Scales, q.Zeros],
+                         DeviceLinear.W8 q8 => [q8.Codes, q8.Scales],
                          _ => Array.Empty<BufferTensor>(),
                      })
                 t.Dispose();
@@ -271,6 +307,9 @@ public sealed unsafe class DeviceBackend : IComputeBackend, IDisposable
         if (_disposed) return;
         _disposed = true;
         _scratch?.Dispose();
+        _actCodes?.Dispose();
+        _actScales?.Dispose();
+        _actZeros?.Dispose();
         DisposeWeights();
         _context.Dispose(); // freed for real once the caller's tensors (cache, buffers) are disposed too
     }

@@ -17,6 +17,9 @@ public sealed class Int8Linear : ILinear
     private readonly sbyte[] _wq;     // [Out, In]
     private readonly float[] _wScale; // [Out]
 
+    /// <summary>The weight codes and per-row scales, as a device backend uploads them.</summary>
+    internal (sbyte[] Codes, float[] Scales) Weights => (_wq, _wScale);
+
     private Int8Linear(sbyte[] wq, float[] wScale, int outFeatures, int inFeatures, ActivationQuantParams? staticInput = null)
     {
         _wq = wq;

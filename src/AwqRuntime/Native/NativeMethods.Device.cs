@@ -60,4 +60,15 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(Lib)] internal static partial int awq_dev_silu_mul(IntPtr ctx, DView gate, DView up, long n, DView output);
     [LibraryImport(Lib)] internal static partial int awq_dev_add(IntPtr ctx, DView x, DView y, long n);
+
+    [LibraryImport(Lib)]
+    internal static partial int awq_dev_quantize_act_u8(IntPtr ctx, DView x, long m, long k, float actScale, int actZero, DView xq, DView xScale,
+        DView xZero);
+
+    [LibraryImport(Lib)]
+    internal static partial int awq_dev_int8_gemm_f32(IntPtr ctx, DView xq, DView xZero, DView xScale, long m, long k, DView wq, DView wScale, long n,
+        DView y);
+
+    [LibraryImport(Lib)] internal static partial int awq_dev_softmax(IntPtr ctx, DView x, long m, long n);
+    [LibraryImport(Lib)] internal static partial int awq_dev_convert(IntPtr ctx, DView src, int srcType, DView dst, int dstType, long n);
 }

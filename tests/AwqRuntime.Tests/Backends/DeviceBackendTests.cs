@@ -41,6 +41,7 @@ public class DeviceBackendTests(ITestOutputHelper output)
                 "fp16" => HalfLinear.From(f, "w"),
                 "int4" => new Int4Linear(GroupQuantizer.Quantize(f.Weight, f.OutFeatures, f.InFeatures, 16, 4)),
                 "w8a8" => Int8Linear.From(f),
+                "w3" => GroupQuantizedLinear.Create(GroupQuantizer.Quantize(f.Weight, f.OutFeatures, f.InFeatures, 16, 3)),
                 _ => throw new ArgumentException(weights),
             };
         }
@@ -121,10 +122,27 @@ public class DeviceBackendTests(ITestOutputHelper output)
         Assert.Equal(Run(expected.Model), Run(got.Model));
     }
 
+    /// <summary>W8A8 linears on the device kernels: dynamic activations, and static ones (the w8a8-static method's).</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void W8a8_linears_run_on_the_device_kernels_as_on_the_cpu(bool staticInput)
+    {
+        var m = Model("qwen2", "w8a8");
+        if (staticInput)
+            m = new LlamaModel(m.Config, m.Embedding,
+                m.Blocks.Select(b => b.MapLinears(l => ((Int8Linear)l).WithStaticInput(new ActivationQuantParams(0.01f, 128)))).ToArray(), m.FinalNorm, m.Output);
+        var expected = Run(m);
+        using var device = DeviceBackend.Open(DeviceKind.Cpu);
+        var got = Run(m.WithBackend(device));
+        Assert.Equal(expected, got);
+        Assert.Equal(0, device.HostFallbacks);
+    }
+
     [Fact]
     public void Linears_without_a_device_kernel_run_on_the_host_with_the_same_result()
     {
-        var m = Model("qwen2", "w8a8");
+        var m = Model("llama", "w3");
         var expected = Run(m);
         using var device = DeviceBackend.Open(DeviceKind.Cpu);
         var got = Run(m.WithBackend(device));
