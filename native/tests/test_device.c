@@ -168,7 +168,13 @@ static void rope_cases(awq_context *ctx, int exact) {
             snprintf(what, sizeof what, "rope M=%lld H=%lld hd=%lld rot=%lld%s", (long long)M, (long long)H,
                      (long long)hd, (long long)rot, with_ff ? " freq_factors" : "");
             compare(what, exact, ref, got, n);
+            /* the same positions again (q, then k, of a layer): a device may reuse what it staged */
+            awq_buffer *by = put(ctx, x, 4 * n);
+            CHECK_STATUS(awq_dev_rope(ctx, at(by), M, H, hd, rot, pos, 500000.0f, with_ff ? ff : NULL), AWQ_OK);
+            get(ctx, by, got, n);
+            compare("  the same positions again", exact, ref, got, n);
             awq_buffer_free(bx);
+            awq_buffer_free(by);
         }
         free(x), free(ref), free(got);
     }

@@ -23,6 +23,9 @@ struct awq_cuda_ctx {
     int64_t stage_cap;     /* bytes of each */
     cudaEvent_t stage_done;/* recorded after the last copy out of h_stage */
     int stage_pending;
+    int64_t stage_used;    /* bytes the last staging wrote (h_stage and d_stage hold them); 0 for none */
+    int64_t stage_m;       /* ... its positions, and its frequency factors (0 for none) */
+    int64_t stage_half;
 };
 
 /* Writes "<call>: <name>: <string>" into buf and returns the awq status for e. */
