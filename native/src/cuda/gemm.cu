@@ -28,6 +28,14 @@ static_assert(TILE_M == 64 && TILE_N == 64 && TILE_K == 32 && TILE_THREADS == 25
 
 __device__ __forceinline__ float h2f(unsigned short b) { return __half2float(__ushort_as_half(b)); }
 
+/* acc += x · w over four consecutive k, in k order (the GEMVs' inner step) */
+__device__ __forceinline__ float dot4(float acc, float4 x, float w0, float w1, float w2, float w3) {
+    acc = fmaf(x.x, w0, acc);
+    acc = fmaf(x.y, w1, acc);
+    acc = fmaf(x.z, w2, acc);
+    return fmaf(x.w, w3, acc);
+}
+
 __device__ __forceinline__ float warp_sum(float v) {
     for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(0xffffffffu, v, off);
     return v;
@@ -200,10 +208,7 @@ gemv_f32(const float *__restrict__ x, int64_t M, int64_t K, const float *__restr
 #pragma unroll
                 for (int m = 0; m < MT; m++) {
                     const float4 xv = __ldg((const float4 *)xr[m] + i);
-                    acc[m] = fmaf(xv.x, wv.x, acc[m]);
-                    acc[m] = fmaf(xv.y, wv.y, acc[m]);
-                    acc[m] = fmaf(xv.z, wv.z, acc[m]);
-                    acc[m] = fmaf(xv.w, wv.w, acc[m]);
+                    acc[m] = dot4(acc[m], xv, wv.x, wv.y, wv.z, wv.w);
                 }
             }
         } else {
@@ -245,14 +250,7 @@ gemv_f16(const float *__restrict__ x, int64_t M, int64_t K, const unsigned short
                 for (int m = 0; m < MT; m++) {
                     const float4 a = __ldg((const float4 *)xr[m] + 2 * i);
                     const float4 b = __ldg((const float4 *)xr[m] + 2 * i + 1);
-                    acc[m] = fmaf(a.x, wv[0], acc[m]);
-                    acc[m] = fmaf(a.y, wv[1], acc[m]);
-                    acc[m] = fmaf(a.z, wv[2], acc[m]);
-                    acc[m] = fmaf(a.w, wv[3], acc[m]);
-                    acc[m] = fmaf(b.x, wv[4], acc[m]);
-                    acc[m] = fmaf(b.y, wv[5], acc[m]);
-                    acc[m] = fmaf(b.z, wv[6], acc[m]);
-                    acc[m] = fmaf(b.w, wv[7], acc[m]);
+                    acc[m] = dot4(dot4(acc[m], a, wv[0], wv[1], wv[2], wv[3]), b, wv[4], wv[5], wv[6], wv[7]);
                 }
             }
         } else {
@@ -301,14 +299,7 @@ gemv_w4(const float *__restrict__ x, int64_t M, int64_t K, const uint8_t *__rest
                     for (int m = 0; m < MT; m++) {
                         const float4 a = __ldg((const float4 *)xr[m] + 8 * i + 2 * j);
                         const float4 c = __ldg((const float4 *)xr[m] + 8 * i + 2 * j + 1);
-                        acc[m] = fmaf(a.x, wv[0], acc[m]);
-                        acc[m] = fmaf(a.y, wv[1], acc[m]);
-                        acc[m] = fmaf(a.z, wv[2], acc[m]);
-                        acc[m] = fmaf(a.w, wv[3], acc[m]);
-                        acc[m] = fmaf(c.x, wv[4], acc[m]);
-                        acc[m] = fmaf(c.y, wv[5], acc[m]);
-                        acc[m] = fmaf(c.z, wv[6], acc[m]);
-                        acc[m] = fmaf(c.w, wv[7], acc[m]);
+                        acc[m] = dot4(dot4(acc[m], a, wv[0], wv[1], wv[2], wv[3]), c, wv[4], wv[5], wv[6], wv[7]);
                     }
                 }
             }

@@ -78,6 +78,15 @@ public class DeviceBackendTests(ITestOutputHelper output)
         return result.ToArray();
     }
 
+    /// <summary>Runs <paramref name="m"/> on the CPU backend and on a CPU context, asserts equal results; the context's host fallbacks.</summary>
+    private static long SameOnACpuContext(LlamaModel m)
+    {
+        var expected = Run(m);
+        using var device = DeviceBackend.Open(DeviceKind.Cpu);
+        Assert.Equal(expected, Run(m.WithBackend(device)));
+        return device.HostFallbacks;
+    }
+
     [Theory]
     [InlineData("llama", "fp32")]
     [InlineData("llama", "fp16")]
@@ -87,12 +96,7 @@ public class DeviceBackendTests(ITestOutputHelper output)
     [InlineData("llama3", "fp16")]  // RoPE frequency factors
     public void A_cpu_context_runs_the_model_bit_for_bit_as_the_cpu_backend(string family, string weights)
     {
-        var m = Model(family, weights);
-        var expected = Run(m);
-        using var device = DeviceBackend.Open(DeviceKind.Cpu);
-        var got = Run(m.WithBackend(device));
-        Assert.Equal(expected, got);
-        Assert.Equal(0, device.HostFallbacks);
+        Assert.Equal(0, SameOnACpuContext(Model(family, weights)));
     }
 
     /// <summary>
@@ -132,22 +136,13 @@ public class DeviceBackendTests(ITestOutputHelper output)
         if (staticInput)
             m = new LlamaModel(m.Config, m.Embedding,
                 m.Blocks.Select(b => b.MapLinears(l => ((Int8Linear)l).WithStaticInput(new ActivationQuantParams(0.01f, 128)))).ToArray(), m.FinalNorm, m.Output);
-        var expected = Run(m);
-        using var device = DeviceBackend.Open(DeviceKind.Cpu);
-        var got = Run(m.WithBackend(device));
-        Assert.Equal(expected, got);
-        Assert.Equal(0, device.HostFallbacks);
+        Assert.Equal(0, SameOnACpuContext(m));
     }
 
     [Fact]
     public void Linears_without_a_device_kernel_run_on_the_host_with_the_same_result()
     {
-        var m = Model("llama", "w3");
-        var expected = Run(m);
-        using var device = DeviceBackend.Open(DeviceKind.Cpu);
-        var got = Run(m.WithBackend(device));
-        Assert.Equal(expected, got);
-        Assert.True(device.HostFallbacks > 0);
+        Assert.True(SameOnACpuContext(Model("llama", "w3")) > 0);
     }
 
     [Fact]
