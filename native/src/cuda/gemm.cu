@@ -188,32 +188,57 @@ __device__ __forceinline__ void gemv_store(float (&acc)[MT], int lane, int64_t M
     }
 }
 
-template <int MT, bool VEC>
-__global__ void __launch_bounds__(GEMV_WARPS * 32)
-gemv_f32(const float *__restrict__ x, int64_t M, int64_t K, const float *__restrict__ w, int64_t N,
-         float *__restrict__ y) {
-    const int lane = threadIdx.x & 31;
-    const float *xr[MT];
+/* The MT rows of x a GEMV reads (rows past M repeat row M-1; gemv_store drops their sums). */
+template <int MT>
+__device__ __forceinline__ void gemv_x_rows(const float *x, int64_t M, int64_t K, const float *(&xr)[MT]) {
 #pragma unroll
     for (int m = 0; m < MT; m++) xr[m] = x + (m < M ? m : M - 1) * K;
+}
+
+/* one weight as fp32, and the C consecutive weights of 16-byte load i (fp32: 4, fp16: 8) */
+__device__ __forceinline__ float weight_f32(float w) { return w; }
+__device__ __forceinline__ float weight_f32(unsigned short w) { return h2f(w); }
+__device__ __forceinline__ void weights16(const float *wr, int64_t i, float (&wv)[4]) {
+    const float4 v = __ldg((const float4 *)wr + i);
+    wv[0] = v.x, wv[1] = v.y, wv[2] = v.z, wv[3] = v.w;
+}
+__device__ __forceinline__ void weights16(const unsigned short *wr, int64_t i, float (&wv)[8]) {
+    const uint4 raw = __ldg((const uint4 *)wr + i);
+    const uint32_t u[4] = {raw.x, raw.y, raw.z, raw.w};
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+        wv[2 * j] = h2f((unsigned short)(u[j] & 0xffffu));
+        wv[2 * j + 1] = h2f((unsigned short)(u[j] >> 16));
+    }
+}
+
+/* The dense GEMV (fp32 or fp16 weights T): one warp per output column. VEC: K a multiple of the
+ * weights per 16-byte load and x, w 16-byte aligned, so every lane loads 16 bytes of weights at once. */
+template <int MT, bool VEC, class T>
+__device__ __forceinline__ void gemv_dense(const float *__restrict__ x, int64_t M, int64_t K, const T *__restrict__ w,
+                                           int64_t N, float *__restrict__ y) {
+    constexpr int C = 16 / sizeof(T);
+    const int lane = threadIdx.x & 31;
+    const float *xr[MT];
+    gemv_x_rows<MT>(x, M, K, xr);
     for (int64_t n = (int64_t)blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5); n < N; n += (int64_t)gridDim.x * GEMV_WARPS) {
         float acc[MT];
 #pragma unroll
         for (int m = 0; m < MT; m++) acc[m] = 0.0f;
-        const float *wr = w + n * K;
+        const T *wr = w + n * K;
         if (VEC) {
-            const int64_t K4 = K / 4;
-            for (int64_t i = lane; i < K4; i += 32) {
-                const float4 wv = __ldg((const float4 *)wr + i);
+            for (int64_t i = lane; i < K / C; i += 32) {
+                float wv[C];
+                weights16(wr, i, wv);
 #pragma unroll
-                for (int m = 0; m < MT; m++) {
-                    const float4 xv = __ldg((const float4 *)xr[m] + i);
-                    acc[m] = dot4(acc[m], xv, wv.x, wv.y, wv.z, wv.w);
-                }
+                for (int m = 0; m < MT; m++)
+#pragma unroll
+                    for (int c = 0; c < C; c += 4)
+                        acc[m] = dot4(acc[m], __ldg((const float4 *)xr[m] + i * (C / 4) + c / 4), wv[c], wv[c + 1], wv[c + 2], wv[c + 3]);
             }
         } else {
             for (int64_t k = lane; k < K; k += 32) {
-                const float wv = __ldg(wr + k);
+                const float wv = weight_f32(__ldg(wr + k));
 #pragma unroll
                 for (int m = 0; m < MT; m++) acc[m] = fmaf(__ldg(xr[m] + k), wv, acc[m]);
             }
@@ -224,44 +249,15 @@ gemv_f32(const float *__restrict__ x, int64_t M, int64_t K, const float *__restr
 
 template <int MT, bool VEC>
 __global__ void __launch_bounds__(GEMV_WARPS * 32)
+gemv_f32(const float *__restrict__ x, int64_t M, int64_t K, const float *__restrict__ w, int64_t N, float *__restrict__ y) {
+    gemv_dense<MT, VEC, float>(x, M, K, w, N, y);
+}
+
+template <int MT, bool VEC>
+__global__ void __launch_bounds__(GEMV_WARPS * 32)
 gemv_f16(const float *__restrict__ x, int64_t M, int64_t K, const unsigned short *__restrict__ w, int64_t N,
          float *__restrict__ y) {
-    const int lane = threadIdx.x & 31;
-    const float *xr[MT];
-#pragma unroll
-    for (int m = 0; m < MT; m++) xr[m] = x + (m < M ? m : M - 1) * K;
-    for (int64_t n = (int64_t)blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5); n < N; n += (int64_t)gridDim.x * GEMV_WARPS) {
-        float acc[MT];
-#pragma unroll
-        for (int m = 0; m < MT; m++) acc[m] = 0.0f;
-        const unsigned short *wr = w + n * K;
-        if (VEC) {
-            const int64_t K8 = K / 8;
-            for (int64_t i = lane; i < K8; i += 32) {
-                const uint4 raw = __ldg((const uint4 *)wr + i);
-                const uint32_t u[4] = {raw.x, raw.y, raw.z, raw.w};
-                float wv[8];
-#pragma unroll
-                for (int j = 0; j < 4; j++) {
-                    wv[2 * j] = h2f((unsigned short)(u[j] & 0xffffu));
-                    wv[2 * j + 1] = h2f((unsigned short)(u[j] >> 16));
-                }
-#pragma unroll
-                for (int m = 0; m < MT; m++) {
-                    const float4 a = __ldg((const float4 *)xr[m] + 2 * i);
-                    const float4 b = __ldg((const float4 *)xr[m] + 2 * i + 1);
-                    acc[m] = dot4(dot4(acc[m], a, wv[0], wv[1], wv[2], wv[3]), b, wv[4], wv[5], wv[6], wv[7]);
-                }
-            }
-        } else {
-            for (int64_t k = lane; k < K; k += 32) {
-                const float wv = h2f(__ldg(wr + k));
-#pragma unroll
-                for (int m = 0; m < MT; m++) acc[m] = fmaf(__ldg(xr[m] + k), wv, acc[m]);
-            }
-        }
-        gemv_store<MT>(acc, lane, M, N, n, y);
-    }
+    gemv_dense<MT, VEC, unsigned short>(x, M, K, w, N, y);
 }
 
 /* VEC: K % 32 == 0, G % 32 == 0, x and qweight 16-byte aligned: a lane takes 16 bytes (32 k of one
@@ -274,8 +270,7 @@ gemv_w4(const float *__restrict__ x, int64_t M, int64_t K, const uint8_t *__rest
     const int lane = threadIdx.x & 31;
     const int64_t kh = (K + 1) / 2, ng = (K + G - 1) / G;
     const float *xr[MT];
-#pragma unroll
-    for (int m = 0; m < MT; m++) xr[m] = x + (m < M ? m : M - 1) * K;
+    gemv_x_rows<MT>(x, M, K, xr);
     for (int64_t n = (int64_t)blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5); n < N; n += (int64_t)gridDim.x * GEMV_WARPS) {
         float acc[MT];
 #pragma unroll

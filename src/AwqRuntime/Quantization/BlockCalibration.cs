@@ -121,7 +121,7 @@ internal sealed class BlockCalibration(LlamaConfig config, CalibrationSet calib,
                 _backend.Linear(l[0], inputView, tokens, OutputView(output).Slice(0, (long)tokens * l[0].OutFeatures), block.Bias(spec.Linears[0])),
             _ => throw new InvalidOperationException($"{spec.Name}: a single-linear inspection needs exactly one linear"),
         };
-        if (device != null) inspect = OnDevice(device, spec, tokens, inspect);
+        if (device != null) inspect = RunOnDevice(device, inspect);
         return new ScalingGroup { Spec = spec, Input = input, Inspect = inspect };
     }
 
@@ -138,7 +138,7 @@ internal sealed class BlockCalibration(LlamaConfig config, CalibrationSet calib,
     /// The inspection on the device: the module writes a device tensor, which comes back into the host
     /// output; the candidates' weights change in place between calls, so every upload is dropped after one.
     /// </summary>
-    private Action<FloatLinear[], float[]> OnDevice(DeviceBackend device, ScalingGroupSpec spec, int tokens, Action<FloatLinear[], float[]> hostShaped)
+    private Action<FloatLinear[], float[]> RunOnDevice(DeviceBackend device, Action<FloatLinear[], float[]> hostShaped)
     {
         DeviceTensor? output = null;
         return (l, host) =>
