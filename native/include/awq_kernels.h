@@ -235,6 +235,28 @@ AWQ_API int awq_w4a8_gemm_f32_tiled(const float *x, int64_t M, int64_t K, const 
                                     const uint16_t *tile_scales, const uint8_t *tile_zeros, int64_t N,
                                     int64_t group_size, float *y);
 
+/* Repacked weights: on CPUs whose best W4A8 kernel is the AVX2 one, that kernel streams weights
+ * stored tile by tile (8 rows interleaved in 4-byte pieces, in the order it multiplies them) about
+ * twice as fast at M = 1 as it gathers them from 8 rows of qweight. awq_w4a8_repack_preferred says
+ * whether this CPU's kernels read them (1) or would ignore them (0); the environment variable
+ * AWQ_W4A8_REPACK=0 makes it 0 (one copy of the weights: less memory, the slower kernel). awq_w4a8_repack writes, for
+ * t < ceil(N/8), s < nsub = ceil(ceil(K/2)/16), d < 4, r < 8, b < 4 (kh = ceil(K/2)):
+ *     repacked[((t·nsub + s)·4 + d)·32 + 4r + b] = qweight[(8t + r)·kh + 16s + 4d + b]
+ * and 0 for rows past N and bytes past kh: awq_w4a8_repacked_bytes(N, K) = ceil(N/8)·8 · nsub·16
+ * bytes (-1 for a non-positive or oversized shape); repacked_bytes must equal it.
+ * awq_w4a8_gemm_f32_repacked is awq_w4a8_gemm_f32_tiled with the repacked copy of qweight: the
+ * same bits on every path; the AVX2 kernel reads the copy, the others qweight (so both are passed,
+ * and the copy must be made from qweight). */
+AWQ_API int awq_w4a8_repack_preferred(void);
+AWQ_API int64_t awq_w4a8_repacked_bytes(int64_t N, int64_t K);
+AWQ_API int awq_w4a8_repack(const uint8_t *qweight, int64_t N, int64_t K, uint8_t *repacked,
+                            int64_t repacked_bytes);
+AWQ_API int awq_w4a8_gemm_f32_repacked(const float *x, int64_t M, int64_t K, const uint8_t *qweight,
+                                       const uint16_t *scales, const uint8_t *zeros,
+                                       const uint16_t *tile_scales, const uint8_t *tile_zeros,
+                                       const uint8_t *repacked, int64_t repacked_bytes, int64_t N,
+                                       int64_t group_size, float *y);
+
 /* ---------------------------------------------------------------------------------------------
  * AWQ's clip search: the mean squared partial output of every quantization group
  * (AutoAWQ awq/quantize/quantizer.py _compute_best_clip)

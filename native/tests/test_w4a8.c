@@ -286,6 +286,37 @@ static void check_gemm(int64_t M, int64_t K, int64_t N, int64_t G, int kind, uns
             awq_test_failures++;
         }
     }
+    /* repacked weights: the layout the header defines, and the same bits on every path (the AVX2
+     * kernel reads them; the others qweight) */
+    const int64_t kh = (K + 1) / 2, nsub = (kh + 15) / 16, rlen = awq_w4a8_repacked_bytes(N, K);
+    CHECK(rlen == (N + 7) / 8 * 8 * nsub * 16);
+    uint8_t *rw = malloc((size_t)rlen);
+    memset(rw, 0xCD, (size_t)rlen);
+    CHECK_STATUS(awq_w4a8_repack(w.qw, N, K, rw, rlen), AWQ_OK);
+    int repack_ok = 1;
+    for (int64_t t = 0; t < (N + 7) / 8; t++)
+        for (int64_t s = 0; s < nsub; s++)
+            for (int d = 0; d < 4; d++)
+                for (int r = 0; r < 8; r++)
+                    for (int b = 0; b < 4; b++) {
+                        const int64_t n = 8 * t + r, j = 16 * s + 4 * d + b;
+                        if (rw[((t * nsub + s) * 4 + d) * 32 + 4 * r + b] != (n < N && j < kh ? w.qw[n * kh + j] : 0))
+                            repack_ok = 0;
+                    }
+    CHECK(repack_ok);
+    for (int p = AWQ_W4A8_SCALAR; p <= AWQ_W4A8_AVX512VNNI; p++) {
+        if (!path_available((awq_w4a8_path)p)) continue;
+        memset(y, 0xff, sizeof(float) * (size_t)(M * N));
+        CHECK_STATUS(awq_w4a8_gemm_f32_repacked_path((awq_w4a8_path)p, a.x, M, K, w.qw, w.scales, w.zeros, ts, tz, rw,
+                                                     rlen, N, G, y),
+                     AWQ_OK);
+        if (memcmp(y, y0, sizeof(float) * (size_t)(M * N)) != 0) {
+            fprintf(stderr, "%s repacked M=%lld K=%lld N=%lld G=%lld: not the scalar reference's bits\n",
+                    path_name((awq_w4a8_path)p), (long long)M, (long long)K, (long long)N, (long long)G);
+            awq_test_failures++;
+        }
+    }
+    free(rw);
     free(ts), free(tz);
     free(y0), free(y), free(ref), free(mag);
     free_acts(&a);
@@ -519,6 +550,45 @@ static void check_errors(void) {
     x[3] = NAN;
     EXPECT_ERR("awq_w4a8_gemm_f32", awq_w4a8_gemm_f32(x, 1, 64, qw, s, z, 4, 32, y), AWQ_ERR_INVALID_ARGUMENT, "x");
     x[3] = 0.0f;
+
+    /* repacked weights */
+    {
+        CHECK(awq_w4a8_repacked_bytes(4, 64) == 8 * 32);
+        CHECK(awq_w4a8_repacked_bytes(0, 64) == -1 && awq_w4a8_repacked_bytes(4, -1) == -1);
+        CHECK(awq_w4a8_repacked_bytes(INT64_MAX / 2, INT64_MAX / 2) == -1);
+        const char *env = getenv("AWQ_W4A8_REPACK");
+        char saved[64] = {0};
+        const char *was = env == NULL ? NULL : strncpy(saved, env, sizeof saved - 1); /* setenv may reuse env */
+        if (was == NULL || strcmp(was, "0") != 0)
+            CHECK(awq_w4a8_repack_preferred() == (awq_w4a8_best_path() == AWQ_W4A8_AVX2));
+        setenv("AWQ_W4A8_REPACK", "0", 1);
+        CHECK(awq_w4a8_repack_preferred() == 0);
+        if (was == NULL) unsetenv("AWQ_W4A8_REPACK");
+        else setenv("AWQ_W4A8_REPACK", was, 1);
+        uint8_t rw[8 * 32];
+        uint16_t ts[16 * 2];
+        uint8_t tz[16 * 2];
+        CHECK_STATUS(awq_w4a8_tile_tables(s, z, 4, 64, 32, ts, tz), AWQ_OK);
+        CHECK_STATUS(awq_w4a8_repack(qw, 4, 64, rw, sizeof rw), AWQ_OK);
+        EXPECT_ERR("awq_w4a8_repack", awq_w4a8_repack(NULL, 4, 64, rw, sizeof rw), AWQ_ERR_NULL_POINTER, "qweight");
+        EXPECT_ERR("awq_w4a8_repack", awq_w4a8_repack(qw, 4, 64, NULL, sizeof rw), AWQ_ERR_NULL_POINTER, "repacked");
+        EXPECT_ERR("awq_w4a8_repack", awq_w4a8_repack(qw, 0, 64, rw, sizeof rw), AWQ_ERR_INVALID_SIZE, "N");
+        EXPECT_ERR("awq_w4a8_repack", awq_w4a8_repack(qw, 4, 64, rw, sizeof rw - 1), AWQ_ERR_INVALID_ARGUMENT,
+                   "repacked_bytes");
+        CHECK_STATUS(awq_w4a8_gemm_f32_repacked(x, 1, 64, qw, s, z, ts, tz, rw, sizeof rw, 4, 32, y), AWQ_OK);
+        EXPECT_ERR("awq_w4a8_gemm_f32_repacked",
+                   awq_w4a8_gemm_f32_repacked(x, 1, 64, qw, s, z, ts, tz, NULL, sizeof rw, 4, 32, y),
+                   AWQ_ERR_NULL_POINTER, "repacked");
+        EXPECT_ERR("awq_w4a8_gemm_f32_repacked",
+                   awq_w4a8_gemm_f32_repacked(x, 1, 64, qw, s, z, ts, tz, rw, 16, 4, 32, y), AWQ_ERR_INVALID_ARGUMENT,
+                   "repacked_bytes");
+        EXPECT_ERR("awq_w4a8_gemm_f32_repacked",
+                   awq_w4a8_gemm_f32_repacked(x, 1, 64, qw, s, z, NULL, tz, rw, sizeof rw, 4, 32, y),
+                   AWQ_ERR_NULL_POINTER, "tile_scales");
+        EXPECT_ERR("awq_w4a8_gemm_f32_repacked",
+                   awq_w4a8_gemm_f32_repacked(x, 1, 64, qw, s, z, ts, tz, rw, sizeof rw, 4, 0, y),
+                   AWQ_ERR_INVALID_GROUP_SIZE, "group_size");
+    }
 
     /* a path this CPU cannot run */
     for (int p = AWQ_W4A8_AVX2; p <= AWQ_W4A8_AVX512VNNI; p++)

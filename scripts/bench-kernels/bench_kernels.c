@@ -9,7 +9,8 @@
  *   w4a8     : W4A8 (int8 activations, integer dot products) against W4A16 at TinyLlama shapes for
  *              M = 1, 4, 16, 64: us per call and GB/s of weight bytes, weights rotating through
  *              >= 96 MiB so every call reads DRAM; the drop-in awq_w4a8_gemm_f32 (quantization
- *              included), awq_w4a8_gemm on a prequantized x, and the quantization alone
+ *              included), awq_w4a8_gemm on a prequantized x, the model's call (tile tables made
+ *              once), the same with the repacked weights, and the quantization alone
  *
  *   attn     : causal attention prefill (M = 512 new rows from an empty cache) at stories260K's
  *              heads (8 x 8 dims, 4 KV heads) and TinyLlama's (32 x 64, 4 KV heads): ms per call,
@@ -101,6 +102,10 @@ static double stream_gbs(float *src, float *dst, size_t n, int threads, int copy
 typedef struct w4_mat {
     uint8_t *qw, *zeros;
     uint16_t *scales;
+    /* what a model prepares at load for W4A8 (w4_prepare): tile tables and the repacked copy */
+    uint16_t *tile_scales;
+    uint8_t *tile_zeros, *repacked;
+    int64_t repacked_bytes;
 } w4_mat;
 
 static void w4_fill(w4_mat *w, int64_t N, int64_t K, int64_t G) {
@@ -121,6 +126,17 @@ static void check(int st, const char *what) {
         exit(1);
     }
 }
+
+static void w4_prepare(w4_mat *w, int64_t N, int64_t K, int64_t G) {
+    const int64_t len = (N + 15) / 16 * 16 * ((K + G - 1) / G);
+    w->tile_scales = xmalloc((size_t)len * 2);
+    w->tile_zeros = xmalloc((size_t)len);
+    check(awq_w4a8_tile_tables(w->scales, w->zeros, N, K, G, w->tile_scales, w->tile_zeros), "tile_tables");
+    w->repacked_bytes = awq_w4a8_repacked_bytes(N, K);
+    w->repacked = xmalloc((size_t)w->repacked_bytes);
+    check(awq_w4a8_repack(w->qw, N, K, w->repacked, w->repacked_bytes), "repack");
+}
+
 
 static void bench_w4_gemv(int64_t N, int64_t K, int64_t G) {
     /* 8 matrices (>= 64 MiB) defeat the 32 MiB L3; BENCH_NMAT=1 measures cache-resident speed */
@@ -216,7 +232,9 @@ static void bench_attention(int64_t M, int64_t H, int64_t KVH, int64_t hd) {
 /* Seconds per call of one kernel over rotating weight matrices (every call reads from DRAM).
  * kind 0: awq_w4a16_gemm; 1: awq_w4a8_gemm_f32 (quantizes x, then the int8 GEMM: the drop-in);
  * 2: awq_w4a8_gemm on x quantized once beforehand (what q/k/v or gate/up sharing one x pay per
- * GEMM); 3: awq_quantize_act_q8 alone. */
+ * GEMM); 3: awq_quantize_act_q8 alone; 4: awq_w4a8_gemm_f32_tiled (the tables made at load, as a
+ * model runs it); 5: awq_w4a8_gemm_f32_repacked (tables and the repacked copy: what a model runs
+ * where awq_w4a8_repack_preferred). */
 static double time_small_m(int kind, w4_mat *mats, int nmat, const float *x, const int8_t *xq, const float *xs,
                            const int32_t *xsum, int8_t *qbuf, float *sbuf, int32_t *zbuf, int64_t M, int64_t N,
                            int64_t K, int64_t G, float *y) {
@@ -228,6 +246,15 @@ static double time_small_m(int kind, w4_mat *mats, int nmat, const float *x, con
         case 0: check(awq_w4a16_gemm(x, M, K, w->qw, w->scales, w->zeros, N, G, y), "w4a16"); break;
         case 1: check(awq_w4a8_gemm_f32(x, M, K, w->qw, w->scales, w->zeros, N, G, y), "w4a8_f32"); break;
         case 2: check(awq_w4a8_gemm(xq, xs, xsum, M, K, w->qw, w->scales, w->zeros, N, G, y), "w4a8"); break;
+        case 4:
+            check(awq_w4a8_gemm_f32_tiled(x, M, K, w->qw, w->scales, w->zeros, w->tile_scales, w->tile_zeros, N, G, y),
+                  "w4a8_tiled");
+            break;
+        case 5:
+            check(awq_w4a8_gemm_f32_repacked(x, M, K, w->qw, w->scales, w->zeros, w->tile_scales, w->tile_zeros,
+                                             w->repacked, w->repacked_bytes, N, G, y),
+                  "w4a8_repacked");
+            break;
         default: check(awq_quantize_act_q8(x, M, K, G, qbuf, sbuf, zbuf), "quantize_act_q8"); break;
         }
         iters++;
@@ -245,21 +272,23 @@ static void bench_w4a8(int64_t M, int64_t N, int64_t K, int64_t G) {
     if (getenv("BENCH_NMAT")) nmat = atoi(getenv("BENCH_NMAT"));
     if (nmat < 1) nmat = 1;
     w4_mat *mats = xmalloc(sizeof(w4_mat) * (size_t)nmat);
-    for (int i = 0; i < nmat; i++) w4_fill(&mats[i], N, K, G);
+    for (int i = 0; i < nmat; i++) w4_fill(&mats[i], N, K, G), w4_prepare(&mats[i], N, K, G);
     float *x = xmalloc((size_t)(M * K) * sizeof(float)), *y = xmalloc((size_t)(M * N) * sizeof(float));
     for (int64_t i = 0; i < M * K; i++) x[i] = (float)(rng() % 2001) / 1000.0f - 1.0f;
     int8_t *xq = xmalloc((size_t)(M * K)), *qbuf = xmalloc((size_t)(M * K));
     float *xs = xmalloc((size_t)(M * ng) * sizeof(float)), *sbuf = xmalloc((size_t)(M * ng) * sizeof(float));
     int32_t *xsum = xmalloc((size_t)(M * ng) * sizeof(int32_t)), *zbuf = xmalloc((size_t)(M * ng) * sizeof(int32_t));
     check(awq_quantize_act_q8(x, M, K, G, xq, xs, xsum), "quantize_act_q8");
-    double t[4];
-    for (int kind = 0; kind < 4; kind++)
+    double t[6];
+    for (int kind = 0; kind < 6; kind++)
         t[kind] = time_small_m(kind, mats, nmat, x, xq, xs, xsum, qbuf, sbuf, zbuf, M, N, K, G, y);
-    printf("  M=%-3lld N=%-5lld K=%-5lld g%lld | w4a16 %8.1f us %6.2f GB/s | w4a8 %8.1f us %6.2f GB/s  x%.2f"
-           " | prequantized %8.1f us %6.2f GB/s  x%.2f | quantize %6.1f us\n",
-           (long long)M, (long long)N, (long long)K, (long long)G, 1e6 * t[0], bytes / t[0] / 1e9, 1e6 * t[1],
-           bytes / t[1] / 1e9, t[0] / t[1], 1e6 * t[2], bytes / t[2] / 1e9, t[0] / t[2], 1e6 * t[3]);
-    for (int i = 0; i < nmat; i++) free(mats[i].qw), free(mats[i].zeros), free(mats[i].scales);
+    printf("  M=%-3lld N=%-5lld K=%-5lld g%lld | GB/s: w4a16 %5.2f | w4a8 %5.2f, prequantized %5.2f, tables %5.2f,"
+           " repacked %5.2f (x%.2f of w4a16) | quantize %5.1f us\n",
+           (long long)M, (long long)N, (long long)K, (long long)G, bytes / t[0] / 1e9, bytes / t[1] / 1e9,
+           bytes / t[2] / 1e9, bytes / t[4] / 1e9, bytes / t[5] / 1e9, t[0] / t[5], 1e6 * t[3]);
+    for (int i = 0; i < nmat; i++)
+        free(mats[i].qw), free(mats[i].zeros), free(mats[i].scales), free(mats[i].tile_scales), free(mats[i].tile_zeros),
+            free(mats[i].repacked);
     free(mats), free(x), free(y), free(xq), free(qbuf), free(xs), free(sbuf), free(xsum), free(zbuf);
 }
 

@@ -261,8 +261,8 @@ static int w8_check_shape(const char *fn, const char *x_name, awq_w4a8_path path
  * sums of xq) — skipped when this library quantized x itself. */
 static int w8_gemm_run(const char *fn, awq_w4a8_path path, const int8_t *xq, const float *x_scale,
                        const int32_t *x_sum, int64_t M, int64_t K, const uint8_t *qweight, const uint16_t *scales,
-                       const uint8_t *zeros, const uint16_t *tile_scales, const uint8_t *tile_zeros, int64_t N,
-                       int64_t G, float *y, int validate) {
+                       const uint8_t *zeros, const uint16_t *tile_scales, const uint8_t *tile_zeros,
+                       const uint8_t *rows8, int64_t N, int64_t G, float *y, int validate) {
     const int64_t kh = K / 2 + (K & 1), ng = awq_n_groups(K, G);
     if (validate) {
         for (int64_t i = 0; i < M * ng; i++)
@@ -334,7 +334,8 @@ static int w8_gemm_run(const char *fn, awq_w4a8_path path, const int8_t *xq, con
 
     awq_w4a8_job job = {.xq = xq, .xp = xp, .x_scale = x_scale, .x_sum = x_sum, .qweight = qweight,
                         .scales = scales, .zeros = zeros, .y = y, .M = M, .K = K, .N = N, .G = G, .kh = kh,
-                        .kp = kp, .ng = ng, .tile_scales = tile_scales, .tile_zeros = tile_zeros};
+                        .kp = kp, .ng = ng, .tile_scales = tile_scales, .tile_zeros = tile_zeros,
+                        .rows8 = path == AWQ_W4A8_AVX2 ? rows8 : NULL}; /* only the AVX2 tile reads it */
     w8_plan plan = {.job = &job, .block = awq_w4a8_block_scalar};
 #if AWQ_X86
     if (path == AWQ_W4A8_AVX512VNNI) plan.block = awq_w4a8_block_avx512vnni;
@@ -362,7 +363,8 @@ int awq_w4a8_gemm_path(awq_w4a8_path path, const int8_t *xq, const float *x_scal
     AWQ_REQUIRE_PTR(FN_G, y);
     int st = w8_check_shape(FN_G, "xq", path, M, K, zeros, N, group_size);
     if (st != AWQ_OK) return st;
-    return w8_gemm_run(FN_G, path, xq, x_scale, x_sum, M, K, qweight, scales, zeros, NULL, NULL, N, group_size, y, 1);
+    return w8_gemm_run(FN_G, path, xq, x_scale, x_sum, M, K, qweight, scales, zeros, NULL, NULL, NULL, N, group_size,
+                       y, 1);
 }
 
 int awq_w4a8_gemm(const int8_t *xq, const float *x_scale, const int32_t *x_sum, int64_t M, int64_t K,
@@ -372,11 +374,11 @@ int awq_w4a8_gemm(const int8_t *xq, const float *x_scale, const int32_t *x_sum, 
                               group_size, y);
 }
 
-/* awq_w4a8_gemm_f32 and its tiled form (fn names the entry point; tiles NULL: none) */
+/* awq_w4a8_gemm_f32 and its tiled and repacked forms (fn names the entry point; tiles, rows8 NULL: none) */
 static int w8_gemm_f32(const char *fn, awq_w4a8_path path, const float *x, int64_t M, int64_t K,
                        const uint8_t *qweight, const uint16_t *scales, const uint8_t *zeros,
-                       const uint16_t *tile_scales, const uint8_t *tile_zeros, int64_t N, int64_t group_size,
-                       float *y) {
+                       const uint16_t *tile_scales, const uint8_t *tile_zeros, const uint8_t *rows8, int64_t N,
+                       int64_t group_size, float *y) {
     AWQ_REQUIRE_PTR(fn, x);
     AWQ_REQUIRE_PTR(fn, qweight);
     AWQ_REQUIRE_PTR(fn, scales);
@@ -394,8 +396,8 @@ static int w8_gemm_f32(const char *fn, awq_w4a8_path path, const float *x, int64
     int32_t *x_sum = (int32_t *)(void *)(x_scale + M * ng);
     st = w8_quantize(fn, path, x, M, K, group_size, xq, x_scale, x_sum);
     if (st == AWQ_OK)
-        st = w8_gemm_run(fn, path, xq, x_scale, x_sum, M, K, qweight, scales, zeros, tile_scales, tile_zeros, N,
-                         group_size, y, 0);
+        st = w8_gemm_run(fn, path, xq, x_scale, x_sum, M, K, qweight, scales, zeros, tile_scales, tile_zeros, rows8,
+                         N, group_size, y, 0);
     free(xq);
     return st;
 }
@@ -403,7 +405,7 @@ static int w8_gemm_f32(const char *fn, awq_w4a8_path path, const float *x, int64
 int awq_w4a8_gemm_f32_path(awq_w4a8_path path, const float *x, int64_t M, int64_t K, const uint8_t *qweight,
                            const uint16_t *scales, const uint8_t *zeros, int64_t N, int64_t group_size,
                            float *y) {
-    return w8_gemm_f32(FN_F, path, x, M, K, qweight, scales, zeros, NULL, NULL, N, group_size, y);
+    return w8_gemm_f32(FN_F, path, x, M, K, qweight, scales, zeros, NULL, NULL, NULL, N, group_size, y);
 }
 
 /* ---- prepared tile tables ------------------------------------------------------------------------- */
@@ -432,7 +434,8 @@ int awq_w4a8_gemm_f32_tiled_path(awq_w4a8_path path, const float *x, int64_t M, 
                                  const uint8_t *tile_zeros, int64_t N, int64_t group_size, float *y) {
     AWQ_REQUIRE_PTR(FN_FT, tile_scales);
     AWQ_REQUIRE_PTR(FN_FT, tile_zeros);
-    return w8_gemm_f32(FN_FT, path, x, M, K, qweight, scales, zeros, tile_scales, tile_zeros, N, group_size, y);
+    return w8_gemm_f32(FN_FT, path, x, M, K, qweight, scales, zeros, tile_scales, tile_zeros, NULL, N, group_size,
+                       y);
 }
 
 int awq_w4a8_gemm_f32_tiled(const float *x, int64_t M, int64_t K, const uint8_t *qweight, const uint16_t *scales,
@@ -445,4 +448,79 @@ int awq_w4a8_gemm_f32_tiled(const float *x, int64_t M, int64_t K, const uint8_t 
 int awq_w4a8_gemm_f32(const float *x, int64_t M, int64_t K, const uint8_t *qweight, const uint16_t *scales,
                       const uint8_t *zeros, int64_t N, int64_t group_size, float *y) {
     return awq_w4a8_gemm_f32_path(awq_w4a8_best_path(), x, M, K, qweight, scales, zeros, N, group_size, y);
+}
+
+/* ---- repacked weights ("rows8", w4a8.h) --------------------------------------------------------------- */
+#define FN_R "awq_w4a8_repack"
+#define FN_FR "awq_w4a8_gemm_f32_repacked"
+
+int awq_w4a8_repack_preferred(void) {
+    /* AWQ_W4A8_REPACK=0: keep one copy of the weights (less memory, the row-gathering kernel) */
+    const char *env = getenv("AWQ_W4A8_REPACK");
+    if (env != NULL && strcmp(env, "0") == 0) return 0;
+    return awq_w4a8_best_path() == AWQ_W4A8_AVX2;
+}
+
+/* ceil(N/8)·8 · ceil(kh/16)·16 bytes, or an AWQ_ERR_OVERFLOW status (fn names the caller). */
+static int w8_repacked_size(const char *fn, int64_t N, int64_t K, int64_t *bytes) {
+    const int64_t kh = K / 2 + (K & 1);
+    return awq_mul_size(fn, "repacked", (N + 7) / 8 * 8, (kh + 15) / 16 * 16, bytes);
+}
+
+int64_t awq_w4a8_repacked_bytes(int64_t N, int64_t K) {
+    int64_t bytes;
+    if (N <= 0 || K <= 0 || w8_repacked_size(FN_R, N, K, &bytes) != AWQ_OK) return -1;
+    return bytes;
+}
+
+int awq_w4a8_repack(const uint8_t *qweight, int64_t N, int64_t K, uint8_t *repacked, int64_t repacked_bytes) {
+    AWQ_REQUIRE_PTR(FN_R, qweight);
+    AWQ_REQUIRE_PTR(FN_R, repacked);
+    AWQ_REQUIRE_POSITIVE(FN_R, N);
+    AWQ_REQUIRE_POSITIVE(FN_R, K);
+    int64_t need, tmp;
+    int st;
+    const int64_t kh = K / 2 + (K & 1), nsub = (kh + 15) / 16;
+    if ((st = awq_mul_size(FN_R, "qweight", N, kh, &tmp)) != AWQ_OK) return st;
+    if ((st = w8_repacked_size(FN_R, N, K, &need)) != AWQ_OK) return st;
+    if (repacked_bytes != need)
+        return awq_fail(AWQ_ERR_INVALID_ARGUMENT, FN_R, "argument 'repacked_bytes' is %lld; %lld x %lld weights take %lld",
+                        (long long)repacked_bytes, (long long)N, (long long)K, (long long)need);
+    for (int64_t t = 0; t < (N + 7) / 8; t++)
+        for (int64_t s = 0; s < nsub; s++)
+            for (int d = 0; d < 4; d++)
+                for (int r = 0; r < 8; r++) {
+                    uint8_t *dst = repacked + ((t * nsub + s) * 4 + d) * 32 + 4 * r;
+                    const int64_t n = 8 * t + r, j = 16 * s + 4 * d;
+                    for (int b = 0; b < 4; b++) dst[b] = n < N && j + b < kh ? qweight[n * kh + j + b] : 0;
+                }
+    return AWQ_OK;
+}
+
+int awq_w4a8_gemm_f32_repacked_path(awq_w4a8_path path, const float *x, int64_t M, int64_t K,
+                                    const uint8_t *qweight, const uint16_t *scales, const uint8_t *zeros,
+                                    const uint16_t *tile_scales, const uint8_t *tile_zeros, const uint8_t *repacked,
+                                    int64_t repacked_bytes, int64_t N, int64_t group_size, float *y) {
+    AWQ_REQUIRE_PTR(FN_FR, tile_scales);
+    AWQ_REQUIRE_PTR(FN_FR, tile_zeros);
+    AWQ_REQUIRE_PTR(FN_FR, repacked);
+    if (N > 0 && K > 0) {
+        int64_t need;
+        int st = w8_repacked_size(FN_FR, N, K, &need);
+        if (st != AWQ_OK) return st;
+        if (repacked_bytes != need)
+            return awq_fail(AWQ_ERR_INVALID_ARGUMENT, FN_FR,
+                            "argument 'repacked_bytes' is %lld; %lld x %lld weights take %lld", (long long)repacked_bytes,
+                            (long long)N, (long long)K, (long long)need);
+    }
+    return w8_gemm_f32(FN_FR, path, x, M, K, qweight, scales, zeros, tile_scales, tile_zeros, repacked, N, group_size,
+                       y);
+}
+
+int awq_w4a8_gemm_f32_repacked(const float *x, int64_t M, int64_t K, const uint8_t *qweight, const uint16_t *scales,
+                               const uint8_t *zeros, const uint16_t *tile_scales, const uint8_t *tile_zeros,
+                               const uint8_t *repacked, int64_t repacked_bytes, int64_t N, int64_t group_size,
+                               float *y) {
+    return awq_w4a8_gemm_f32_repacked_path(awq_w4a8_best_path(), x, M, K, qweight, scales, zeros, tile_scales,
+                                           tile_zeros, repacked, repacked_bytes, N, group_size, y);
 }

@@ -30,6 +30,15 @@
  * ends at the last, partial sub-step, whose bytes past ceil(K/2) are loaded as zero.
  * Group sizes that 32 does not divide run the scalar kernel.
  *
+ * Repacked weights ("rows8", awq_w4a8_repack): the AVX2 tile's T_d vectors stored in the order the
+ * kernel consumes them, so a tile's weights are one sequential stream of 128 bytes per sub-step and
+ * the 4x4 dword transpose disappears from the loop (the same idea as llama.cpp's interleaved
+ * block_q4_0x8, ggml-cpu/repack.cpp; our blocks are AutoAWQ rows, not Q4_0 blocks). For tile
+ * t = n / 8, sub-step s, vector d and row r:
+ *     rows8[((t·nsub + s)·4 + d)·32 + 4r + b] = qweight[(8t + r)·kh + 16s + 4d + b],  b = 0..3
+ * (nsub = ceil(kh / 16)), 0 for rows past N and bytes past kh. A pure permutation plus zero padding:
+ * ceil(N/8)·8 · nsub·16 bytes.
+ *
  * Integer ranges: |xq| <= 128, q <= 15 and z <= 15, so |dot| and |z·x_sum| are at most
  * 1920·Ge (Ge = min(G, K), the longest group) and |corr| <= 3840·Ge < 2^31 for Ge <= 559240 (the
  * driver refuses larger). One vpmaddubsw pair is at most 2·15·128 = 3840 in magnitude, so eight
@@ -67,6 +76,9 @@ typedef struct awq_w4a8_job {
      * (0 for rows past N). */
     const uint16_t *tile_scales;
     const uint8_t *tile_zeros;
+    /* The weights repacked for the AVX2 tile (see above), or NULL: read by the AVX2 kernel instead
+     * of qweight when present; the other kernels read qweight. */
+    const uint8_t *rows8;
 } awq_w4a8_job;
 
 /* Rows of W per work item: a multiple of both tile heights. */
@@ -110,6 +122,10 @@ int awq_w4a8_gemm_path(awq_w4a8_path path, const int8_t *xq, const float *x_scal
 int awq_w4a8_gemm_f32_path(awq_w4a8_path path, const float *x, int64_t M, int64_t K, const uint8_t *qweight,
                            const uint16_t *scales, const uint8_t *zeros, int64_t N, int64_t group_size,
                            float *y);
+int awq_w4a8_gemm_f32_repacked_path(awq_w4a8_path path, const float *x, int64_t M, int64_t K,
+                                    const uint8_t *qweight, const uint16_t *scales, const uint8_t *zeros,
+                                    const uint16_t *tile_scales, const uint8_t *tile_zeros, const uint8_t *repacked,
+                                    int64_t repacked_bytes, int64_t N, int64_t group_size, float *y);
 int awq_w4a8_gemm_f32_tiled_path(awq_w4a8_path path, const float *x, int64_t M, int64_t K, const uint8_t *qweight,
                                  const uint16_t *scales, const uint8_t *zeros, const uint16_t *tile_scales,
                                  const uint8_t *tile_zeros, int64_t N, int64_t group_size, float *y);

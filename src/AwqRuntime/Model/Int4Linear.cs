@@ -41,8 +41,8 @@ public sealed class Int4Linear : IGroupQuantizedLinear
 
     private W4A8TileTables? TilesFor(Int4Kernel kernel) => kernel != Int4Kernel.W4A8
         ? null
-        : Kernels.W4A8TileTables(System.Runtime.InteropServices.MemoryMarshal.Cast<ushort, Half>(_w.Scales), _w.Zeros,
-                                 OutFeatures, InFeatures, GroupSize);
+        : Kernels.W4A8Prepare(_w.Packed, System.Runtime.InteropServices.MemoryMarshal.Cast<ushort, Half>(_w.Scales), _w.Zeros,
+                              OutFeatures, InFeatures, GroupSize);
 
     /// <summary>The product <see cref="Forward"/> runs.</summary>
     public Int4Kernel Kernel { get; }

@@ -142,6 +142,35 @@ public static unsafe partial class Kernels
     }
 
     /// <summary>
+    /// Whether this CPU's W4A8 kernel reads repacked weights (<see cref="W4A8Prepare"/>): true where
+    /// the best kernel is the AVX2 one, which streams them about twice as fast at M = 1 as it
+    /// gathers the AutoAWQ rows; the AVX-512 kernels read the rows themselves.
+    /// </summary>
+    public static bool W4A8RepackPreferred => NativeMethods.awq_w4a8_repack_preferred() != 0;
+
+    /// <summary>
+    /// What a W4A8 linear prepares once at load: the tile tables (<see cref="W4A8TileTables"/>) and,
+    /// when <paramref name="repack"/> (default: <see cref="W4A8RepackPreferred"/>), a copy of
+    /// qweight in the AVX2 kernel's tile order (awq_w4a8_repack) — as many bytes again as qweight.
+    /// </summary>
+    public static W4A8TileTables W4A8Prepare(ReadOnlySpan<byte> qweight, ReadOnlySpan<Half> scales, ReadOnlySpan<byte> zeros,
+                                             int n, int k, int groupSize, bool? repack = null)
+    {
+        var tables = W4A8TileTables(scales, zeros, n, k, groupSize);
+        if (!(repack ?? W4A8RepackPreferred)) return tables;
+        const string fn = "awq_w4a8_repack";
+        var bytes = NativeMethods.awq_w4a8_repacked_bytes(n, k);
+        if (bytes <= 0 || bytes > Array.MaxLength)
+            throw new ArgumentException($"{fn}: {n} x {k} weights cannot be repacked into one array", nameof(qweight));
+        RequireLength(qweight, (long)n * (((long)k + 1) / 2), fn, "qweight");
+        var repacked = GC.AllocateUninitializedArray<byte>((int)bytes);
+        fixed (byte* pq = qweight, pr = repacked)
+            NativeMethods.Check(NativeMethods.awq_w4a8_repack(pq, n, k, pr, bytes), fn);
+        tables.Repacked = repacked;
+        return tables;
+    }
+
+    /// <summary>
     /// <see cref="W4A8GemmF32"/> reading the prepared <paramref name="tables"/> (made by
     /// <see cref="W4A8TileTables"/> from these scales and zeros): the same bits, less work per call.
     /// </summary>
@@ -161,11 +190,18 @@ public static unsafe partial class Kernels
             RequireLength(y, (long)m * n, fn, "y");
         }
         fixed (float* px = x, py = y)
-        fixed (byte* pq = qweight, pz = zeros, ptz = tables.Zeros)
+        fixed (byte* pq = qweight, pz = zeros, ptz = tables.Zeros, pr = tables.Repacked)
         fixed (Half* ps = scales)
         fixed (ushort* pts = tables.Scales)
-            NativeMethods.Check(
-                NativeMethods.awq_w4a8_gemm_f32_tiled(px, m, k, pq, (ushort*)ps, pz, pts, ptz, n, groupSize, py), fn);
+        {
+            if (tables.Repacked is { } r)
+                NativeMethods.Check(NativeMethods.awq_w4a8_gemm_f32_repacked(px, m, k, pq, (ushort*)ps, pz, pts, ptz, pr,
+                                                                             r.LongLength, n, groupSize, py),
+                                    "awq_w4a8_gemm_f32_repacked");
+            else
+                NativeMethods.Check(
+                    NativeMethods.awq_w4a8_gemm_f32_tiled(px, m, k, pq, (ushort*)ps, pz, pts, ptz, n, groupSize, py), fn);
+        }
     }
 
     private static void RequireW4Weights(int k, ReadOnlySpan<byte> qweight, ReadOnlySpan<Half> scales, ReadOnlySpan<byte> zeros,
@@ -193,12 +229,21 @@ public sealed class W4A8TileTables
 
     internal ushort[] Scales { get; }
     internal byte[] Zeros { get; }
+
+    /// <summary>qweight in the AVX2 kernel's tile order (awq_w4a8_repack), or null: see <see cref="Kernels.W4A8Prepare"/>.</summary>
+    internal byte[]? Repacked { get; set; }
     public int N { get; }
     public int K { get; }
     public int GroupSize { get; }
 
-    /// <summary>Bytes the tables hold (about the size of the scales and zeros they were made from).</summary>
-    public long Bytes => Scales.LongLength * 2 + Zeros.LongLength;
+    /// <summary>
+    /// Bytes the tables hold (about the size of the scales and zeros they were made from), plus the
+    /// repacked weights where there are some.
+    /// </summary>
+    public long Bytes => Scales.LongLength * 2 + Zeros.LongLength + (Repacked?.LongLength ?? 0);
+
+    /// <summary>Whether the weights were repacked for the AVX2 kernel (<see cref="Kernels.W4A8Prepare"/>).</summary>
+    public bool IsRepacked => Repacked != null;
 }
 
 /// <summary>

@@ -25,4 +25,19 @@ internal static unsafe partial class NativeMethods
     internal static partial int awq_w4a8_gemm_f32_tiled(float* x, long m, long k, byte* qweight, ushort* scales,
                                                         byte* zeros, ushort* tileScales, byte* tileZeros, long n,
                                                         long groupSize, float* y);
+
+    [LibraryImport(Lib)]
+    internal static partial int awq_w4a8_repack_preferred();
+
+    [LibraryImport(Lib)]
+    internal static partial long awq_w4a8_repacked_bytes(long n, long k);
+
+    [LibraryImport(Lib)]
+    internal static partial int awq_w4a8_repack(byte* qweight, long n, long k, byte* repacked, long repackedBytes);
+
+    [LibraryImport(Lib)]
+    internal static partial int awq_w4a8_gemm_f32_repacked(float* x, long m, long k, byte* qweight, ushort* scales,
+                                                           byte* zeros, ushort* tileScales, byte* tileZeros,
+                                                           byte* repacked, long repackedBytes, long n, long groupSize,
+                                                           float* y);
 }

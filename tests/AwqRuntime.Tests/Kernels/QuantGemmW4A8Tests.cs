@@ -122,6 +122,14 @@ public class QuantGemmW4A8Tests
         Array.Clear(yf);
         NativeKernels.W4A8GemmF32(p.X, m, k, p.QWeight, p.Scales, p.Zeros, tiles, n, groupSize, yf);
         Assert.True(yf.AsSpan().SequenceEqual(y), $"awq_w4a8_gemm_f32_tiled differs ({where})");
+        // and the weights repacked for the AVX2 kernel (read where this CPU prefers them)
+        var repacked = NativeKernels.W4A8Prepare(p.QWeight, p.Scales, p.Zeros, n, k, groupSize, repack: true);
+        Assert.True(repacked.IsRepacked);
+        Assert.Equal(tiles.Bytes + (n + 7) / 8 * 8 * (((k + 1) / 2 + 15) / 16 * 16), repacked.Bytes);
+        Array.Clear(yf);
+        NativeKernels.W4A8GemmF32(p.X, m, k, p.QWeight, p.Scales, p.Zeros, repacked, n, groupSize, yf);
+        Assert.True(yf.AsSpan().SequenceEqual(y), $"awq_w4a8_gemm_f32_repacked differs ({where})");
+        Assert.False(NativeKernels.W4A8Prepare(p.QWeight, p.Scales, p.Zeros, n, k, groupSize, repack: false).IsRepacked);
         NativeKernels.W4A8Gemm(scratch.Xq, scratch.XScale, scratch.XSum, m, k, p.QWeight, p.Scales, p.Zeros, n, groupSize, yf);
         Assert.True(yf.AsSpan().SequenceEqual(y), $"awq_w4a8_gemm on the scratch's spans differs ({where})");
 
