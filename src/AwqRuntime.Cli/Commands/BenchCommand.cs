@@ -98,7 +98,7 @@ internal static class BenchCommand
                 var backend = runtime.OpenDevice(parse);
                 var device = backend is DeviceBackend db ? ComputeDevices.Info(db.Device, db.Ordinal) : null;
                 var ours = device == null
-                    ? kernelList.Select(k => BenchRunner.Ours(nbit || int4 ? $"ours {(nbit ? "WNA16" : k.Name().ToUpperInvariant())}, {what}" : $"ours {what}", m.Model.WithInt4Kernel(k), g, r))
+                    ? kernelList.Select(k => BenchRunner.Ours(nbit || int4 ? $"ours {(nbit ? "WNA16" : KernelLabel(k))}, {what}" : $"ours {what}", m.Model.WithInt4Kernel(k), g, r))
                     : [BenchRunner.Ours($"ours {(int4 ? "W4A16, " : "")}{what}, {device.Id}", m.Model.WithInt4Kernel(Int4Kernel.W4A16).WithBackend(backend), g, r, runtime: "ours-" + device.Id)];
                 var subjects = ours.Concat(ggufs.Select(f => BenchRunner.LlamaCpp($"llama.cpp {GgufTypeLabel(f)}", f, g, r))).ToList();
                 var rng = new Random(1234);
@@ -162,6 +162,10 @@ internal static class BenchCommand
     }
 
     /// <summary>"Q4_0", "Q4_K_M" … from general.file_type, else the file name.</summary>
+    /// <summary>A row's kernel: W4A8 says when its weights run repacked for the AVX2 kernel (this CPU's choice, AWQ_W4A8_REPACK).</summary>
+    private static string KernelLabel(Int4Kernel k) =>
+        k == Int4Kernel.W4A8 && AwqRuntime.Native.Kernels.W4A8RepackPreferred ? "W4A8 (repacked)" : k.Name().ToUpperInvariant();
+
     private static string GgufTypeLabel(string path)
     {
         using var f = GgufFile.Open(path);
