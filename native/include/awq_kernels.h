@@ -236,8 +236,8 @@ AWQ_API int awq_w4a8_gemm_f32_tiled(const float *x, int64_t M, int64_t K, const 
                                     int64_t group_size, float *y);
 
 /* Repacked weights: on CPUs whose best W4A8 kernel is the AVX2 one, that kernel streams weights
- * stored tile by tile (8 rows interleaved in 4-byte pieces, in the order it multiplies them) about
- * twice as fast at M = 1 as it gathers them from 8 rows of qweight. awq_w4a8_repack_preferred says
+ * stored tile by tile (8 rows interleaved in 4-byte pieces, in the order it multiplies them) faster
+ * than it gathers them from 8 rows of qweight (no in-register transpose, one stream per tile). awq_w4a8_repack_preferred says
  * whether this CPU's kernels read them (1) or would ignore them (0); the environment variable
  * AWQ_W4A8_REPACK=0 makes it 0 (one copy of the weights: less memory, the slower kernel). awq_w4a8_repack writes, for
  * t < ceil(N/8), s < nsub = ceil(ceil(K/2)/16), d < 4, r < 8, b < 4 (kh = ceil(K/2)):

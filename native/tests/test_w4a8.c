@@ -556,6 +556,7 @@ static void check_errors(void) {
         CHECK(awq_w4a8_repacked_bytes(4, 64) == 8 * 32);
         CHECK(awq_w4a8_repacked_bytes(0, 64) == -1 && awq_w4a8_repacked_bytes(4, -1) == -1);
         CHECK(awq_w4a8_repacked_bytes(INT64_MAX / 2, INT64_MAX / 2) == -1);
+        CHECK(awq_w4a8_repacked_bytes(INT64_MAX, 64) == -1 && awq_w4a8_repacked_bytes(64, INT64_MAX) == -1);
         const char *env = getenv("AWQ_W4A8_REPACK");
         char saved[64] = {0};
         const char *was = env == NULL ? NULL : strncpy(saved, env, sizeof saved - 1); /* setenv may reuse env */

@@ -464,6 +464,8 @@ int awq_w4a8_repack_preferred(void) {
 /* ceil(N/8)·8 · ceil(kh/16)·16 bytes, or an AWQ_ERR_OVERFLOW status (fn names the caller). */
 static int w8_repacked_size(const char *fn, int64_t N, int64_t K, int64_t *bytes) {
     const int64_t kh = K / 2 + (K & 1);
+    if (N > INT64_MAX - 8) /* (N + 7) below must not overflow */
+        return awq_fail(AWQ_ERR_OVERFLOW, fn, "argument 'N' = %lld is too large", (long long)N);
     return awq_mul_size(fn, "repacked", (N + 7) / 8 * 8, (kh + 15) / 16 * 16, bytes);
 }
 

@@ -8,9 +8,10 @@
  * int16 (|pair| <= 3840, eight fit) and one vpmaddwd by ones into int32 lanes (_mm256_madd_epi16),
  * as llama.cpp's mul_sum_us8_pairs_float does per block (ggml-cpu/arch/x86/quants.c). AVX2 has no
  * byte-masked load: the partial last sub-step of a row is copied into a zeroed 16-byte buffer.
- * With repacked weights (w4a8.h, "rows8") a sub-step is four aligned 32-byte loads of the tile's
- * stream instead: no transpose, one sequential stream per tile (measured on a 2-core AMD EPYC,
- * AVX2 only: about 2x the read rate of the row layout at M = 1, from DRAM).
+ * With repacked weights (w4a8.h, "rows8") a sub-step is four 32-byte loads of the tile's stream
+ * instead: no transpose, one sequential stream per tile (measured on a 2-core AVX2-only AMD EPYC at
+ * M = 1, from DRAM: 10-25 % more GB/s than the prefetched row layout in the kernel benchmark, and
+ * 1.1-1.45x the decode tokens/s of a 22-layer TinyLlama-shaped model).
  */
 #include "w4a8.h"
 

@@ -143,8 +143,9 @@ public static unsafe partial class Kernels
 
     /// <summary>
     /// Whether this CPU's W4A8 kernel reads repacked weights (<see cref="W4A8Prepare"/>): true where
-    /// the best kernel is the AVX2 one, which streams them about twice as fast at M = 1 as it
-    /// gathers the AutoAWQ rows; the AVX-512 kernels read the rows themselves.
+    /// the best kernel is the AVX2 one, which streams them faster than it gathers the AutoAWQ rows
+    /// (one sequential stream per 8-row tile, no in-register transpose); the AVX-512 kernels read the
+    /// rows themselves. The environment variable AWQ_W4A8_REPACK=0 makes it false.
     /// </summary>
     public static bool W4A8RepackPreferred => NativeMethods.awq_w4a8_repack_preferred() != 0;
 
