@@ -64,7 +64,7 @@ void awq_w4a16_block_avx512(const awq_w4a16_job *job, int64_t m0, int64_t m1, in
  * blocks (AWQ_W4A16_NB rows) are multiples of every NT and of the GEMV's 4 rows. */
 #define AWQ_W4A16_MT_AVX512 4
 #define AWQ_W4A16_NT_AVX512 6
-#define AWQ_W4A16_MT_AVX2 3
+#define AWQ_W4A16_MT_AVX2 4
 #define AWQ_W4A16_NT_AVX2 3
 #define AWQ_W4A16_NB 24
 #define AWQ_W4A16_PANEL_ROWS 6 /* max of the NTs */
