@@ -469,6 +469,17 @@ static int w8_repacked_size(const char *fn, int64_t N, int64_t K, int64_t *bytes
     return awq_mul_size(fn, "repacked", (N + 7) / 8 * 8, (kh + 15) / 16 * 16, bytes);
 }
 
+/* repacked_bytes must be what N x K weights take (fn names the caller). */
+static int w8_check_repacked_bytes(const char *fn, int64_t N, int64_t K, int64_t repacked_bytes) {
+    int64_t need;
+    const int st = w8_repacked_size(fn, N, K, &need);
+    if (st != AWQ_OK) return st;
+    if (repacked_bytes != need)
+        return awq_fail(AWQ_ERR_INVALID_ARGUMENT, fn, "argument 'repacked_bytes' is %lld; %lld x %lld weights take %lld",
+                        (long long)repacked_bytes, (long long)N, (long long)K, (long long)need);
+    return AWQ_OK;
+}
+
 int64_t awq_w4a8_repacked_bytes(int64_t N, int64_t K) {
     int64_t bytes;
     if (N <= 0 || K <= 0 || w8_repacked_size(FN_R, N, K, &bytes) != AWQ_OK) return -1;
@@ -480,14 +491,11 @@ int awq_w4a8_repack(const uint8_t *qweight, int64_t N, int64_t K, uint8_t *repac
     AWQ_REQUIRE_PTR(FN_R, repacked);
     AWQ_REQUIRE_POSITIVE(FN_R, N);
     AWQ_REQUIRE_POSITIVE(FN_R, K);
-    int64_t need, tmp;
+    int64_t tmp;
     int st;
     const int64_t kh = K / 2 + (K & 1), nsub = (kh + 15) / 16;
     if ((st = awq_mul_size(FN_R, "qweight", N, kh, &tmp)) != AWQ_OK) return st;
-    if ((st = w8_repacked_size(FN_R, N, K, &need)) != AWQ_OK) return st;
-    if (repacked_bytes != need)
-        return awq_fail(AWQ_ERR_INVALID_ARGUMENT, FN_R, "argument 'repacked_bytes' is %lld; %lld x %lld weights take %lld",
-                        (long long)repacked_bytes, (long long)N, (long long)K, (long long)need);
+    if ((st = w8_check_repacked_bytes(FN_R, N, K, repacked_bytes)) != AWQ_OK) return st;
     for (int64_t t = 0; t < (N + 7) / 8; t++)
         for (int64_t s = 0; s < nsub; s++)
             for (int d = 0; d < 4; d++)
@@ -506,14 +514,9 @@ int awq_w4a8_gemm_f32_repacked_path(awq_w4a8_path path, const float *x, int64_t 
     AWQ_REQUIRE_PTR(FN_FR, tile_scales);
     AWQ_REQUIRE_PTR(FN_FR, tile_zeros);
     AWQ_REQUIRE_PTR(FN_FR, repacked);
-    if (N > 0 && K > 0) {
-        int64_t need;
-        int st = w8_repacked_size(FN_FR, N, K, &need);
+    if (N > 0 && K > 0) { /* other shape errors are reported by the GEMM's own checks */
+        const int st = w8_check_repacked_bytes(FN_FR, N, K, repacked_bytes);
         if (st != AWQ_OK) return st;
-        if (repacked_bytes != need)
-            return awq_fail(AWQ_ERR_INVALID_ARGUMENT, FN_FR,
-                            "argument 'repacked_bytes' is %lld; %lld x %lld weights take %lld", (long long)repacked_bytes,
-                            (long long)N, (long long)K, (long long)need);
     }
     return w8_gemm_f32(FN_FR, path, x, M, K, qweight, scales, zeros, tile_scales, tile_zeros, repacked, N, group_size,
                        y);

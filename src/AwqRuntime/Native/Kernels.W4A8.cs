@@ -167,8 +167,7 @@ public static unsafe partial class Kernels
         var repacked = GC.AllocateUninitializedArray<byte>((int)bytes);
         fixed (byte* pq = qweight, pr = repacked)
             NativeMethods.Check(NativeMethods.awq_w4a8_repack(pq, n, k, pr, bytes), fn);
-        tables.Repacked = repacked;
-        return tables;
+        return new W4A8TileTables(tables.Scales, tables.Zeros, n, k, groupSize, repacked);
     }
 
     /// <summary>
@@ -221,10 +220,11 @@ public static unsafe partial class Kernels
 /// </summary>
 public sealed class W4A8TileTables
 {
-    internal W4A8TileTables(ushort[] scales, byte[] zeros, int n, int k, int groupSize)
+    internal W4A8TileTables(ushort[] scales, byte[] zeros, int n, int k, int groupSize, byte[]? repacked = null)
     {
         Scales = scales;
         Zeros = zeros;
+        Repacked = repacked;
         (N, K, GroupSize) = (n, k, groupSize);
     }
 
@@ -232,7 +232,7 @@ public sealed class W4A8TileTables
     internal byte[] Zeros { get; }
 
     /// <summary>qweight in the AVX2 kernel's tile order (awq_w4a8_repack), or null: see <see cref="Kernels.W4A8Prepare"/>.</summary>
-    internal byte[]? Repacked { get; set; }
+    internal byte[]? Repacked { get; }
     public int N { get; }
     public int K { get; }
     public int GroupSize { get; }
