@@ -62,6 +62,7 @@ internal static class CompareCommand
         public required Option<int> CalibSeqLen { get; init; }
         public required Option<bool> ScaledClip { get; init; }
         public required Option<int> QatSteps { get; init; }
+        public required Option<int?> QatSelf { get; init; }
 
         /// <summary>The options, with the defaults of the command: <paramref name="defaultRows"/> null means <see cref="ComparisonRowSpec.Defaults"/>.</summary>
         public static SharedOptions Create(int defaultChunks = 0, IReadOnlyList<ComparisonRowSpec>? defaultRows = null) => new()
@@ -86,11 +87,12 @@ internal static class CompareCommand
             CalibSeqLen = new Option<int>("--calib-seqlen") { Description = "Tokens per calibration sequence", DefaultValueFactory = _ => 512 },
             ScaledClip = new Option<bool>("--awq-scaled-clip") { Description = "Also apply AWQ's clipping to the AWQ-scaled GGUF rows (off: scales only)" },
             QatSteps = new Option<int>("--qat-steps") { Description = "Training steps of qat:gN rows", DefaultValueFactory = _ => new AwqRuntime.Quantization.Qat.QatOptions().Steps },
+            QatSelf = new Option<int?>("--qat-self") { Description = $"qat:gN rows: sequences sampled from the full-precision model added to the training text (default: {AwqRuntime.Quantization.Qat.QatOptions.DefaultSelfSamplesPerCalibrationSequence} per calibration sequence; 0: none)" },
         };
 
         public void AddTo(Command cmd)
         {
-            foreach (var option in new Option[] { Ctx, Chunks, Threads, Runs, NoSpeed, Work, Out, Json, Plot, Quiet, Rows, CalibSamples, CalibSeqLen, ScaledClip, QatSteps })
+            foreach (var option in new Option[] { Ctx, Chunks, Threads, Runs, NoSpeed, Work, Out, Json, Plot, Quiet, Rows, CalibSamples, CalibSeqLen, ScaledClip, QatSteps, QatSelf })
                 cmd.Options.Add(option);
         }
 
@@ -124,7 +126,7 @@ internal static class CompareCommand
                 WorkFolder = parse.GetValue(Work) ?? defaultWork ?? "",
                 Rows = ParseRows(parse.GetValue(Rows)),
                 AwqScaledClip = parse.GetValue(ScaledClip),
-                Qat = new AwqRuntime.Quantization.Qat.QatOptions { Steps = parse.GetValue(QatSteps) }.Validate(),
+                Qat = new AwqRuntime.Quantization.Qat.QatOptions { Steps = parse.GetValue(QatSteps), SelfSamples = parse.GetValue(QatSelf) }.Validate(),
                 CommandLine = CommandLine(parse),
                 GitCommit = GitCommit(),
             };

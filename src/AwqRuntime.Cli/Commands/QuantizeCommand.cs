@@ -38,6 +38,7 @@ internal static class QuantizeCommand
         var qatBatch = new Option<int>("--qat-batch") { Description = "qat: calibration sequences per step", DefaultValueFactory = _ => new QatOptions().BatchSize };
         var qatLr = new Option<float>("--qat-lr") { Description = "qat: Adam step size of the latent weights, in quantization steps of their group", DefaultValueFactory = _ => new QatOptions().WeightLearningRate };
         var qatScaleLr = new Option<float>("--qat-scale-lr") { Description = "qat: Adam step size of the group scales, relative to their value (0 keeps AWQ's)", DefaultValueFactory = _ => new QatOptions().ScaleLearningRate };
+        var qatSelf = new Option<int?>("--qat-self") { Description = $"qat: sequences sampled from the full-precision model (temperature 1) added to the calibration text as training data (default: {QatOptions.DefaultSelfSamplesPerCalibrationSequence} per calibration sequence; 0: none)" };
         var qatNormLr = new Option<float>("--qat-norm-lr") { Description = "qat: Adam step size of the RMSNorm weights, relative to their value (0 keeps AWQ's)", DefaultValueFactory = _ => new QatOptions().NormLearningRate };
         var noDuo = new Option<bool>("--no-duo-scaling") { Description = "llm-awq's scale formula s = x̄^α instead of AutoAWQ's x̄^α / w̄^(1−α)" };
         var noClip = new Option<bool>("--no-clip") { Description = "Skip the weight clipping search" };
@@ -62,7 +63,7 @@ internal static class QuantizeCommand
         var json = CliOptions.Json();
         var cmd = new Command("quantize", "Quantize a model to group-wise INT4 (or --w-bit 2, 3, 8) with AWQ and save it in AutoAWQ's checkpoint layout (compressed-tensors' for widths other than 4)")
         {
-            model, tokenizer, output, calib, samples, seqLen, group, bits, method, observer, actOrder, qatSteps, qatBatch, qatLr, qatScaleLr, qatNormLr, noDuo, noClip, notConvert, stats, force, resume, seed, format, threads, device, allowNonFinite, quiet, json,
+            model, tokenizer, output, calib, samples, seqLen, group, bits, method, observer, actOrder, qatSteps, qatBatch, qatLr, qatScaleLr, qatNormLr, qatSelf, noDuo, noClip, notConvert, stats, force, resume, seed, format, threads, device, allowNonFinite, quiet, json,
         };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
@@ -83,13 +84,13 @@ internal static class QuantizeCommand
                 Qat = new QatOptions
                 {
                     Steps = parse.GetValue(qatSteps), BatchSize = parse.GetValue(qatBatch),
-                    WeightLearningRate = parse.GetValue(qatLr), ScaleLearningRate = parse.GetValue(qatScaleLr), NormLearningRate = parse.GetValue(qatNormLr), Seed = (int)(parse.GetValue(seed) & 0x7fffffff),
+                    WeightLearningRate = parse.GetValue(qatLr), ScaleLearningRate = parse.GetValue(qatScaleLr), NormLearningRate = parse.GetValue(qatNormLr), SelfSamples = parse.GetValue(qatSelf), Seed = (int)(parse.GetValue(seed) & 0x7fffffff),
                 },
             }.Validate();
             var method0 = config.Method;
             foreach (var (name, set) in new[] { ("--qat-steps", parse.GetResult(qatSteps) is { Implicit: false }), ("--qat-batch", parse.GetResult(qatBatch) is { Implicit: false }),
                          ("--qat-lr", parse.GetResult(qatLr) is { Implicit: false }), ("--qat-scale-lr", parse.GetResult(qatScaleLr) is { Implicit: false }),
-                         ("--qat-norm-lr", parse.GetResult(qatNormLr) is { Implicit: false }) })
+                         ("--qat-norm-lr", parse.GetResult(qatNormLr) is { Implicit: false }), ("--qat-self", parse.GetResult(qatSelf) is { Implicit: false }) })
                 if (set && method0 != QuantMethod.Qat) throw new ArgumentException($"{name} applies to --method qat, not {method0.Name()}");
             var layout = parse.GetValue(format)?.ToLowerInvariant() switch
             {
@@ -275,7 +276,7 @@ internal static class QuantizeCommand
         bits_per_weight = r.LinearBitsPerWeight,
         qat = r.Qat is { } q
             ? new { steps = q.Options.Steps, batch = q.Batch, seq_len = q.SeqLen, weight_lr = q.Options.WeightLearningRate, scale_lr = q.Options.ScaleLearningRate, norm_lr = q.Options.NormLearningRate,
-                initial_kl = q.InitialLoss, final_kl = q.FinalLoss, held_out_sequences = q.HeldOut,
+                initial_kl = q.InitialLoss, final_kl = q.FinalLoss, self_samples = q.SelfSamples, training_sequences = q.TrainingSequences, held_out_sequences = q.HeldOut,
                 held_out_kl = q.Validations.Select(v => new { step = v.Step, kl = v.Kl }), kept_step = q.KeptStep, seconds = q.Elapsed.TotalSeconds }
             : null,
         layers = r.Blocks.Select(b => new
@@ -307,7 +308,7 @@ internal static class QuantizeCommand
         foreach (var s in skipped) CliOptions.Status.MarkupLine(Markup.Escape($"skipped: {s}"));
         if (r.Qat is { } q)
             CliOptions.Status.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                $"quantization-aware training: {q.Losses.Count} steps of {q.Batch} x {q.SeqLen} tokens in {q.Elapsed.TotalSeconds:F1} s, KL to the full-precision model {q.InitialLoss:F4} → {q.FinalLoss:F4} on the training batches (first and last tenth of the steps)")));
+                $"quantization-aware training: {q.Losses.Count} steps of {q.Batch} x {q.SeqLen} tokens from {q.TrainingSequences} sequences{(q.SelfSamples > 0 ? $" ({q.SelfSamples} sampled from the full-precision model)" : "")} in {q.Elapsed.TotalSeconds:F1} s, KL to the full-precision model {q.InitialLoss:F4} → {q.FinalLoss:F4} on the training batches (first and last tenth of the steps)")));
         if (r.Qat is { HeldOut: > 0 } h)
             CliOptions.Status.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
                 $"held-out calibration ({h.HeldOut} sequences): KL {h.HeldOutBefore:F4} (AWQ) → {h.HeldOutKept:F4}, parameters of step {h.KeptStep} kept (the lowest)")));

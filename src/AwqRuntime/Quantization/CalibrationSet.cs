@@ -36,6 +36,14 @@ public sealed class CalibrationSet
     public string Source { get; }
 
     public int RequestedSamples { get; }
+
+    /// <summary>
+    /// Whether every sequence starts with BOS (sequences sampled from the model do; blocks cut from a
+    /// text stream start wherever the cut falls). The BOS position's activations are an outlier (an
+    /// attention sink) that a text block holds only where a document starts; the clip search leaves
+    /// such leading rows out of its sample (<see cref="ClipSearch.SampleRows"/>).
+    /// </summary>
+    public bool LeadingBos { get; init; }
     public long TokenCount => (long)Samples.Length * SeqLen;
     public bool Shortened => Samples.Length < RequestedSamples;
 
@@ -99,7 +107,7 @@ public sealed class CalibrationSet
             }
             result[s] = seq;
         }
-        return new CalibrationSet(result, seqLen, "self-generated (sampled from the FP model)", samples);
+        return new CalibrationSet(result, seqLen, "self-generated (sampled from the FP model)", samples) { LeadingBos = true };
     }
 
     private static void Check(int samples, int seqLen)

@@ -32,4 +32,35 @@ public class ClipSampleAliasingTests
         Assert.Equal(expected, ClipSearch.SampleRows(tokens, 512, seqLen));
         Assert.Equal(expected, ClipSearch.SampleRows(tokens, 512, 0));
     }
+
+    [Theory]
+    [InlineData(128, 512)] // step 128: a quarter of AutoAWQ's rows would be BOS rows
+    [InlineData(256, 512)] // step 256: half of them
+    [InlineData(512, 512)] // step 512: the aliasing rule, then the shift
+    [InlineData(16, 64)]
+    public void With_a_leading_bos_in_every_sequence_no_sampled_row_is_a_first_position(int samples, int seqLen)
+    {
+        var tokens = samples * seqLen;
+        var plain = ClipSearch.SampleRows(tokens, 512, seqLen);
+        var rows = ClipSearch.SampleRows(tokens, 512, seqLen, leadingBos: true);
+        Assert.Equal(plain.Length, rows.Length);
+        Assert.DoesNotContain(rows, r => r % seqLen == 0);
+        Assert.Equal(rows.Length, rows.Distinct().Count());
+        Assert.All(rows, r => Assert.InRange(r, 0, tokens - 1));
+        // only the first positions move, by one
+        Assert.All(plain.Zip(rows), p => Assert.Equal(p.First % seqLen == 0 ? p.First + 1 : p.First, p.Second));
+    }
+
+    [Fact]
+    public void Only_self_generated_calibration_has_a_leading_bos()
+    {
+        var spec = AwqRuntime.Tokenization.TokenizerFiles.Read(SharedData.Tok512, 512);
+        var tok = AwqRuntime.Tokenization.Tokenizer.FromSpec(spec);
+        var file = CalibrationSet.FromText(File.ReadAllText(SharedData.CalibText), t => tok.Encode(t, addBos: true), 4, 64, "calib");
+        Assert.False(file.LeadingBos);
+        using var src = new AwqRuntime.Synthetic.SyntheticWeightSource(AwqRuntime.Synthetic.SyntheticModel.PresetConfig("tiny", vocabSize: 512, numLayers: 1), 1);
+        var self = CalibrationSet.FromModel(AwqRuntime.Model.LlamaModel.FromWeights(src), bosId: 1, samples: 3, seqLen: 16, seed: 7);
+        Assert.True(self.LeadingBos);
+        Assert.All(self.Samples, s => Assert.Equal(1, s[0]));
+    }
 }

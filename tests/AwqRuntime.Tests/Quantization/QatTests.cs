@@ -212,7 +212,7 @@ public class QatTests(ITestOutputHelper output)
         using var src = new SyntheticWeightSource(SyntheticModel.PresetConfig("tiny", vocabSize: 512), seed: 2);
         // two sequences, both in every step: the loss is over the same tokens each time
         var calib = ScaleFoldingTests.SmallCalibration(512, samples: 2, seqLen: 64);
-        var config = new AwqConfig { Method = QuantMethod.Qat, GroupSize = 32, Qat = new QatOptions { Steps = 12, BatchSize = 2, Seed = 1 } };
+        var config = new AwqConfig { Method = QuantMethod.Qat, GroupSize = 32, Qat = new QatOptions { Steps = 12, BatchSize = 2, Seed = 1, SelfSamples = 0 } };
         var awq = AwqQuantizer.Quantize(src, calib, config with { Method = QuantMethod.Awq });
         var qat = AwqQuantizer.Quantize(src, calib, config);
         var losses = qat.Qat!.Losses;
@@ -236,6 +236,35 @@ public class QatTests(ITestOutputHelper output)
         Assert.Equal(Logits(qat.Model, tokens), Logits(loaded, tokens));
         AwqCheckpointWriter.Write(qat, b);
         Assert.Equal(File.ReadAllBytes(Path.Combine(a, "model.safetensors")), File.ReadAllBytes(Path.Combine(b, "model.safetensors")));
+    }
+
+    [Fact]
+    public void Self_generated_sequences_join_the_training_pool_and_not_the_held_out_one()
+    {
+        using var src = new SyntheticWeightSource(SyntheticModel.PresetConfig("tiny", vocabSize: 512), seed: 3);
+        var calib = ScaleFoldingTests.SmallCalibration(512, samples: 4, seqLen: 32);
+        QuantizationResult Run(int? self) => AwqQuantizer.Quantize(src, calib, new AwqConfig
+        {
+            Method = QuantMethod.Qat, GroupSize = 32, Qat = new QatOptions { Steps = 6, BatchSize = 2, Seed = 5, SelfSamples = self },
+        });
+        var plain = Run(0);
+        var self = Run(3);
+        Assert.Equal((2, 2), (plain.Qat!.TrainingSequences, plain.Qat.HeldOut));
+        Assert.Equal((5, 2), (self.Qat!.TrainingSequences, self.Qat.HeldOut));
+        Assert.Equal(3, self.Qat.SelfSamples);
+        // by default four per calibration sequence: 16 for the 4 here
+        var auto = Run(null).Qat!;
+        Assert.Equal((16, 18, 2), (auto.SelfSamples, auto.TrainingSequences, auto.HeldOut));
+        // the held-out text is the same calibration sequences, so AWQ's starting point scores the same
+        Assert.Equal(plain.Qat.HeldOutBefore, self.Qat.HeldOutBefore);
+        // the sampled sequences were trained on: the batches, and so the losses, differ
+        Assert.NotEqual(plain.Qat.Losses, self.Qat.Losses);
+        // seeded: the same run gives the same checkpoint
+        using var dir = new TempDir("qat-self");
+        AwqCheckpointWriter.Write(self, Path.Combine(dir.Path, "a"));
+        AwqCheckpointWriter.Write(Run(3), Path.Combine(dir.Path, "b"));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(dir.Path, "a", "model.safetensors")), File.ReadAllBytes(Path.Combine(dir.Path, "b", "model.safetensors")));
+        Assert.Throws<ArgumentException>(() => new QatOptions { SelfSamples = -1 }.Validate());
     }
 
     [Fact]

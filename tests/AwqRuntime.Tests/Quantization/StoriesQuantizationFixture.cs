@@ -33,7 +33,24 @@ public sealed class StoriesQuantizationFixture : IDisposable
                 new RuntimeLogitsSource(Awq64.Model, "awq64"), new RuntimeLogitsSource(Rtn64.Model, "rtn64"),
             ], windows);
         (MAwq32, MRtn32, MAwq64, MRtn64) = (m[0].Summary(), m[1].Summary(), m[2].Summary(), m[3].Summary());
+        _windows = windows;
+        _selfCalibrated = new Lazy<(DistributionMetrics, DistributionMetrics)>(() =>
+        {
+            // data-free: 128 x 512 tokens sampled from the FP32 model (awq quantize --calib self, seed 42)
+            var self = CalibrationSet.FromModel(Fp32, Tokenizer.Spec.BosId, 128, 512, 42);
+            var a32 = AwqQuantizer.Quantize(Source, self, new AwqConfig { GroupSize = 32 });
+            var a64 = AwqQuantizer.Quantize(Source, self, new AwqConfig { GroupSize = 64 });
+            var r = Evaluator.Compare(new RuntimeLogitsSource(Fp32, "fp32"),
+                [new RuntimeLogitsSource(a32.Model, "self32"), new RuntimeLogitsSource(a64.Model, "self64")], _windows);
+            return (r[0].Summary(), r[1].Summary());
+        });
     }
+
+    private readonly IReadOnlyList<EvalWindow> _windows;
+    private readonly Lazy<(DistributionMetrics G32, DistributionMetrics G64)> _selfCalibrated;
+
+    /// <summary>AWQ g32 and g64 calibrated on text sampled from the model itself, evaluated as the others (built on first use).</summary>
+    public (DistributionMetrics G32, DistributionMetrics G64) SelfCalibrated => _selfCalibrated.Value;
 
     public IWeightSource Source { get; }
     public ITokenizer Tokenizer { get; }

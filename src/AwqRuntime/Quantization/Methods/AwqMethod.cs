@@ -55,7 +55,7 @@ internal sealed class AwqMethod(LlamaConfig model, AwqConfig config) : IQuantiza
             foreach (var kind in LinearKinds.All)
             {
                 if (!model.Family.IsClipped(kind) || config.ModulesToNotConvert.Contains(kind.Name())) continue;
-                clipErrors[kind.Name()] = ClipSearch.Run(kind, (FloatLinear)block[kind], cal.InputOf(kind), config, work, cal.Calibration.SeqLen);
+                clipErrors[kind.Name()] = ClipSearch.Run(kind, (FloatLinear)block[kind], cal.InputOf(kind), config, work, cal.Calibration.SeqLen, cal.Calibration.LeadingBos);
             }
         }
         return new BlockReport(layer, results, clipErrors, skipped, clock.Elapsed);

@@ -28,13 +28,29 @@ public sealed record QatOptions
     /// </summary>
     public int Validations { get; init; } = 10;
 
-    /// <summary>Seed of the batch order.</summary>
+    /// <summary>
+    /// Sequences sampled from the full-precision model itself (temperature 1, from BOS, as long as the
+    /// calibration sequences) added to the training pool, never to the held-out ones: distillation
+    /// data that cannot run out (LLM-QAT, Liu et al. 2023, trains on such data alone). With only the
+    /// calibration text a long run fits that text and moves away from the model elsewhere.
+    /// Null: <see cref="DefaultSelfSamplesPerCalibrationSequence"/> per calibration sequence; 0: none.
+    /// </summary>
+    public int? SelfSamples { get; init; }
+
+    /// <summary>Self-generated sequences per calibration sequence when <see cref="SelfSamples"/> is not given.</summary>
+    public const int DefaultSelfSamplesPerCalibrationSequence = 4;
+
+    /// <summary>The self-generated sequences a run with <paramref name="calibrationSequences"/> calibration sequences adds.</summary>
+    public int SelfSamplesFor(int calibrationSequences) => SelfSamples ?? DefaultSelfSamplesPerCalibrationSequence * calibrationSequences;
+
+    /// <summary>Seed of the batch order (and of the self-generated sequences).</summary>
     public int Seed { get; init; } = 0;
 
     public QatOptions Validate()
     {
         if (Steps < 1) throw new ArgumentException($"--qat-steps must be at least 1 (got {Steps})");
         if (Validations < 1) throw new ArgumentException($"QAT validations must be at least 1 (got {Validations})");
+        if (SelfSamples < 0) throw new ArgumentException($"--qat-self must be 0 or more (got {SelfSamples})");
         if (BatchSize < 1) throw new ArgumentException($"--qat-batch must be at least 1 (got {BatchSize})");
         if (!(WeightLearningRate >= 0) || float.IsInfinity(WeightLearningRate))
             throw new ArgumentException($"--qat-lr must be a finite number >= 0 (got {WeightLearningRate})");

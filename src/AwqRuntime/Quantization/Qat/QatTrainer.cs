@@ -51,13 +51,22 @@ public static class QatTrainer
         }
         var net = new QatNetwork(quantized, linears, batch, t, options.NormLearningRate);
         var norms = net.Norms.ToArray();
-        var teacherLp = new TeacherCache(teacher, calib);
         // Held out: the last sequences (a batch or an eighth of them, whole batches), never trained on.
         // The parameters kept are those with the lowest KL on them, AWQ's own (step 0) included, so the
         // result is never further from the full-precision model on that text than AWQ's.
         var n = calib.Samples.Length;
         var heldOut = n >= 2 * batch ? Math.Max(batch, n / 8 / batch * batch) : 0;
-        var train = Enumerable.Range(0, n - heldOut).ToArray();
+        var samples = calib.Samples;
+        var selfSamples = options.SelfSamplesFor(n);
+        if (selfSamples > 0)
+        {
+            progress?.Report(new QuantProgress(c.NumLayers, c.NumLayers, $"qat: sampling {selfSamples} sequences of {t} tokens from the full-precision model", 0, options.Steps + 1));
+            var self = CalibrationSet.FromModel(teacher, c.BosTokenId, selfSamples, t, (ulong)options.Seed + 0x5eed);
+            samples = [.. calib.Samples, .. self.Samples];
+        }
+        var teacherLp = new TeacherCache(teacher, samples);
+        // training: the calibration sequences not held out, then the self-generated ones
+        var train = Enumerable.Range(0, n - heldOut).Concat(Enumerable.Range(n, samples.Length - n)).ToArray();
         var validation = Enumerable.Range(n - heldOut, heldOut).ToArray();
         var rng = new Random(options.Seed);
         var next = train.Length;
@@ -91,12 +100,12 @@ public static class QatTrainer
                 bestNorms = norms.Select(nm => nm.Snapshot()).ToArray();
             }
         }
-        void Fill(ReadOnlySpan<int> samples)
+        void Fill(ReadOnlySpan<int> picked)
         {
-            for (var b = 0; b < samples.Length; b++)
+            for (var b = 0; b < picked.Length; b++)
             {
-                calib.Samples[samples[b]].CopyTo(tokens, b * t);
-                teacherLp.Get(samples[b]).CopyTo(target.AsSpan(b * t * c.VocabSize));
+                samples[picked[b]].CopyTo(tokens, b * t);
+                teacherLp.Get(picked[b]).CopyTo(target.AsSpan(b * t * c.VocabSize));
             }
         }
         Validate(0);
@@ -134,7 +143,7 @@ public static class QatTrainer
             foreach (var kind in LinearKinds.All)
                 if (quantized.Blocks[l][kind] is Int4Linear old)
                     quantized.Blocks[l].SetLinear(kind, new Int4Linear(linears[l][(int)kind].ToQuantizedWeights(), old.Kernel));
-        return new QatReport(options, batch, t, losses, validations, heldOut, heldOut > 0 ? bestStep : options.Steps, clock.Elapsed);
+        return new QatReport(options, batch, t, losses, validations, selfSamples, train.Length, heldOut, heldOut > 0 ? bestStep : options.Steps, clock.Elapsed);
     }
 
     /// <summary>Refuses a run whose fp32 training state (weights ×5: latent, fake-quantized, transposed, gradient, Adam ×2; activations of a batch) would not fit.</summary>
@@ -153,16 +162,16 @@ public static class QatTrainer
             throw new ArgumentException($"a training batch of {batch} x {t} tokens is too large for this model: lower --qat-batch or --calib-seqlen");
     }
 
-    /// <summary>The teacher's log-probabilities per calibration sequence, computed once each (kept while they fit in 1 GiB).</summary>
-    private sealed class TeacherCache(LlamaModel teacher, CalibrationSet calib)
+    /// <summary>The teacher's log-probabilities per training sequence, computed once each (kept while they fit in 1 GiB).</summary>
+    private sealed class TeacherCache(LlamaModel teacher, int[][] samples)
     {
         private readonly Dictionary<int, float[]> _kept = new();
-        private readonly long _keepLimit = (1L << 30) / 4 / ((long)calib.SeqLen * teacher.Config.VocabSize);
+        private readonly long _keepLimit = (1L << 30) / 4 / ((long)samples[0].Length * teacher.Config.VocabSize);
 
         public float[] Get(int sample)
         {
             if (_kept.TryGetValue(sample, out var lp)) return lp;
-            var tokens = calib.Samples[sample];
+            var tokens = samples[sample];
             var v = teacher.Config.VocabSize;
             var logits = new float[(long)tokens.Length * v];
             var cache = teacher.CreateCache(tokens.Length);
@@ -177,11 +186,12 @@ public static class QatTrainer
 
 /// <summary>
 /// What a QAT run did: its settings, batch shape, the training loss of every step, the held-out KL at
-/// each validation (step 0 is AWQ's model), how many sequences were held out, the step whose
+/// each validation (step 0 is AWQ's model), how many sequences it trained on (calibration and
+/// self-generated) and how many were held out, the step whose
 /// parameters were kept, its time.
 /// </summary>
 public sealed record QatReport(QatOptions Options, int Batch, int SeqLen, IReadOnlyList<double> Losses,
-    IReadOnlyList<(int Step, double Kl)> Validations, int HeldOut, int KeptStep, TimeSpan Elapsed)
+    IReadOnlyList<(int Step, double Kl)> Validations, int SelfSamples, int TrainingSequences, int HeldOut, int KeptStep, TimeSpan Elapsed)
 {
     /// <summary>Held-out KL of AWQ's model (step 0) and of the parameters kept; NaN without held-out sequences.</summary>
     public double HeldOutBefore => Validations.Count > 0 ? Validations[0].Kl : double.NaN;
