@@ -84,8 +84,9 @@ public sealed class CalibrationSet
     /// <summary>
     /// For users without data: sequences sampled from the full-precision model itself, starting at BOS,
     /// temperature 1 with no filtering, so the statistics follow the model's own distribution.
+    /// <paramref name="sampled"/> is told how many sequences are done after each.
     /// </summary>
-    public static CalibrationSet FromModel(LlamaModel model, int bosId, int samples, int seqLen, ulong seed)
+    public static CalibrationSet FromModel(LlamaModel model, int bosId, int samples, int seqLen, ulong seed, Action<int>? sampled = null)
     {
         Check(samples, seqLen);
         if (seqLen > model.Config.MaxPositionEmbeddings)
@@ -106,6 +107,7 @@ public sealed class CalibrationSet
                 seq[i] = sampler.Sample(logits, []);
             }
             result[s] = seq;
+            sampled?.Invoke(s + 1);
         }
         return new CalibrationSet(result, seqLen, "self-generated (sampled from the FP model)", samples) { LeadingBos = true };
     }

@@ -60,8 +60,14 @@ public static class QatTrainer
         var selfSamples = options.SelfSamplesFor(n);
         if (selfSamples > 0)
         {
-            progress?.Report(new QuantProgress(c.NumLayers, c.NumLayers, $"qat: sampling {selfSamples} sequences of {t} tokens from the full-precision model", 0, options.Steps + 1));
-            var self = CalibrationSet.FromModel(teacher, c.BosTokenId, selfSamples, t, (ulong)options.Seed + 0x5eed);
+            var sampling = Stopwatch.StartNew();
+            var self = CalibrationSet.FromModel(teacher, c.BosTokenId, selfSamples, t, (ulong)options.Seed + 0x5eed, done =>
+            {
+                cancel.ThrowIfCancellationRequested();
+                var eta = sampling.Elapsed.TotalSeconds / done * (selfSamples - done);
+                progress?.Report(new QuantProgress(c.NumLayers, c.NumLayers,
+                    $"qat sampling {done}/{selfSamples} training sequences of {t} tokens from the full-precision model, ETA {eta:F0} s (--qat-self 0: none)", done, selfSamples));
+            });
             samples = [.. calib.Samples, .. self.Samples];
         }
         var teacherLp = new TeacherCache(teacher, samples);
