@@ -141,7 +141,8 @@ public sealed class AwqModel : IDisposable
     /// <summary>
     /// Runs every INT4 linear on <paramref name="kernel"/>: <see cref="Int4Kernel.W4A16"/> (exact, the
     /// default) or <see cref="Int4Kernel.W4A8"/> (int8 activations, integer dot products; faster, at a
-    /// cost `awq eval --ref` measures). The packed weights are shared; nothing is repacked.
+    /// cost `awq eval --ref` measures). The packed weights are shared; W4A8 adds its tile tables and, where
+    /// the CPU's kernel is the AVX2 one, a copy of the weights in that kernel's order (<see cref="Native.Kernels.W4A8Prepare"/>).
     /// </summary>
     public void UseKernel(Int4Kernel kernel) => _model = Model.WithInt4Kernel(kernel);
 

@@ -161,11 +161,11 @@ internal static class BenchCommand
         }).ToArray();
     }
 
-    /// <summary>"Q4_0", "Q4_K_M" … from general.file_type, else the file name.</summary>
     /// <summary>A row's kernel: W4A8 says when its weights run repacked for the AVX2 kernel (this CPU's choice, AWQ_W4A8_REPACK).</summary>
     private static string KernelLabel(Int4Kernel k) =>
         k == Int4Kernel.W4A8 && AwqRuntime.Native.Kernels.W4A8RepackPreferred ? "W4A8 (repacked)" : k.Name().ToUpperInvariant();
 
+    /// <summary>"Q4_0", "Q4_K_M" … from general.file_type, else the file name.</summary>
     private static string GgufTypeLabel(string path)
     {
         using var f = GgufFile.Open(path);

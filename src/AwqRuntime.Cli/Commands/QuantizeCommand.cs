@@ -38,8 +38,8 @@ internal static class QuantizeCommand
         var qatBatch = new Option<int>("--qat-batch") { Description = "qat: calibration sequences per step", DefaultValueFactory = _ => new QatOptions().BatchSize };
         var qatLr = new Option<float>("--qat-lr") { Description = "qat: Adam step size of the latent weights, in quantization steps of their group", DefaultValueFactory = _ => new QatOptions().WeightLearningRate };
         var qatScaleLr = new Option<float>("--qat-scale-lr") { Description = "qat: Adam step size of the group scales, relative to their value (0 keeps AWQ's)", DefaultValueFactory = _ => new QatOptions().ScaleLearningRate };
-        var qatSelf = new Option<int?>("--qat-self") { Description = $"qat: sequences sampled from the full-precision model (temperature 1) added to the calibration text as training data (default: {QatOptions.DefaultSelfSamplesPerCalibrationSequence} per calibration sequence; 0: none)" };
         var qatNormLr = new Option<float>("--qat-norm-lr") { Description = "qat: Adam step size of the RMSNorm weights, relative to their value (0 keeps AWQ's)", DefaultValueFactory = _ => new QatOptions().NormLearningRate };
+        var qatSelf = new Option<int?>("--qat-self") { Description = $"qat: sequences sampled from the full-precision model (temperature 1) added to the calibration text as training data (default: {QatOptions.DefaultSelfSamplesPerCalibrationSequence} per calibration sequence; 0: none)" };
         var noDuo = new Option<bool>("--no-duo-scaling") { Description = "llm-awq's scale formula s = x̄^α instead of AutoAWQ's x̄^α / w̄^(1−α)" };
         var noClip = new Option<bool>("--no-clip") { Description = "Skip the weight clipping search" };
         var notConvert = new Option<string[]>("--modules-to-not-convert") { Description = "Linear kinds kept in fp16 (e.g. down_proj)", AllowMultipleArgumentsPerToken = true };
