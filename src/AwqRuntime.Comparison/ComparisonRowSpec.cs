@@ -19,6 +19,26 @@ public sealed record ComparisonRowSpec(string Name, ComparisonRowKind Kind, int 
     public QuantMethod Method { get; init; } = QuantMethod.Awq;
     public ObserverKind Observer { get; init; } = ObserverKind.MinMax;
 
+    /// <summary>Mixed precision for our group-wise rows: linear kinds at a width of their own (<see cref="AwqConfig.ModuleBits"/>).</summary>
+    public IReadOnlyDictionary<string, int> ModuleBits { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>
+    /// The "mix" recipe (rows "awq-mix:gN", "rtn-mix:gN", "qat-mix:gN"): the MLP's gate_proj and up_proj at 4 bits, every
+    /// other linear at 8, in the spirit of llama.cpp's _M mixes, which give attention and ffn_down more bits.
+    /// </summary>
+    public static IReadOnlyDictionary<string, int> MixRecipe { get; } = new Dictionary<string, int>
+    {
+        ["q_proj"] = 8, ["k_proj"] = 8, ["v_proj"] = 8, ["o_proj"] = 8, ["down_proj"] = 8,
+    };
+
+    /// <summary>This row with <paramref name="bits"/> as its mixed widths, named for them ("QAT g32, q_proj k_proj v_proj o_proj down_proj 8-bit").</summary>
+    public ComparisonRowSpec WithModuleBits(IReadOnlyDictionary<string, int> bits) => bits.Count == 0 ? this : this with
+    {
+        ModuleBits = bits,
+        Name = Name + ", " + string.Join(", ", bits.GroupBy(b => b.Value).OrderBy(g => g.Key)
+            .Select(g => string.Join(" ", AwqRuntime.Model.LinearKinds.All.Select(AwqRuntime.Model.LinearKinds.Name).Where(k => g.Any(b => b.Key == k))) + $" {g.Key}-bit")),
+    };
+
     /// <summary>For an INT4 <see cref="ComparisonRowKind.OursMethod"/>: keep in fp16 the linears llama.cpp's 32-blocks cannot split, as llama.cpp must.</summary>
     public bool LlamaCppCompatible { get; init; }
 

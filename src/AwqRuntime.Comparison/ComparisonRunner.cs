@@ -321,13 +321,13 @@ public sealed class ComparisonRunner : IDisposable
         var config = new AwqConfig
         {
             Method = method, GroupSize = method.IsInt4() ? s.Spec.GroupSize : new AwqConfig().GroupSize, WBit = method.IsInt4() ? s.Spec.WBit : 4,
-            ModulesToNotConvert = notConvert,
+            ModulesToNotConvert = notConvert, ModuleBits = s.Spec.ModuleBits,
             Observer = method == QuantMethod.W8A8Static ? s.Spec.Observer : ObserverKind.MinMax,
             Qat = _o.Qat,
         }.Validate();
         var dir = Path.Combine(_o.WorkFolder, "ours", Slug(s.Row.Name));
         QuantizeOurs(config, dir, s.Row.Name);
-        if (method == QuantMethod.Awq && notConvert.Count == 0 && config.WBit == 4) _awqCheckpoints.TryAdd(config.GroupSize, dir);
+        if (method == QuantMethod.Awq && notConvert.Count == 0 && config.WBit == 4 && !config.Mixed) _awqCheckpoints.TryAdd(config.GroupSize, dir);
         // The row runs what was saved: the checkpoint is reloaded as any user would load it.
         var loaded = s.Own(AwqModel.FromQuantized(dir, _o.TokenizerPath));
         var size = CheckpointSize.Measure(dir);
@@ -337,6 +337,7 @@ public sealed class ComparisonRunner : IDisposable
         s.Row = WithSize(s.Row, size) with
         {
             Format = !method.IsInt4() ? "INT8 W8A8 (compressed-tensors)"
+                : config.Mixed ? $"INT{string.Join("/INT", LinearKinds.All.Select(config.BitsFor).Distinct().Order())} g{config.GroupSize} (compressed-tensors pack-quantized)"
                 : config.WBit == 4 ? $"INT4 g{config.GroupSize} (AutoAWQ GEMM)" : $"INT{config.WBit} g{config.GroupSize} (compressed-tensors pack-quantized)",
             Path = Path.GetFullPath(dir),
             Notes = rowNotes,

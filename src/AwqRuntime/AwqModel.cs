@@ -52,7 +52,7 @@ public sealed class AwqModel : IDisposable
     public PackQuantizedConfig? PackQuantized { get; private set; }
 
     /// <summary>True when the linears are INT4 (AWQ, RTN, GPTQ in either INT4 layout); false for 2, 3 and 8 bits.</summary>
-    public bool IsInt4 => (Quantization?.Bits ?? PackQuantized?.Bits) == 4;
+    public bool IsInt4 => (Quantization?.Bits ?? PackQuantized?.Bits) == 4 && PackQuantized?.Mixed != true;
 
     public bool IsQuantized => Quantization != null || Int8Quantization != null || PackQuantized != null;
 
@@ -177,7 +177,13 @@ public sealed class AwqModel : IDisposable
             : AwqQuantizer.Quantize(source, calibration, config, searchedScales, progress, cancel);
         LastQuantization = result;
         _model = result.Model;
-        if (config.Method.IsInt4())
+        if (config.Method.IsInt4() && config.Mixed)
+            PackQuantized = new PackQuantizedConfig
+            {
+                GroupSize = config.GroupSize, Bits = config.WBit, Ignore = Int8QuantizationConfig.IgnoreFor(config.ModulesToNotConvert),
+                ModuleBits = LinearKinds.All.Where(k => !config.ModulesToNotConvert.Contains(k.Name())).ToDictionary(k => k.Name(), config.BitsFor),
+            };
+        else if (config.Method.IsInt4())
             Quantization = new AwqQuantizationConfig
             {
                 Bits = config.WBit, GroupSize = config.GroupSize, ZeroPoint = config.ZeroPoint, ModulesToNotConvert = config.ModulesToNotConvert.ToArray(),

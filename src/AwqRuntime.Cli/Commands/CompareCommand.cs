@@ -80,7 +80,7 @@ internal static class CompareCommand
             Rows = new Option<string[]>("--rows")
             {
                 Description = $"Rows to build (default: {string.Join(", ", (defaultRows ?? ComparisonRowSpec.Defaults).Select(r => r.Name))}). " +
-                    "Any of those names, any llama-quantize type (IQ4_NL), awq:gN, rtn:gN, gptq:gN, awq+gptq:gN (each also as awq:gN:w3 and so on: 2, 3 or 8-bit weights), qat:gN, w8a8-dynamic, w8a8-static:minmax|percentile|mse, awq-compat:gN / qat-compat:gN (the linears llama.cpp cannot split kept in fp16), awq-scaled:TYPE, imatrix:TYPE (llama.cpp with our calibration's importance matrix); FP32 (ours) is always included",
+                    "Any of those names, any llama-quantize type (IQ4_NL), awq:gN, rtn:gN, gptq:gN, awq+gptq:gN (each also as awq:gN:w3 and so on: 2, 3 or 8-bit weights), qat:gN, w8a8-dynamic, w8a8-static:minmax|percentile|mse, awq-compat:gN / qat-compat:gN (the linears llama.cpp cannot split kept in fp16), awq-mix:gN / rtn-mix:gN / qat-mix:gN (gate_proj and up_proj at 4 bits, the other linears at 8) or any of our group-wise rows + KIND=BITS (rtn:g32+down_proj=8), awq-scaled:TYPE, imatrix:TYPE (llama.cpp with our calibration's importance matrix); FP32 (ours) is always included",
                 AllowMultipleArgumentsPerToken = true,
             },
             CalibSamples = new Option<int>("--calib-samples") { Description = "Calibration sequences", DefaultValueFactory = _ => 128 },
@@ -247,6 +247,30 @@ internal static class CompareCommand
                 : throw new ArgumentException($"--rows '{name}': the weight width must be w2, w3, w4 or w8");
         }
         var lower = name.ToLowerInvariant();
+        // mixed precision: "awq-mix:g32" (the mix recipe), or any group-wise row + "+KIND=BITS" parts ("rtn:g32+down_proj=8")
+        var colon = lower.IndexOf(':');
+        var plus = colon >= 0 ? lower.IndexOf('+', colon) : -1;
+        if (plus > 0 || lower.Contains("-mix:", StringComparison.Ordinal))
+        {
+            var baseName = plus > 0 ? name[..plus] : name;
+            var bits = new Dictionary<string, int>();
+            if (baseName.ToLowerInvariant() is var b && b.Contains("-mix:", StringComparison.Ordinal))
+            {
+                baseName = baseName.Replace("-mix:", ":", StringComparison.OrdinalIgnoreCase);
+                foreach (var (k, v) in ComparisonRowSpec.MixRecipe) bits[k] = v;
+            }
+            if (plus > 0)
+            {
+                Dictionary<string, int> extra;
+                try { extra = WBitOption.ParseFor(QuantMethod.Awq, name[(plus + 1)..].Split('+').Select(x => x.Trim())); }
+                catch (ArgumentException e) { throw new ArgumentException($"--rows '{name}': {e.Message.Replace("--w-bit-for ", "")}"); }
+                foreach (var (k, v) in extra) bits[k] = v;
+            }
+            var row = ParseRow(baseName);
+            if (row.Kind is not (ComparisonRowKind.OursAwq or ComparisonRowKind.OursRtn) && !(row.Kind == ComparisonRowKind.OursMethod && row.Method.IsInt4()))
+                throw new ArgumentException($"--rows '{name}': per-linear widths apply to our group-wise rows (awq, rtn, gptq, awq+gptq, qat), not '{baseName}'");
+            return row.WithModuleBits(bits);
+        }
         if (lower.StartsWith("awq-scaled:", StringComparison.Ordinal)) return ComparisonRowSpec.AwqScaled(name["awq-scaled:".Length..].ToUpperInvariant());
         if (lower.StartsWith("imatrix:", StringComparison.Ordinal))
         {
@@ -273,7 +297,7 @@ internal static class CompareCommand
         if (lower is "f32" or "fp32") return ComparisonRowSpec.LlamaCppF32();
         if (LlamaFileTypes.Names.Contains(name.ToUpperInvariant())) return ComparisonRowSpec.LlamaCpp(name.ToUpperInvariant());
         throw new ArgumentException(
-            $"--rows '{name}' is not a row name ({string.Join(", ", ComparisonRowSpec.Defaults.Select(r => r.Name))}), a llama-quantize type, awq:gN, rtn:gN, gptq:gN, awq+gptq:gN (awq:gN:wB and so on at B = 2, 3, 8 bits), qat:gN, w8a8-dynamic, w8a8-static:OBSERVER, awq-compat:gN (also gptq-, awq+gptq-, qat-compat:gN), awq-scaled:TYPE or imatrix:TYPE");
+            $"--rows '{name}' is not a row name ({string.Join(", ", ComparisonRowSpec.Defaults.Select(r => r.Name))}), a llama-quantize type, awq:gN, rtn:gN, gptq:gN, awq+gptq:gN (awq:gN:wB and so on at B = 2, 3, 8 bits), qat:gN, w8a8-dynamic, w8a8-static:OBSERVER, awq-compat:gN (also gptq-, awq+gptq-, qat-compat:gN), awq-mix:gN (also rtn-, gptq-, qat-mix:gN), a group-wise row + KIND=BITS, awq-scaled:TYPE or imatrix:TYPE");
     }
 
     /// <summary>The command as typed, for the report ("awq compare model.bin --data ...").</summary>

@@ -21,6 +21,11 @@ internal static class QuantizeCommand
         var seqLen = new Option<int>("--calib-seqlen") { Description = "Tokens per calibration sequence", DefaultValueFactory = _ => 512 };
         var group = new Option<int>("--group-size", "-g") { Description = "Weights per quantization group along the input dimension", DefaultValueFactory = _ => 128 };
         var bits = new Option<int>("--w-bit") { Description = "Weight bits of rtn, awq, gptq and awq+gptq: 2, 3, 4 or 8 (4 is saved in AutoAWQ's layout, 2, 3 and 8 in compressed-tensors' pack-quantized one)", DefaultValueFactory = _ => 4 };
+        var bitsFor = new Option<string[]>("--w-bit-for")
+        {
+            Description = "Mixed precision: a linear kind at its own width, KIND=BITS (repeatable: --w-bit-for down_proj=8 --w-bit-for v_proj=8); saved in compressed-tensors' pack-quantized layout, one config group per width",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var method = new Option<string>("--method")
         {
             Description = "awq (activation-aware search), rtn (plain round-to-nearest), gptq (error-feedback rounding), awq+gptq (AWQ's scales, then GPTQ), " +
@@ -63,7 +68,7 @@ internal static class QuantizeCommand
         var json = CliOptions.Json();
         var cmd = new Command("quantize", "Quantize a model to group-wise INT4 (or --w-bit 2, 3, 8) with AWQ and save it in AutoAWQ's checkpoint layout (compressed-tensors' for widths other than 4)")
         {
-            model, tokenizer, output, calib, samples, seqLen, group, bits, method, observer, actOrder, qatSteps, qatBatch, qatLr, qatScaleLr, qatNormLr, qatSelf, noDuo, noClip, notConvert, stats, force, resume, seed, format, threads, device, allowNonFinite, quiet, json,
+            model, tokenizer, output, calib, samples, seqLen, group, bits, bitsFor, method, observer, actOrder, qatSteps, qatBatch, qatLr, qatScaleLr, qatNormLr, qatSelf, noDuo, noClip, notConvert, stats, force, resume, seed, format, threads, device, allowNonFinite, quiet, json,
         };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
@@ -76,7 +81,7 @@ internal static class QuantizeCommand
                 Method = quantMethod,
                 ActOrder = parse.GetValue(actOrder),
                 Observer = AwqRuntime.Quantization.Observers.ObserverNames.Parse(parse.GetValue(observer)),
-                GroupSize = parse.GetValue(group), WBit = parse.GetValue(bits),
+                GroupSize = parse.GetValue(group), WBit = parse.GetValue(bits), ModuleBits = WBitOption.ParseFor(quantMethod, parse.GetValue(bitsFor)),
                 DuoScaling = !parse.GetValue(noDuo), ApplyClip = !parse.GetValue(noClip),
                 ModulesToNotConvert = parse.GetValue(notConvert) ?? [],
                 CaptureStatistics = parse.GetValue(stats),
@@ -98,11 +103,13 @@ internal static class QuantizeCommand
                 "compressed-tensors" => Int4CheckpointFormat.CompressedTensors,
                 var other => throw new ArgumentException($"--format '{other}' is not awq or compressed-tensors"),
             };
-            if (config.Method.IsInt4() && config.WBit != 4)
+            if (config.Method.IsInt4() && (config.WBit != 4 || config.Mixed))
             {
                 // AutoAWQ's GEMM layout holds 4-bit weights only; other widths are saved pack-quantized
                 if (parse.GetResult(format) is { Implicit: false } && layout == Int4CheckpointFormat.AutoAwq)
-                    throw new ArgumentException($"--format awq holds 4-bit weights only (AutoAWQ's GEMM layout); --w-bit {config.WBit} is saved as compressed-tensors");
+                    throw new ArgumentException(config.Mixed
+                        ? "--format awq holds one width, 4 bits (AutoAWQ's GEMM layout); --w-bit-for is saved as compressed-tensors"
+                        : $"--format awq holds 4-bit weights only (AutoAWQ's GEMM layout); --w-bit {config.WBit} is saved as compressed-tensors");
                 layout = Int4CheckpointFormat.CompressedTensors;
             }
             var outDir = parse.GetValue(output)!;
@@ -155,7 +162,7 @@ internal static class QuantizeCommand
         Int4CheckpointFormat layout = Int4CheckpointFormat.AutoAwq, bool journal = false, bool resume = false)
     {
         using var m = AwqModel.FromPretrained(modelPath, tokenizerPath, allowNonFinite);
-        if (layout == Int4CheckpointFormat.CompressedTensors && config.Method.IsInt4() && config.WBit != 4)
+        if (layout == Int4CheckpointFormat.CompressedTensors && config.Method.IsInt4() && (config.WBit != 4 || config.Mixed))
         {
             if (warnLayout && PackQuantizedExtensionWarning(m.Config, config.GroupSize, config.ModulesToNotConvert) is { } w) Console.Error.WriteLine(w);
         }

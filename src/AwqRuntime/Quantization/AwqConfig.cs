@@ -41,6 +41,25 @@ public sealed record AwqConfig
     public IReadOnlyList<string> ModulesToNotConvert { get; init; } = [];
 
     /// <summary>
+    /// Mixed precision: linear kinds ("down_proj") quantized at another width than <see cref="WBit"/>, as
+    /// llama.cpp's _M recipes give some tensors more bits (`--w-bit-for down_proj=8`). Saved in
+    /// compressed-tensors' pack-quantized layout, one config group per width.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> ModuleBits { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>The width of <paramref name="kind"/>'s weights: its <see cref="ModuleBits"/> entry, else <see cref="WBit"/>.</summary>
+    public int BitsFor(Model.LinearKind kind) => ModuleBits.TryGetValue(Model.LinearKinds.Name(kind), out var b) ? b : WBit;
+
+    /// <summary>Whether any kind has a width of its own.</summary>
+    public bool Mixed => ModuleBits.Any(m => m.Value != WBit);
+
+    /// <summary>
+    /// Whether the scale search may score a single-linear group through its inputs' Gram matrix
+    /// (<see cref="InputGram"/>, the same loss) where that is cheaper; off only in tests that compare the two.
+    /// </summary>
+    internal bool GramLoss { get; init; } = true;
+
+    /// <summary>
     /// Run the calibration forward even when the method reads no activations (RTN), to record each
     /// linear's input statistics (awq_search.safetensors). AWQ always records them.
     /// </summary>
@@ -79,6 +98,13 @@ public sealed record AwqConfig
         if (!Method.IsInt4()) return ValidateModules();
         if (WBit is not (2 or 3 or 4 or 8)) throw new ArgumentException($"w_bit {WBit} is not supported: group-wise weights are 2, 3, 4 or 8 bits");
         if (Method == QuantMethod.Qat && WBit != 4) throw new ArgumentException($"w_bit {WBit}: qat trains 4-bit weights (2, 3 and 8 bits: awq, rtn, gptq, awq+gptq)");
+        foreach (var (kind, bits) in ModuleBits)
+        {
+            if (!Model.LinearKinds.TryParse(kind, out _))
+                throw new ArgumentException($"--w-bit-for: '{kind}' is not one of {string.Join(", ", Model.LinearKinds.All.Select(k => Model.LinearKinds.Name(k)))}");
+            if (bits is not (2 or 3 or 4 or 8)) throw new ArgumentException($"--w-bit-for {kind}={bits}: group-wise weights are 2, 3, 4 or 8 bits");
+            if (ModulesToNotConvert.Contains(kind)) throw new ArgumentException($"--w-bit-for {kind}: {kind} is also kept in fp16 (--modules-to-not-convert)");
+        }
         if (GroupSize <= 0) throw new ArgumentException($"group size must be positive (got {GroupSize})");
         if (!ZeroPoint) throw new ArgumentException("zero_point=false (symmetric) is not supported: AutoAWQ's GEMM layout is asymmetric");
         if (NGrid < 1) throw new ArgumentException($"grid size must be positive (got {NGrid})");

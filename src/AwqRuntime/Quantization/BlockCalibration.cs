@@ -122,7 +122,7 @@ internal sealed class BlockCalibration(LlamaConfig config, CalibrationSet calib,
             _ => throw new InvalidOperationException($"{spec.Name}: a single-linear inspection needs exactly one linear"),
         };
         if (device != null) inspect = RunOnDevice(device, inspect);
-        return new ScalingGroup { Spec = spec, Input = input, Inspect = inspect };
+        return new ScalingGroup { Spec = spec, Input = input, Inspect = inspect, OnDevice = device != null };
     }
 
     /// <summary>A host array in a device tensor that lives until the next block.</summary>

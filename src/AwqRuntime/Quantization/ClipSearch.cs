@@ -54,7 +54,7 @@ internal static class ClipSearch
                     var len = Math.Min(g, k - gi * g);
                     for (var j = 0; j < len; j++) candidate[off + j] = Math.Clamp(w[off + j], -mv, mv);
                 }
-            GroupQuantizer.PseudoQuantize(candidate, n, k, g, config.WBit, scratch);
+            GroupQuantizer.PseudoQuantize(candidate, n, k, g, config.BitsFor(kind), scratch);
             // candidate ← q(w_clamped) − w : the error of each partial output is Σ x·(wq − w).
             for (var j = 0; j < w.Length; j++) candidate[j] -= w[j];
             Kernels.ClipError(x, t, k, candidate, n, g, err);

@@ -12,7 +12,10 @@ public sealed record ScaleSearchResult(string Group, PrevOp PrevOp, LinearKind[]
 /// s = x̄^α / (w̄^(1−α) + 1e−4) (duo) or x̄^α, clamped at 1e−4 and normalised by √(max·min);
 /// every linear of the group becomes Q(W·s)/s and the inspected module's output on the cached
 /// input is compared with the full-precision output (mean squared error). The α with the lowest
-/// loss wins. Weights are never modified here; folding is <see cref="ScaleFolding"/>'s job.
+/// loss wins. Where the inspected module is the one linear itself and the tokens outnumber its
+/// inputs, the same loss is taken through the inputs' Gram matrix (<see cref="InputGram"/>) instead
+/// of running each candidate over the tokens. Weights are never modified here; folding is
+/// <see cref="ScaleFolding"/>'s job.
 /// </summary>
 internal static class ScaleSearch
 {
@@ -28,15 +31,23 @@ internal static class ScaleSearch
         var xMean = xStats.MeanAbs();
         var wMean = WeightMean(linears, config.GroupSize);
 
-        var reference = work.Reference;
-        group.Inspect(linears, reference);
-
         var candidates = linears.Select((l, i) => work.Candidate(group.Linears[i], l)).ToArray();
+        var n = linears[0].OutFeatures;
+        var gram = config.GramLoss && !group.OnDevice && group.Spec.Inspect == InspectedModule.Linear && linears.Length == 1
+                   && InputGram.Pays(tokens, k, n, config.NGrid + 1)
+            ? InputGram.FromInputs(group.Input, tokens, k)
+            : null;
+        var reference = work.Reference;
         var output = work.Output;
+        if (gram == null) group.Inspect(linears, reference);
+        // with the Gram matrix the module's output buffers are free: they hold Δ and Δ·G
+        var (delta, product) = gram == null || reference.Length >= (long)n * k ? (reference, output) : (new float[n * k], new float[n * k]);
         double Loss(float[] s)
         {
             for (var i = 0; i < linears.Length; i++)
-                ScaledPseudoQuantize(linears[i], s, candidates[i], config, work.Quantizer);
+                ScaledPseudoQuantize(linears[i], s, candidates[i], config, config.BitsFor(group.Linears[i]), work.Quantizer);
+            if (gram != null) // the mean over tokens and outputs, as below
+                return gram.SumSquaredError(linears[0].Weight, candidates[0].Weight, n, delta, product) / ((double)tokens * n);
             group.Inspect(candidates, output);
             return MeanSquaredError(reference, output);
         }
@@ -114,7 +125,7 @@ internal static class ScaleSearch
     }
 
     /// <summary>dst = Q(src · s) / s, column-wise scales.</summary>
-    private static void ScaledPseudoQuantize(FloatLinear src, float[] s, FloatLinear dst, AwqConfig config, GroupQuantizer.Scratch scratch)
+    private static void ScaledPseudoQuantize(FloatLinear src, float[] s, FloatLinear dst, AwqConfig config, int bits, GroupQuantizer.Scratch scratch)
     {
         var k = src.InFeatures;
         var w = dst.Weight;
@@ -123,7 +134,7 @@ internal static class ScaleSearch
             var off = n * k;
             for (var c = 0; c < k; c++) w[off + c] = src.Weight[off + c] * s[c];
         }
-        GroupQuantizer.PseudoQuantize(w, src.OutFeatures, k, config.GroupSize, config.WBit, scratch);
+        GroupQuantizer.PseudoQuantize(w, src.OutFeatures, k, config.GroupSize, bits, scratch);
         for (var n = 0; n < src.OutFeatures; n++)
         {
             var off = n * k;

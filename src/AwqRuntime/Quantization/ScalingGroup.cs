@@ -23,4 +23,7 @@ internal sealed class ScalingGroup
     /// <see cref="Linears"/>) standing in for the block's, writing the module output.
     /// </summary>
     public required Action<FloatLinear[], float[]> Inspect { get; init; }
+
+    /// <summary>Whether <see cref="Inspect"/> runs on a device backend (the search then keeps every candidate there).</summary>
+    public bool OnDevice { get; init; }
 }

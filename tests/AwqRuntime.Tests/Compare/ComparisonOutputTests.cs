@@ -171,6 +171,26 @@ public class ComparisonOutputTests
     }
 
     [Fact]
+    public void Rows_option_accepts_mixed_widths_by_recipe_or_by_kind()
+    {
+        var rows = CompareCommand.ParseRows(["qat-mix:g32", "awq-mix:g64+up_proj=8", "rtn:g32+down_proj=8+v_proj=8", "awq+gptq:g32+down_proj=3"]);
+        Assert.Equal(["FP32 (ours)", "QAT g32, q_proj k_proj v_proj o_proj down_proj 8-bit", "AWQ g64, q_proj k_proj v_proj o_proj up_proj down_proj 8-bit",
+            "RTN g32, v_proj down_proj 8-bit", "AWQ+GPTQ g32, down_proj 3-bit"], rows.Select(r => r.Name).ToArray());
+        Assert.Equal(ComparisonRowSpec.MixRecipe, rows[1].ModuleBits);
+        Assert.Equal((QuantMethod.Qat, 32), (rows[1].Method, rows[1].GroupSize));
+        Assert.Equal(8, rows[2].ModuleBits["up_proj"]);
+        Assert.Equal(ComparisonRowKind.OursRtn, rows[3].Kind);
+        Assert.Equal(3, rows[4].ModuleBits["down_proj"]);
+        foreach (var (bad, why) in new[]
+        {
+            ("rtn:g32+down_proj=5", "use 2, 3, 4 or 8 bits"), ("rtn:g32+ffn=8", "'ffn' is not one of"), ("imatrix:Q4_0+down_proj=8", "our group-wise rows"),
+            ("w8a8-static:mse+down_proj=8", "our group-wise rows"), ("rtn:g32+down_proj", "is not KIND=BITS"),
+        })
+            Assert.Contains(why, Assert.Throws<ArgumentException>(() => CompareCommand.ParseRows([bad])).Message);
+        Assert.All(ComparisonRowSpec.Defaults, r => Assert.Empty(r.ModuleBits));
+    }
+
+    [Fact]
     public void Default_rows_are_the_acceptance_list()
     {
         var names = ComparisonRowSpec.Defaults.Select(r => r.Name).ToArray();

@@ -44,7 +44,19 @@ public static class AwqCheckpointWriter
         var extension = false;
         var int8 = false;
         var packQuantized = false;
-        int? packBits = null;
+        // Mixed widths (a kind at its own width) have no AutoAWQ layout either: then every quantized linear is
+        // pack-quantized, one config group per width; a kind keeps one width in every block.
+        var kindBits = new Dictionary<LinearKind, int>();
+        foreach (var b in model.Blocks)
+            foreach (var kind in LinearKinds.All)
+                if (b[kind] is IGroupQuantizedLinear gq)
+                {
+                    if (kindBits.TryGetValue(kind, out var kb) && kb != gq.Bits)
+                        throw new NotSupportedException($"{kind.Name()}: a checkpoint holds one width per linear kind, not {kb} and {gq.Bits} bits");
+                    kindBits[kind] = gq.Bits;
+                }
+        var mainBits = kindBits.Count == 0 ? cfg.WBit : kindBits.Values.Contains(cfg.WBit) ? cfg.WBit : kindBits.Values.Min();
+        var packAll = format == Int4CheckpointFormat.CompressedTensors || kindBits.Values.Any(b => b != 4);
         int staticInputs = 0, dynamicInputs = 0;
         void Fp16Tensor(string name, long[] shape, Func<float[]> values) =>
             plan.Add((new SafetensorsTensorSpec(name, TensorDType.F16, shape), w => w.Write<ushort>(name, Fp16Encoder.Encode(values(), name))));
@@ -64,15 +76,13 @@ public static class AwqCheckpointWriter
                 var heads = kind.RotaryHeads(c);
                 switch (block[kind])
                 {
-                    case IGroupQuantizedLinear q when format == Int4CheckpointFormat.CompressedTensors || q.Bits != 4:
+                    case IGroupQuantizedLinear q when packAll:
                     {
                         // 2, 3 and 8 bits have no AutoAWQ layout: always pack-quantized, with the ceil-groups
                         // extension where a group is cut short (4-bit weights have AutoAWQ's for that)
-                        if (q.InFeatures % q.GroupSize != 0 && q.Bits == 4)
+                        if (q.InFeatures % q.GroupSize != 0 && q.Bits == 4 && !kindBits.Values.Any(b => b != 4))
                             throw new NotSupportedException(
                                 $"{module}: {q.InFeatures} inputs are not whole groups of {q.GroupSize}, which compressed-tensors' group strategy needs; pick a group size that divides it or keep {kind.Name()} in fp16 (--modules-to-not-convert {kind.Name()})");
-                        if (packBits is { } pb && pb != q.Bits) throw new NotSupportedException($"{module}: a checkpoint holds one weight width, not {pb} and {q.Bits} bits");
-                        packBits = q.Bits;
                         extension |= q.InFeatures % q.GroupSize != 0;
                         packQuantized = true;
                         var lazy = new OneShot<PackQuantizedTensors>(() =>
@@ -162,7 +172,8 @@ public static class AwqCheckpointWriter
             PackQuantized = packQuantized
                 ? new PackQuantizedConfig
                 {
-                    GroupSize = cfg.GroupSize, Bits = packBits!.Value, Ignore = Int8QuantizationConfig.IgnoreFor(cfg.ModulesToNotConvert),
+                    GroupSize = cfg.GroupSize, Bits = mainBits, Ignore = Int8QuantizationConfig.IgnoreFor(cfg.ModulesToNotConvert),
+                    ModuleBits = kindBits.Values.Distinct().Count() > 1 ? kindBits.ToDictionary(kb => kb.Key.Name(), kb => kb.Value) : new Dictionary<string, int>(),
                     LayoutExtension = extension ? AwqQuantizationConfig.CeilGroupsExtension : null,
                 }
                 : null,

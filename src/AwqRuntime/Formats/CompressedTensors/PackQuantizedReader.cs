@@ -28,7 +28,8 @@ public static class PackQuantizedReader
     {
         var module = LlamaTensorNames.LinearModule(layer, kind);
         var where = $"{src.Path}: {module}";
-        var shapes = PackQuantizedTensors.Shapes(n, k, q.GroupSize, q.Bits);
+        var (bits, groupSize) = q.SchemeFor(module);
+        var shapes = PackQuantizedTensors.Shapes(n, k, groupSize, bits);
         src.RequireStored($"{module}.weight_packed", shapes.WeightPackedShape, TensorDType.I32);
         src.RequireStored($"{module}.weight_scale", shapes.WeightScaleShape, TensorDType.F16, TensorDType.BF16, TensorDType.F32);
         src.RequireStored($"{module}.weight_zero_point", shapes.WeightZeroPointShape, TensorDType.I32);

@@ -61,5 +61,5 @@ internal sealed class AwqMethod(LlamaConfig model, AwqConfig config) : IQuantiza
         return new BlockReport(layer, results, clipErrors, skipped, clock.Elapsed);
     }
 
-    public ILinear QuantizeLinear(LinearKind kind, FloatLinear linear) => RtnMethod.Round(linear, config);
+    public ILinear QuantizeLinear(LinearKind kind, FloatLinear linear) => RtnMethod.Round(kind, linear, config);
 }

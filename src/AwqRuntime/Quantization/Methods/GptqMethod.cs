@@ -51,7 +51,7 @@ internal sealed class GptqMethod(AwqConfig config) : IQuantizationMethod
     public ILinear QuantizeLinear(LinearKind kind, FloatLinear linear)
     {
         var h = _hessians.GetValueOrDefault(kind) ?? throw new InvalidOperationException($"no Hessian for {kind.Name()}: Prepare was not run on this block");
-        return GroupQuantizedLinear.Create(GptqRounding.Quantize(linear.Weight, linear.OutFeatures, linear.InFeatures, h, config.GroupSize, config.WBit,
+        return GroupQuantizedLinear.Create(GptqRounding.Quantize(linear.Weight, linear.OutFeatures, linear.InFeatures, h, config.GroupSize, config.BitsFor(kind),
             config.ActOrder, config.PercDamp, config.GptqBlockSize, LlamaTensorNames.LinearModule(_layer, kind)));
     }
 }

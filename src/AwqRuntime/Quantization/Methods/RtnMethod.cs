@@ -15,9 +15,9 @@ internal sealed class RtnMethod(AwqConfig config) : IQuantizationMethod
     public BlockReport Prepare(int layer, LlamaBlock block, BlockCalibration? calibration, BlockReport? searched, Action<string, int, int>? step) =>
         new(layer, [], new Dictionary<string, double>(), [], TimeSpan.Zero);
 
-    public ILinear QuantizeLinear(LinearKind kind, FloatLinear linear) => Round(linear, config);
+    public ILinear QuantizeLinear(LinearKind kind, FloatLinear linear) => Round(kind, linear, config);
 
-    /// <summary>Group-wise integer rounding of a linear at config.WBit bits, onto the runtime linear of that width.</summary>
-    internal static IGroupQuantizedLinear Round(FloatLinear l, AwqConfig config) =>
-        GroupQuantizedLinear.Create(GroupQuantizer.Quantize(l.Weight, l.OutFeatures, l.InFeatures, config.GroupSize, config.WBit));
+    /// <summary>Group-wise integer rounding of a linear at its kind's width (config.BitsFor), onto the runtime linear of that width.</summary>
+    internal static IGroupQuantizedLinear Round(LinearKind kind, FloatLinear l, AwqConfig config) =>
+        GroupQuantizedLinear.Create(GroupQuantizer.Quantize(l.Weight, l.OutFeatures, l.InFeatures, config.GroupSize, config.BitsFor(kind)));
 }

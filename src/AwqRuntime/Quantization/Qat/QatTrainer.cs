@@ -43,9 +43,9 @@ public static class QatTrainer
                 var current = quantized.Blocks[l][kind];
                 linears[l][(int)kind] = current switch
                 {
-                    Int4Linear q => new QatLinear(prepared[l][kind], q.ToWeights(), options),
+                    IGroupQuantizedLinear q => new QatLinear(prepared[l][kind], q.ToWeights(), options),
                     HalfLinear h => new QatLinear(h.ToFloat32(), h.OutFeatures, h.InFeatures),
-                    _ => throw new NotSupportedException($"quantization-aware training runs on INT4 or fp16 linears, not {current.GetType().Name} ({LlamaTensorNames.Linear(l, kind)})"),
+                    _ => throw new NotSupportedException($"quantization-aware training runs on group-quantized or fp16 linears, not {current.GetType().Name} ({LlamaTensorNames.Linear(l, kind)})"),
                 };
             }
         }
@@ -147,8 +147,8 @@ public static class QatTrainer
 
         for (var l = 0; l < c.NumLayers; l++)
             foreach (var kind in LinearKinds.All)
-                if (quantized.Blocks[l][kind] is Int4Linear old)
-                    quantized.Blocks[l].SetLinear(kind, new Int4Linear(linears[l][(int)kind].ToQuantizedWeights(), old.Kernel));
+                if (quantized.Blocks[l][kind] is IGroupQuantizedLinear old)
+                    quantized.Blocks[l].SetLinear(kind, GroupQuantizedLinear.Create(linears[l][(int)kind].ToQuantizedWeights(), (old as Int4Linear)?.Kernel ?? Int4Kernel.W4A16));
         return new QatReport(options, batch, t, losses, validations, selfSamples, train.Length, heldOut, heldOut > 0 ? bestStep : options.Steps, clock.Elapsed);
     }
 
