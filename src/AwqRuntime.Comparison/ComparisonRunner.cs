@@ -381,13 +381,14 @@ public sealed class ComparisonRunner : IDisposable
         {
             // A variant of an AWQ row already built (modules kept in fp16) reuses its scale search: same result, less time.
             // QAT starts from AWQ's solution, so it reuses AWQ's search too (4-bit searches only: the scale and clip
-            // searches depend on the weight width).
-            var searched = (method is QuantMethod.Awq or QuantMethod.Qat) && config.WBit == 4 ? _awqSearches.GetValueOrDefault(config.GroupSize) : null;
+            // searches depend on the weight width, so mixed widths search for themselves).
+            var fourBit = config.WBit == 4 && !config.Mixed;
+            var searched = (method is QuantMethod.Awq or QuantMethod.Qat) && fourBit ? _awqSearches.GetValueOrDefault(config.GroupSize) : null;
             var result = m.Quantize(calibration, config, new InlineProgress<QuantProgress>(p =>
                 Report($"{label}: block {Math.Min(p.Layer + 1, p.Layers)}/{p.Layers} {p.Step}", (p.Layer + (double)p.StepIndex / Math.Max(p.Steps, 1)) / p.Layers)), _cancel,
                 searched);
             m.SaveQuantized(dir, overwrite: true);
-            if (method == QuantMethod.Awq && config.WBit == 4) _awqSearches.TryAdd(config.GroupSize, result.Blocks);
+            if (method == QuantMethod.Awq && fourBit) _awqSearches.TryAdd(config.GroupSize, result.Blocks);
             // The same calibration gives the same statistics whatever the method: the imatrix rows reuse them.
             if (result.ActivationStats.Count > 0) _importance ??= ImatrixWriter.Importance(result.ActivationStats);
         }

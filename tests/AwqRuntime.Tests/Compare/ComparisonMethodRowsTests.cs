@@ -57,4 +57,31 @@ public sealed class ComparisonMethodRowsTests : IDisposable
         Assert.True(report.Row("W8A8 dynamic")!.MeanKld < 0.5 * report.Row("RTN g32")!.MeanKld);
         Assert.True(report.Row("W8A8 static (mse)")!.MeanKld < report.Row("RTN g32")!.MeanKld);
     }
+
+    [Fact]
+    public void A_mixed_width_row_runs_its_own_search_even_after_a_4_bit_row_of_its_group_size()
+    {
+        var folder = _dir.File("model-mix");
+        var spec = TokenizerFiles.Read(SharedData.Tok512);
+        using (var src = new SyntheticWeightSource(SyntheticModel.PresetConfig("tiny", vocabSize: 512, numLayers: 2), seed: 9))
+            HfCheckpointWriter.Write(src, folder, TensorDType.F16, new HfWriteOptions { AddFiles = tmp => HfTokenizerWriter.Write(spec, tmp) });
+        var mix = ComparisonRowSpec.Awq(32).WithModuleBits(ComparisonRowSpec.MixRecipe);
+        byte[] MixCheckpoint(string work, params ComparisonRowSpec[] rows)
+        {
+            var options = new ComparisonOptions
+            {
+                ModelPath = folder, EvalTextPath = SharedData.EvalText, CalibrationTextPath = SharedData.CalibText,
+                CalibrationSamples = 4, CalibrationSeqLen = 64, Context = 128, MaxChunks = 1, Threads = 2,
+                SpeedRuns = 1, SpeedPromptTokens = 0, SpeedDecodeTokens = 0, WorkFolder = _dir.File(work),
+                Rows = [ComparisonRowSpec.OursFp32(), .. rows], CommandLine = "awq compare (test)",
+            };
+            var report = CompareCommand.Execute(new CompareCommand.CompareSettings(options, null, null, Json: false, Quiet: true));
+            var row = report.Row(mix.Name)!;
+            Assert.Null(row.Error);
+            Assert.StartsWith("INT4/INT8 g32", row.Format);
+            return File.ReadAllBytes(Path.Combine(row.Path!, "model.safetensors"));
+        }
+        // after AWQ g32 the 4-bit search is cached; the mixed row must not take it (its widths search differently)
+        Assert.Equal(MixCheckpoint("work-alone", mix), MixCheckpoint("work-after", ComparisonRowSpec.Awq(32), mix));
+    }
 }

@@ -131,7 +131,7 @@ public sealed class HfWeightSource : WeightSourceBase
             return HfConfig.Int8Quantization != null
                 ? $"{Path}: '{name}' is stored INT8-quantized (weight/weight_scale), not as a float tensor"
                 : HfConfig.PackQuantized != null
-                    ? $"{Path}: '{name}' is stored {HfConfig.PackQuantized.Bits}-bit pack-quantized (weight_packed/weight_scale/weight_zero_point), not as a float tensor"
+                    ? $"{Path}: '{name}' is stored {HfConfig.PackQuantized.SchemeFor(name[..^".weight".Length]).Bits}-bit pack-quantized (weight_packed/weight_scale/weight_zero_point), not as a float tensor"
                     : $"{Path}: '{name}' is stored AWQ-quantized (qweight/qzeros/scales), not as a float tensor";
         return base.MissingMessage(name);
     }

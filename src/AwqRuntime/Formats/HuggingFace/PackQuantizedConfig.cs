@@ -16,8 +16,8 @@ namespace AwqRuntime.Formats.HuggingFace;
 /// </code>
 /// Per quantized linear (<see cref="CompressedTensors.PackQuantizedLayout"/>): weight_packed, weight_scale,
 /// weight_zero_point, weight_shape. Only this scheme (asymmetric groups, AWQ's) is accepted, num_bits 2, 3, 4 or 8.
-/// Mixed precision: further groups whose targets are "re:" module patterns (as llm-compressor's recipes write
-/// them, e.g. <c>["re:.*\.down_proj$"]</c>) give those modules their own num_bits and group_size; a module
+/// Mixed precision: further groups whose targets are "re:" module patterns (compressed-tensors' targets, e.g.
+/// <c>["re:.*\.down_proj$"]</c>) give those modules their own num_bits and group_size; a module
 /// matched by a pattern takes that group's scheme, the others group_0's ["Linear"] one. A mixed checkpoint of ours
 /// has no ["Linear"] group: one group per width, each over the module patterns of the linear kinds that have it
 /// (<see cref="ModuleBits"/>), so no module matches two groups and a module no group names is not quantized.
