@@ -103,7 +103,7 @@ internal static class QuantizeCommand
                 "compressed-tensors" => Int4CheckpointFormat.CompressedTensors,
                 var other => throw new ArgumentException($"--format '{other}' is not awq or compressed-tensors"),
             };
-            if (config.Method.IsInt4() && (config.WBit != 4 || config.Mixed))
+            if (config.NeedsPackQuantized)
             {
                 // AutoAWQ's GEMM layout holds 4-bit weights only; other widths are saved pack-quantized
                 if (parse.GetResult(format) is { Implicit: false } && layout == Int4CheckpointFormat.AutoAwq)
@@ -162,7 +162,7 @@ internal static class QuantizeCommand
         Int4CheckpointFormat layout = Int4CheckpointFormat.AutoAwq, bool journal = false, bool resume = false)
     {
         using var m = AwqModel.FromPretrained(modelPath, tokenizerPath, allowNonFinite);
-        if (layout == Int4CheckpointFormat.CompressedTensors && config.Method.IsInt4() && (config.WBit != 4 || config.Mixed))
+        if (layout == Int4CheckpointFormat.CompressedTensors && config.NeedsPackQuantized)
         {
             if (warnLayout && PackQuantizedExtensionWarning(m.Config, config.GroupSize, config.ModulesToNotConvert) is { } w) Console.Error.WriteLine(w);
         }

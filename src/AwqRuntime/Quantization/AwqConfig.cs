@@ -53,6 +53,9 @@ public sealed record AwqConfig
     /// <summary>Whether any kind has a width of its own.</summary>
     public bool Mixed => ModuleBits.Any(m => m.Value != WBit);
 
+    /// <summary>Whether the weights need compressed-tensors' pack-quantized layout (AutoAWQ's holds one width, 4 bits).</summary>
+    public bool NeedsPackQuantized => Method.IsInt4() && (WBit != 4 || Mixed);
+
     /// <summary>
     /// Whether the scale search may score a single-linear group through its inputs' Gram matrix
     /// (<see cref="InputGram"/>, the same loss) where that is cheaper; off only in tests that compare the two.

@@ -23,13 +23,20 @@ public sealed class ComparisonMethodRowsTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
+    /// <summary>A 2-layer tiny synthetic LLaMA (vocabulary 512) saved as an HF folder with the stories tokenizer.</summary>
+    private string TinyModel(string name, int seed)
+    {
+        var folder = _dir.File(name);
+        var spec = TokenizerFiles.Read(SharedData.Tok512);
+        using var src = new SyntheticWeightSource(SyntheticModel.PresetConfig("tiny", vocabSize: 512, numLayers: 2), (ulong)seed);
+        HfCheckpointWriter.Write(src, folder, TensorDType.F16, new HfWriteOptions { AddFiles = tmp => HfTokenizerWriter.Write(spec, tmp) });
+        return folder;
+    }
+
     [Fact]
     public void Every_method_is_a_row_scored_on_the_same_tokens()
     {
-        var folder = _dir.File("model");
-        var spec = TokenizerFiles.Read(SharedData.Tok512);
-        using (var src = new SyntheticWeightSource(SyntheticModel.PresetConfig("tiny", vocabSize: 512, numLayers: 2), seed: 8))
-            HfCheckpointWriter.Write(src, folder, TensorDType.F16, new HfWriteOptions { AddFiles = tmp => HfTokenizerWriter.Write(spec, tmp) });
+        var folder = TinyModel("model", seed: 8);
         var rows = new[]
         {
             ComparisonRowSpec.OursFp32(), ComparisonRowSpec.Rtn(32), ComparisonRowSpec.Awq(32),
@@ -61,10 +68,7 @@ public sealed class ComparisonMethodRowsTests : IDisposable
     [Fact]
     public void A_mixed_width_row_runs_its_own_search_even_after_a_4_bit_row_of_its_group_size()
     {
-        var folder = _dir.File("model-mix");
-        var spec = TokenizerFiles.Read(SharedData.Tok512);
-        using (var src = new SyntheticWeightSource(SyntheticModel.PresetConfig("tiny", vocabSize: 512, numLayers: 2), seed: 9))
-            HfCheckpointWriter.Write(src, folder, TensorDType.F16, new HfWriteOptions { AddFiles = tmp => HfTokenizerWriter.Write(spec, tmp) });
+        var folder = TinyModel("model-mix", seed: 9);
         var mix = ComparisonRowSpec.Awq(32).WithModuleBits(ComparisonRowSpec.MixRecipe);
         byte[] MixCheckpoint(string work, params ComparisonRowSpec[] rows)
         {
